@@ -1,0 +1,21 @@
+/* Subcommands of the raidfs program. */
+#pragma once
+#include "raid.h"
+
+struct create_opts {
+	int level;
+	uint32_t layout;
+	int raid_disks, spare_disks;
+	uint64_t chunk_bytes;
+	int minor;                /* 0, 1, 2 for v1.x; 90 for 0.90 */
+	const char *name;
+	uint8_t uuid[16];
+	uint64_t size_sectors;    /* 0: as large as the members allow */
+	uint64_t member_bytes;    /* size of member files we create */
+	uint32_t logical_block_size;
+	bool assume_clean, force, redundant, layout_given;
+};
+
+int raidfs_create(struct create_opts *o, char **paths, int npaths);
+int parse_size(const char *s, uint64_t *bytes);   /* mdadm's K default */
+void random_uuid(uint8_t uuid[16]);

@@ -1,0 +1,410 @@
+/* Control files with the names, formats and meanings of md's sysfs
+ * attributes (Documentation/admin-guide/md.rst), and /proc/mdstat. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ctl.h"
+
+#define ATTR_RO(n) { #n, 0444, n##_show, NULL }
+#define ATTR_RW(n) { #n, 0644, n##_show, n##_store }
+
+static void level_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append(out, md_level_name(mddev->level));
+}
+
+static void raid_disks_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%d", mddev->raid_disks);
+}
+
+static void chunk_size_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", mddev->chunk_sectors << SECTOR_SHIFT);
+}
+
+static void layout_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", mddev->layout);
+}
+
+static void metadata_version_show(struct mddev *mddev, struct md_rdev *rdev,
+				  GString *out)
+{
+	(void)rdev;
+	if (mddev->sb.major == 0)
+		g_string_append(out, "0.90");
+	else
+		g_string_append_printf(out, "1.%d", mddev->sb.minor);
+}
+
+static void uuid_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	const uint8_t *u = mddev->sb.set_uuid;
+
+	(void)rdev;
+	for (int i = 0; i < 16; i++)
+		g_string_append_printf(out, "%s%02x",
+				       i == 4 || i == 6 || i == 8 || i == 10 ? "-" : "",
+				       u[i]);
+}
+
+static void array_state_show(struct mddev *mddev, struct md_rdev *rdev,
+			     GString *out)
+{
+	(void)rdev;
+	g_string_append(out, md_array_state(mddev));
+}
+
+static void array_size_show(struct mddev *mddev, struct md_rdev *rdev,
+			    GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%" PRIu64, mddev->array_sectors / 2);
+}
+
+static void component_size_show(struct mddev *mddev, struct md_rdev *rdev,
+				GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%" PRIu64, mddev->dev_sectors / 2);
+}
+
+static void degraded_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%d", atomic_load(&mddev->degraded));
+}
+
+static void logical_block_size_show(struct mddev *mddev, struct md_rdev *rdev,
+				    GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", mddev->logical_block_size);
+}
+
+static void sync_action_show(struct mddev *mddev, struct md_rdev *rdev,
+			     GString *out)
+{
+	(void)rdev;
+	enum sync_action a = mddev->sync_frozen ? ACTION_FROZEN
+						: atomic_load(&mddev->sync_action);
+	g_string_append(out, md_sync_action_name(a));
+}
+
+static int sync_action_store(struct mddev *mddev, struct md_rdev *rdev,
+			     const char *val)
+{
+	enum sync_action a;
+
+	(void)rdev;
+	if (md_sync_action_parse(val, &a) < 0)
+		return -EINVAL;
+	return md_sync_request_action(mddev, a);
+}
+
+static void last_sync_action_show(struct mddev *mddev, struct md_rdev *rdev,
+				  GString *out)
+{
+	(void)rdev;
+	g_string_append(out, md_sync_action_name(mddev->last_sync_action));
+}
+
+static void sync_completed_show(struct mddev *mddev, struct md_rdev *rdev,
+				GString *out)
+{
+	(void)rdev;
+	if (atomic_load(&mddev->sync_action) == ACTION_IDLE)
+		g_string_append(out, "none");
+	else
+		g_string_append_printf(out, "%llu / %" PRIu64,
+				       (unsigned long long)atomic_load(&mddev->curr_resync),
+				       mddev->dev_sectors);
+}
+
+/* KiB/s since the pass began, as md's sync_speed reports a recent rate. */
+static unsigned sync_rate(struct mddev *mddev)
+{
+	gint64 us = g_get_monotonic_time() - mddev->resync_mark_us;
+	uint64_t done = atomic_load(&mddev->curr_resync) - mddev->resync_mark;
+
+	if (atomic_load(&mddev->sync_action) == ACTION_IDLE || us <= 0 ||
+	    done > mddev->dev_sectors)
+		return 0;
+	return done / 2 * G_USEC_PER_SEC / us;
+}
+
+static void sync_speed_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", sync_rate(mddev));
+}
+
+static int parse_uint(const char *val, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(val, &end, 10);
+
+	if (errno || end == val || *end || v > UINT_MAX)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static void sync_speed_min_show(struct mddev *mddev, struct md_rdev *rdev,
+				GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u (local)", mddev->sync_speed_min);
+}
+
+static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
+				const char *val)
+{
+	(void)rdev;
+	return parse_uint(val, &mddev->sync_speed_min);
+}
+
+static void sync_speed_max_show(struct mddev *mddev, struct md_rdev *rdev,
+				GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u (local)", mddev->sync_speed_max);
+}
+
+static int sync_speed_max_store(struct mddev *mddev, struct md_rdev *rdev,
+				const char *val)
+{
+	unsigned v;
+
+	(void)rdev;
+	if (parse_uint(val, &v) < 0 || v == 0)
+		return -EINVAL;
+	mddev->sync_speed_max = v;
+	return 0;
+}
+
+static void mismatch_cnt_show(struct mddev *mddev, struct md_rdev *rdev,
+			      GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%llu",
+			       (unsigned long long)atomic_load(&mddev->resync_mismatches));
+}
+
+static void resync_start_show(struct mddev *mddev, struct md_rdev *rdev,
+			      GString *out)
+{
+	uint64_t r = atomic_load(&mddev->resync_offset);
+
+	(void)rdev;
+	if (r == MD_MAX_SECTOR)
+		g_string_append(out, "none");
+	else
+		g_string_append_printf(out, "%" PRIu64, r);
+}
+
+static void consistency_policy_show(struct mddev *mddev, struct md_rdev *rdev,
+				    GString *out)
+{
+	(void)rdev;
+	g_string_append(out, mddev->pers->sync_request ? "resync" : "none");
+}
+
+static void bitmap_type_show(struct mddev *mddev, struct md_rdev *rdev,
+			     GString *out)
+{
+	(void)mddev;
+	(void)rdev;
+	g_string_append(out, "[none] bitmap llbitmap");
+}
+
+static void safe_mode_delay_show(struct mddev *mddev, struct md_rdev *rdev,
+				 GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u.%03u", mddev->safe_mode_delay_ms / 1000,
+			       mddev->safe_mode_delay_ms % 1000);
+}
+
+/* Seconds with up to three decimals, as md's safe_mode_delay takes. */
+static int safe_mode_delay_store(struct mddev *mddev, struct md_rdev *rdev,
+				 const char *val)
+{
+	char *end;
+	double s = g_ascii_strtod(val, &end);
+
+	(void)rdev;
+	if (end == val || *end || s < 0 || s > 3600)
+		return -EINVAL;
+	g_mutex_lock(&mddev->sb_lock);
+	mddev->safe_mode_delay_ms = (unsigned)(s * 1000 + 0.5);
+	g_cond_broadcast(&mddev->sb_cond);
+	g_mutex_unlock(&mddev->sb_lock);
+	return 0;
+}
+
+const struct md_attr md_attrs[] = {
+	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
+	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
+	ATTR_RO(array_state), ATTR_RO(array_size), ATTR_RO(component_size),
+	ATTR_RO(degraded), ATTR_RO(logical_block_size), ATTR_RW(sync_action),
+	ATTR_RO(last_sync_action), ATTR_RO(sync_completed),
+	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
+	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
+	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
+	ATTR_RW(safe_mode_delay),
+	{ NULL, 0, NULL, NULL },
+};
+
+/* ---- per member: dev-NAME/ ---- */
+
+static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	int flags = atomic_load(&rdev->flags);
+	const char *sep = "";
+
+	(void)mddev;
+	if (flags & RDEV_FAULTY) {
+		g_string_append(out, "faulty");
+		sep = ",";
+	}
+	if (flags & RDEV_IN_SYNC) {
+		g_string_append_printf(out, "%sin_sync", sep);
+		sep = ",";
+	}
+	if (flags & RDEV_WRITEMOSTLY) {
+		g_string_append_printf(out, "%swrite_mostly", sep);
+		sep = ",";
+	}
+	if (rdev->raid_disk < 0 && !(flags & RDEV_FAULTY))
+		g_string_append_printf(out, "%sspare", sep);
+}
+
+static int state_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	if (strcmp(val, "faulty") != 0)
+		return -EINVAL;
+	md_error(mddev, rdev);
+	return 0;
+}
+
+static void slot_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev;
+	if (rdev->raid_disk < 0)
+		g_string_append(out, "none");
+	else
+		g_string_append_printf(out, "%d", rdev->raid_disk);
+}
+
+static void offset_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev;
+	g_string_append_printf(out, "%" PRIu64, rdev->data_offset);
+}
+
+static void size_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev;
+	g_string_append_printf(out, "%" PRIu64, rdev->sectors / 2);
+}
+
+static void errors_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev;
+	g_string_append_printf(out, "%lu", atomic_load(&rdev->corrected_errors));
+}
+
+static void recovery_start_show(struct mddev *mddev, struct md_rdev *rdev,
+				GString *out)
+{
+	(void)mddev;
+	if (atomic_load(&rdev->flags) & (RDEV_IN_SYNC | RDEV_FAULTY) ||
+	    rdev->raid_disk < 0)
+		g_string_append(out, "none");
+	else
+		g_string_append_printf(out, "%" PRIu64, rdev->recovery_offset);
+}
+
+const struct md_attr rdev_attrs[] = {
+	ATTR_RW(state), ATTR_RO(slot), ATTR_RO(offset), ATTR_RO(size),
+	ATTR_RO(errors), ATTR_RO(recovery_start),
+	{ NULL, 0, NULL, NULL },
+};
+
+/* ---- mdstat ---- */
+
+static void mdstat_devices(struct mddev *mddev, GString *out)
+{
+	for (int i = (int)mddev->rdevs->len - 1; i >= 0; i--) {
+		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+		int flags = atomic_load(&rdev->flags);
+		g_string_append_printf(out, " %s[%d]%s", rdev->name, rdev->desc_nr,
+				       flags & RDEV_FAULTY ? "(F)"
+				       : rdev->raid_disk < 0 ? "(S)" : "");
+	}
+}
+
+/* md's status_resync: bar, percentage, position, finish estimate, speed. */
+static void mdstat_resync(struct mddev *mddev, GString *out)
+{
+	enum sync_action a = atomic_load(&mddev->sync_action);
+	uint64_t max = mddev->dev_sectors;
+
+	if (a == ACTION_IDLE || mddev->sync_frozen) {
+		if (atomic_load(&mddev->resync_offset) != MD_MAX_SECTOR &&
+		    mddev->pers->sync_request)
+			g_string_append(out, "\tresync=PENDING\n      ");
+		return;
+	}
+	uint64_t done = MIN((uint64_t)atomic_load(&mddev->curr_resync), max);
+	unsigned per_milli = max ? done * 1000 / max : 0;
+	unsigned x = per_milli / 50;
+	unsigned rate = sync_rate(mddev);
+	uint64_t left_min10 = rate ? (max - done) / 2 / rate / 6 : 0;
+	const char *name = a == ACTION_CHECK ? "check"
+			   : a == ACTION_RECOVER ? "recovery" : "resync";
+
+	g_string_append_c(out, '[');
+	for (unsigned i = 0; i < x; i++)
+		g_string_append_c(out, '=');
+	g_string_append_c(out, '>');
+	for (unsigned i = x; i < 20; i++)
+		g_string_append_c(out, '.');
+	g_string_append_printf(out, "]  %s =%3u.%u%% (%" PRIu64 "/%" PRIu64 ")"
+			       " finish=%" PRIu64 ".%" PRIu64 "min speed=%uK/sec\n      ",
+			       name, per_milli / 10, per_milli % 10, done / 2,
+			       max / 2, left_min10 / 10, left_min10 % 10, rate);
+}
+
+void md_mdstat(GPtrArray *arrays, GString *out)
+{
+	g_string_append(out, "Personalities :");
+	for (int i = 0; md_personalities[i]; i++)
+		g_string_append_printf(out, " [%s]", md_personalities[i]->name);
+	g_string_append(out, " \n");
+	for (guint i = 0; i < arrays->len; i++) {
+		struct mddev *mddev = g_ptr_array_index(arrays, i);
+		g_string_append_printf(out, "%s : active%s %s", mddev->name,
+				       mddev->ro ? " (read-only)" : "",
+				       mddev->pers->name);
+		mdstat_devices(mddev, out);
+		g_string_append_printf(out, "\n      %" PRIu64 " blocks",
+				       mddev->array_sectors / 2);
+		if (mddev->sb.major != 0)
+			g_string_append_printf(out, " super 1.%d", mddev->sb.minor);
+		if (mddev->pers->status)
+			mddev->pers->status(mddev, out);
+		g_string_append(out, "\n      ");
+		if (mddev->pers->sync_request)
+			mdstat_resync(mddev, out);
+		g_string_append(out, "\n");
+	}
+	g_string_append(out, "unused devices: <none>\n");
+}

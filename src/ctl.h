@@ -1,0 +1,16 @@
+/* The control directory NAME.md/ (md's sysfs attributes) and mdstat. */
+#pragma once
+#include "raid.h"
+
+struct md_attr {
+	const char *name;
+	mode_t mode;
+	/* rdev is NULL for array attributes. */
+	void (*show)(struct mddev *mddev, struct md_rdev *rdev, GString *out);
+	int (*store)(struct mddev *mddev, struct md_rdev *rdev, const char *val);
+};
+
+extern const struct md_attr md_attrs[];     /* NULL-name terminated */
+extern const struct md_attr rdev_attrs[];
+
+void md_mdstat(GPtrArray *arrays, GString *out);

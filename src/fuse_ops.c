@@ -1,0 +1,488 @@
+/* The mount: a FUSE low-level filesystem holding mdstat, one image file per
+ * array and its control directory.  The tree is a flat node table indexed by
+ * inode number; it is built once the arrays are assembled. */
+#define FUSE_USE_VERSION 34
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ctl.h"
+#include "mount.h"
+
+#define MAX_IO (1u << 20)
+
+enum node_kind { NODE_DIR, NODE_MDSTAT, NODE_IMAGE, NODE_ATTR, NODE_LINK };
+
+struct node {
+	fuse_ino_t ino, parent;
+	char *name;
+	enum node_kind kind;
+	struct mddev *mddev;
+	struct md_rdev *rdev;
+	const struct md_attr *attr;
+	char *target;             /* symlinks */
+};
+
+struct raidfs {
+	GPtrArray *arrays;
+	GPtrArray *nodes;         /* node for inode i at index i - 1 */
+	time_t started;
+};
+
+static struct raidfs *fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static struct node *node_get(struct raidfs *fs, fuse_ino_t ino)
+{
+	if (ino < 1 || ino > fs->nodes->len)
+		return NULL;
+	return g_ptr_array_index(fs->nodes, ino - 1);
+}
+
+static struct node *node_add(struct raidfs *fs, fuse_ino_t parent,
+			     const char *name, enum node_kind kind)
+{
+	struct node *n = g_new0(struct node, 1);
+
+	n->ino = fs->nodes->len + 1;
+	n->parent = parent;
+	n->name = g_strdup(name);
+	n->kind = kind;
+	g_ptr_array_add(fs->nodes, n);
+	return n;
+}
+
+static void node_free(gpointer p)
+{
+	struct node *n = p;
+
+	g_free(n->name);
+	g_free(n->target);
+	g_free(n);
+}
+
+static void add_attrs(struct raidfs *fs, struct node *dir,
+		      const struct md_attr *attrs)
+{
+	for (const struct md_attr *a = attrs; a->name; a++) {
+		struct node *n = node_add(fs, dir->ino, a->name, NODE_ATTR);
+		n->mddev = dir->mddev;
+		n->rdev = dir->rdev;
+		n->attr = a;
+	}
+}
+
+static void add_array(struct raidfs *fs, struct mddev *mddev)
+{
+	struct node *img = node_add(fs, FUSE_ROOT_ID, mddev->name, NODE_IMAGE);
+	img->mddev = mddev;
+	char *dname = g_strdup_printf("%s.md", mddev->name);
+	struct node *dir = node_add(fs, FUSE_ROOT_ID, dname, NODE_DIR);
+	g_free(dname);
+	dir->mddev = mddev;
+	add_attrs(fs, dir, md_attrs);
+	for (guint i = 0; i < mddev->rdevs->len; i++) {
+		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+		char *name = g_strdup_printf("dev-%s", rdev->name);
+		struct node *d = node_add(fs, dir->ino, name, NODE_DIR);
+		d->mddev = mddev;
+		d->rdev = rdev;
+		add_attrs(fs, d, rdev_attrs);
+		if (rdev->raid_disk >= 0) {
+			char *rd = g_strdup_printf("rd%d", rdev->raid_disk);
+			struct node *l = node_add(fs, dir->ino, rd, NODE_LINK);
+			l->target = name;
+			name = NULL;
+			g_free(rd);
+		}
+		g_free(name);
+	}
+}
+
+static void fill_attr(struct raidfs *fs, const struct node *n, struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = n->ino;
+	st->st_uid = getuid();
+	st->st_gid = getgid();
+	st->st_atime = st->st_mtime = st->st_ctime = fs->started;
+	st->st_nlink = 1;
+	switch (n->kind) {
+	case NODE_DIR:
+		st->st_mode = S_IFDIR | 0755;
+		st->st_nlink = 2;
+		break;
+	case NODE_MDSTAT:
+		st->st_mode = S_IFREG | 0444;
+		st->st_size = 4096;
+		break;
+	case NODE_ATTR:
+		st->st_mode = S_IFREG | n->attr->mode;
+		st->st_size = 4096;
+		break;
+	case NODE_LINK:
+		st->st_mode = S_IFLNK | 0777;
+		st->st_size = strlen(n->target);
+		break;
+	case NODE_IMAGE:
+		st->st_mode = S_IFREG | (n->mddev->ro ? 0444 : 0644);
+		st->st_size = n->mddev->array_sectors << SECTOR_SHIFT;
+		st->st_blocks = n->mddev->array_sectors;
+		st->st_blksize = md_io_opt(n->mddev);
+		break;
+	}
+}
+
+static void reply_entry(fuse_req_t req, const struct node *n)
+{
+	struct fuse_entry_param e = { .ino = n->ino, .attr_timeout = 1.0,
+				      .entry_timeout = 1.0 };
+
+	fill_attr(fs_of(req), n, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct raidfs *fs = fs_of(req);
+
+	for (guint i = 0; i < fs->nodes->len; i++) {
+		struct node *n = g_ptr_array_index(fs->nodes, i);
+		if (n->parent == parent && n->ino != parent &&
+		    strcmp(n->name, name) == 0) {
+			reply_entry(req, n);
+			return;
+		}
+	}
+	fuse_reply_err(req, ENOENT);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+	struct stat st;
+
+	(void)fi;
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	fill_attr(fs_of(req), n, &st);
+	fuse_reply_attr(req, &st, 1.0);
+}
+
+/* Only a no-op size change is accepted: an array's size is its geometry's. */
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if ((to_set & FUSE_SET_ATTR_SIZE) && n->kind == NODE_IMAGE &&
+	    (uint64_t)attr->st_size != n->mddev->array_sectors << SECTOR_SHIFT) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	fs_getattr(req, ino, fi);
+}
+
+static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node *n = node_get(fs_of(req), ino);
+
+	if (!n || n->kind != NODE_LINK)
+		fuse_reply_err(req, EINVAL);
+	else
+		fuse_reply_readlink(req, n->target);
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	struct raidfs *fs = fs_of(req);
+	struct node *dir = node_get(fs, ino);
+	char *buf = g_malloc(size);
+	size_t used = 0;
+
+	(void)fi;
+	if (!dir || dir->kind != NODE_DIR) {
+		g_free(buf);
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	/* Offsets: 1 ".", 2 "..", then i + 3 for node index i. */
+	for (off_t o = off; ; o++) {
+		const char *name;
+		struct stat st = { 0 };
+		if (o == 0) {
+			name = ".";
+			st.st_ino = ino;
+		} else if (o == 1) {
+			name = "..";
+			st.st_ino = dir->parent ? dir->parent : ino;
+		} else if ((guint)(o - 2) < fs->nodes->len) {
+			struct node *n = g_ptr_array_index(fs->nodes, o - 2);
+			if (n->parent != ino || n->ino == ino)
+				continue;
+			fill_attr(fs, n, &st);
+			name = n->name;
+		} else {
+			break;
+		}
+		size_t k = fuse_add_direntry(req, buf + used, size - used, name,
+					     &st, o + 1);
+		if (k > size - used)
+			break;
+		used += k;
+	}
+	fuse_reply_buf(req, buf, used);
+	g_free(buf);
+}
+
+/* Control files and mdstat are rendered at open, as sysfs does per read. */
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct raidfs *fs = fs_of(req);
+	struct node *n = node_get(fs, ino);
+
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+	if (n->kind == NODE_DIR || n->kind == NODE_LINK) {
+		fuse_reply_err(req, EISDIR);
+		return;
+	}
+	if (n->kind == NODE_IMAGE) {
+		if (writing && n->mddev->ro) {
+			fuse_reply_err(req, EROFS);
+			return;
+		}
+		fuse_reply_open(req, fi);
+		return;
+	}
+	if (writing && (n->kind == NODE_MDSTAT || !n->attr->store)) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	GString *text = g_string_new(NULL);
+	if (n->kind == NODE_MDSTAT) {
+		md_mdstat(fs->arrays, text);
+	} else {
+		n->attr->show(n->mddev, n->rdev, text);
+		g_string_append_c(text, '\n');
+	}
+	fi->fh = (uintptr_t)text;
+	fi->direct_io = 1;
+	fuse_reply_open(req, fi);
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	if (fi->fh)
+		g_string_free((GString *)(uintptr_t)fi->fh, TRUE);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+
+	if (fi->fh) {
+		GString *text = (GString *)(uintptr_t)fi->fh;
+		size_t start = MIN((size_t)off, text->len);
+		fuse_reply_buf(req, text->str + start, MIN(size, text->len - start));
+		return;
+	}
+	char *buf = g_malloc(size);
+	int r = md_read(n->mddev, off, size, buf);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_buf(req, buf, r);
+	g_free(buf);
+}
+
+/* A control write is one store of the value, trailing newline dropped. */
+static int store_attr(struct node *n, const char *buf, size_t size)
+{
+	char *val = g_strndup(buf, size);
+	g_strchomp(val);
+	int r = n->attr->store(n->mddev, n->rdev, val);
+	g_free(val);
+	return r;
+}
+
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+	int r;
+
+	if (fi->fh)
+		r = store_attr(n, buf, size);
+	else
+		r = md_write(n->mddev, off, size, buf);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_write(req, size);
+}
+
+static void flush_image(fuse_req_t req, fuse_ino_t ino)
+{
+	struct node *n = node_get(fs_of(req), ino);
+	int r = 0;
+
+	if (n && n->kind == NODE_IMAGE)
+		r = md_flush(n->mddev);
+	fuse_reply_err(req, -r);
+}
+
+static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)fi;
+	flush_image(req, ino);
+}
+
+static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		     struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	flush_image(req, ino);
+}
+
+static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
+			 off_t len, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+	uint64_t size = n->mddev->array_sectors << SECTOR_SHIFT;
+
+	(void)fi;
+	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		fuse_reply_err(req, -md_discard(n->mddev, off, len));
+	else if (mode == 0 && (uint64_t)(off + len) <= size)
+		fuse_reply_err(req, 0);   /* already allocated: the array is fixed */
+	else
+		fuse_reply_err(req, EOPNOTSUPP);
+}
+
+static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs st = { .f_bsize = 4096, .f_frsize = 4096,
+			      .f_namemax = 255 };
+
+	(void)ino;
+	fuse_reply_statfs(req, &st);
+}
+
+static void fs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->max_write = MAX_IO;
+	conn->max_readahead = MAX_IO;
+	if (conn->capable & FUSE_CAP_ASYNC_DIO)
+		conn->want |= FUSE_CAP_ASYNC_DIO;
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;   /* fsync must reach us */
+}
+
+static const struct fuse_lowlevel_ops raidfs_ops = {
+	.init = fs_init,
+	.lookup = fs_lookup,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.readlink = fs_readlink,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.release = fs_release,
+	.read = fs_read,
+	.write = fs_write,
+	.flush = fs_flush,
+	.fsync = fs_fsync,
+	.fallocate = fs_fallocate,
+	.statfs = fs_statfs,
+};
+
+static struct raidfs *raidfs_new(GPtrArray *arrays)
+{
+	struct raidfs *fs = g_new0(struct raidfs, 1);
+
+	fs->arrays = arrays;
+	fs->nodes = g_ptr_array_new_with_free_func(node_free);
+	fs->started = time(NULL);
+	node_add(fs, 0, "", NODE_DIR);
+	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
+	for (guint i = 0; i < arrays->len; i++)
+		add_array(fs, g_ptr_array_index(arrays, i));
+	return fs;
+}
+
+static void add_arg(struct fuse_args *args, const char *a)
+{
+	fuse_opt_add_arg(args, a);
+}
+
+/* Mount, serve until unmount or a signal, then stop every array cleanly. */
+int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
+		 const struct mount_opts *o)
+{
+	struct raidfs *fs = raidfs_new(arrays);
+	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+	int ret = 1;
+
+	add_arg(&args, "raidfs");
+	if (o->debug)
+		add_arg(&args, "-d");
+	char *opts = g_strdup_printf("-ofsname=raidfs,subtype=raidfs%s%s",
+				     o->allow_other ? ",allow_other" : "",
+				     o->ro ? ",ro" : "");
+	add_arg(&args, opts);
+	g_free(opts);
+	struct fuse_session *se = fuse_session_new(&args, &raidfs_ops,
+						   sizeof(raidfs_ops), fs);
+	if (!se)
+		goto out_args;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, mountpoint) != 0) {
+		fprintf(stderr, "raidfs: cannot mount on %s\n", mountpoint);
+		goto out_signals;
+	}
+	if (fuse_daemonize(o->foreground) != 0)
+		goto out_unmount;
+	for (guint i = 0; i < arrays->len; i++)
+		md_start(g_ptr_array_index(arrays, i));
+
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	fuse_loop_cfg_set_clone_fd(cfg, 1);
+	fuse_loop_cfg_set_max_threads(cfg, o->threads);
+	ret = fuse_session_loop_mt(se, cfg) ? 1 : 0;
+	fuse_loop_cfg_destroy(cfg);
+	fuse_session_unmount(se);
+	/* No request can arrive now: stop the arrays cleanly. */
+	for (guint i = 0; i < arrays->len; i++)
+		md_stop(g_ptr_array_index(arrays, i));
+	goto out_signals;
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_args:
+	fuse_opt_free_args(&args);
+	g_ptr_array_free(fs->nodes, TRUE);
+	g_free(fs);
+	return ret;
+}

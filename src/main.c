@@ -1,0 +1,440 @@
+/* The raidfs program: subcommands with mdadm's option names and letters.
+ * Exit status: 0 success, 1 the operation failed, 2 bad usage or input. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli.h"
+#include "mount.h"
+
+static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("raidfs: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return 2;
+}
+
+/* A size as mdadm takes it: a number of KiB, or with a K/M/G/T suffix. */
+int parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	errno = 0;
+	guint64 v = g_ascii_strtoull(s, &end, 10);
+
+	if (errno || end == s)
+		return -EINVAL;
+	int shift = 10;
+	switch (g_ascii_toupper(*end)) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return -EINVAL;
+	}
+	if (*end == 'i' || *end == 'B')
+		end += *end == 'i' && end[1] == 'B' ? 2 : 1;
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*bytes = v << shift;
+	return 0;
+}
+
+static bool parse_options(GOptionEntry *entries, const char *params,
+			  const char *summary, int *argc, char ***argv)
+{
+	GOptionContext *ctx = g_option_context_new(params);
+	GError *err = NULL;
+
+	g_option_context_set_summary(ctx, summary);
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	bool ok = g_option_context_parse(ctx, argc, argv, &err);
+	if (!ok) {
+		fprintf(stderr, "raidfs: %s\n", err->message);
+		g_error_free(err);
+	}
+	g_option_context_free(ctx);
+	return ok;
+}
+
+/* ---- create ---- */
+
+static int parse_metadata(const char *s, int *minor)
+{
+	if (!s || !strcmp(s, "default") || !strcmp(s, "1.2") || !strcmp(s, "1"))
+		*minor = 2;
+	else if (!strcmp(s, "1.1"))
+		*minor = 1;
+	else if (!strcmp(s, "1.0"))
+		*minor = 0;
+	else if (!strcmp(s, "0.90") || !strcmp(s, "0.9") || !strcmp(s, "0"))
+		*minor = 90;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static bool power_of_two(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+static int check_chunk(struct create_opts *o, const char *chunk,
+		       const struct md_personality *pers)
+{
+	uint64_t bytes = 512 << 10;
+
+	if (chunk && parse_size(chunk, &bytes) < 0)
+		return usage_error("--chunk %s is not a size", chunk);
+	if (!pers->uses_chunk && o->level != MD_LEVEL_LINEAR) {
+		o->chunk_bytes = 0;      /* md ignores it for mirrors */
+		return 0;
+	}
+	if (o->level == MD_LEVEL_LINEAR && !chunk)
+		bytes = 0;               /* no rounding unless asked */
+	if (bytes && (!power_of_two(bytes) || bytes < 4096))
+		return usage_error("--chunk %s: the chunk size must be a power of "
+				   "two of at least 4K", chunk);
+	o->chunk_bytes = bytes;
+	return 0;
+}
+
+static int check_geometry(struct create_opts *o, const char *level,
+			  const char *layout, const char *metadata,
+			  const char *chunk, const char *uuid, const char *size,
+			  const char *member_size, int lbs)
+{
+	if (!level)
+		return usage_error("--level is required (linear, 0, 1)");
+	if (md_level_parse(level, &o->level) < 0)
+		return usage_error("--level %s is not an md level", level);
+	const struct md_personality *pers = md_find_personality(o->level);
+	if (!pers)
+		return usage_error("level %s is not supported yet",
+				   md_level_name(o->level));
+	o->redundant = pers->sync_request != NULL;
+	if (o->raid_disks < 1)
+		return usage_error("--raid-devices is required");
+	if (o->raid_disks < 2 && !o->force)
+		return usage_error("%d is an unusual number of members for an "
+				   "array; use --force if you mean it", o->raid_disks);
+	if (o->raid_disks < pers->min_disks)
+		return usage_error("%s needs at least %d members", pers->name,
+				   pers->min_disks);
+	if (o->spare_disks < 0)
+		return usage_error("--spare-devices cannot be negative");
+	o->layout_given = layout != NULL;
+	if (layout ? md_layout_parse(o->level, layout, &o->layout) < 0
+		   : md_layout_default(o->level, o->raid_disks, &o->layout) < 0)
+		return usage_error("--layout %s is not a %s layout", layout,
+				   pers->name);
+	if (parse_metadata(metadata, &o->minor) < 0)
+		return usage_error("--metadata %s: use 1.2, 1.1, 1.0 or 0.90",
+				   metadata);
+	int r = check_chunk(o, chunk, pers);
+	if (r)
+		return r;
+	if (uuid ? md_uuid_parse(uuid, o->uuid) < 0 : false)
+		return usage_error("--uuid %s is not a UUID", uuid);
+	uint64_t bytes;
+	if (size && strcmp(size, "max") != 0) {
+		if (parse_size(size, &bytes) < 0)
+			return usage_error("--size %s is not a size", size);
+		o->size_sectors = bytes >> SECTOR_SHIFT;
+	}
+	if (member_size && (parse_size(member_size, &o->member_bytes) < 0 ||
+			    o->member_bytes < (1 << 20)))
+		return usage_error("--member-size %s: give a size of at least 1M",
+				   member_size);
+	if (lbs && (lbs < 512 || lbs > 65536 || !power_of_two(lbs)))
+		return usage_error("--logical-block-size %d: use a power of two "
+				   "from 512 to 65536", lbs);
+	o->logical_block_size = lbs;
+	return 0;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	struct create_opts o = { .raid_disks = 0 };
+	char *level = NULL, *layout = NULL, *metadata = NULL, *chunk = NULL;
+	char *uuid = NULL, *size = NULL, *member_size = NULL, *bitmap = NULL;
+	int lbs = 0;
+	gboolean assume_clean = FALSE, force = FALSE;
+	char *name = NULL;
+	GOptionEntry entries[] = {
+		{ "level", 'l', 0, G_OPTION_ARG_STRING, &level, "RAID level: linear, 0, 1", "LEVEL" },
+		{ "raid-devices", 'n', 0, G_OPTION_ARG_INT, &o.raid_disks, "Number of active members", "N" },
+		{ "spare-devices", 'x', 0, G_OPTION_ARG_INT, &o.spare_disks, "Number of spares", "N" },
+		{ "chunk", 'c', 0, G_OPTION_ARG_STRING, &chunk, "Chunk size (default 512K)", "SIZE" },
+		{ "layout", 'p', 0, G_OPTION_ARG_STRING, &layout, "md layout name", "LAYOUT" },
+		{ "metadata", 'e', 0, G_OPTION_ARG_STRING, &metadata, "Superblock: 1.2 (default), 1.1, 1.0, 0.90", "VER" },
+		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none", "TYPE" },
+		{ "assume-clean", 0, 0, G_OPTION_ARG_NONE, &assume_clean, "Skip the initial resync", NULL },
+		{ "name", 'N', 0, G_OPTION_ARG_STRING, &name, "Array name (the image's name)", "NAME" },
+		{ "uuid", 'u', 0, G_OPTION_ARG_STRING, &uuid, "Array UUID", "UUID" },
+		{ "size", 'z', 0, G_OPTION_ARG_STRING, &size, "Space used on each member (KiB or suffix)", "SIZE" },
+		{ "logical-block-size", 0, 0, G_OPTION_ARG_INT, &lbs, "Logical block size, 512..65536", "BYTES" },
+		{ "member-size", 0, 0, G_OPTION_ARG_STRING, &member_size, "Create missing member files sparse, this large", "SIZE" },
+		{ "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Overwrite existing superblocks, allow odd geometry", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	int r = 2;
+
+	if (!parse_options(entries, "MEMBER...", "Write md superblocks to member files.",
+			   &argc, &argv))
+		goto out;
+	o.assume_clean = assume_clean;
+	o.force = force;
+	o.name = name;
+	random_uuid(o.uuid);
+	if (bitmap && strcmp(bitmap, "none") != 0) {
+		r = usage_error("--bitmap %s is not supported yet; use none", bitmap);
+		goto out;
+	}
+	r = check_geometry(&o, level, layout, metadata, chunk, uuid, size,
+			   member_size, lbs);
+	if (r == 0)
+		r = raidfs_create(&o, argv + 1, argc - 1);
+out:
+	g_free(level); g_free(layout); g_free(metadata); g_free(chunk);
+	g_free(uuid); g_free(size); g_free(member_size); g_free(bitmap);
+	g_free(name);
+	return r;
+}
+
+/* ---- examine ---- */
+
+static int cmd_examine(int argc, char **argv)
+{
+	GOptionEntry entries[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+	int r = 0;
+
+	if (!parse_options(entries, "MEMBER...", "Print md superblocks as mdadm --examine does.",
+			   &argc, &argv))
+		return 2;
+	if (argc < 2)
+		return usage_error("examine needs at least one member file");
+	for (int i = 1; i < argc; i++) {
+		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
+		struct md_sb sb;
+		char err[256];
+		if (fd < 0) {
+			r = usage_error("%s: %s", argv[i], g_strerror(errno));
+			continue;
+		}
+		/* Like mdadm, show a damaged superblock, checksum verdict and all. */
+		int e = md_sb_load_flags(fd, &sb, MD_SB_LOAD_LENIENT, err, sizeof(err));
+		close(fd);
+		if (e == -ENOENT)
+			r = usage_error("%s: no md superblock found", argv[i]);
+		else if (e < 0)
+			r = usage_error("%s", err);
+		else
+			md_sb_examine(stdout, argv[i], &sb);
+	}
+	return r;
+}
+
+/* ---- mount ---- */
+
+static int parse_mount_option(struct mount_opts *o, const char *opt)
+{
+	static const char *const ignored[] = {
+		"rw", "defaults", "auto", "noauto", "user", "nouser", "nofail",
+		"_netdev", "nosuid", "suid", "nodev", "dev", "exec", "noexec",
+		"atime", "noatime", "relatime", "default_permissions", NULL,
+	};
+	const char *eq = strchr(opt, '=');
+	size_t klen = eq ? (size_t)(eq - opt) : strlen(opt);
+	unsigned *num = NULL;
+
+	if (!strcmp(opt, "ro"))
+		o->ro = true;
+	else if (!strcmp(opt, "allow_other"))
+		o->allow_other = true;
+	else if (!strcmp(opt, "debug"))
+		o->debug = o->foreground = true;
+	else if (!strcmp(opt, "run"))
+		o->run = true;
+	else if (eq && klen == 14 && !strncmp(opt, "sync_speed_min", klen))
+		num = &o->sync_speed_min;
+	else if (eq && klen == 14 && !strncmp(opt, "sync_speed_max", klen))
+		num = &o->sync_speed_max;
+	else if (eq && klen == 7 && !strncmp(opt, "threads", klen))
+		num = &o->threads;
+	else if (!g_strv_contains(ignored, opt))
+		return usage_error("unknown mount option '%s'", opt);
+	if (num) {
+		char *end;
+		unsigned long v = strtoul(eq + 1, &end, 10);
+		if (end == eq + 1 || *end || v == 0 || v > 1000000000)
+			return usage_error("mount option %s needs a positive number", opt);
+		*num = v;
+	}
+	return 0;
+}
+
+static int parse_mount_options(struct mount_opts *o, char **opts)
+{
+	for (int i = 0; opts && opts[i]; i++) {
+		char **list = g_strsplit(opts[i], ",", -1);
+		for (int j = 0; list[j]; j++) {
+			if (*list[j] && parse_mount_option(o, list[j])) {
+				g_strfreev(list);
+				return 2;
+			}
+		}
+		g_strfreev(list);
+	}
+	return 0;
+}
+
+/* A SOURCE is a directory (every file in it, sorted) or a member file. */
+static int collect_sources(char **sources, int n, GPtrArray *paths)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		if (stat(sources[i], &st) < 0)
+			return usage_error("%s: %s", sources[i], g_strerror(errno));
+		if (!S_ISDIR(st.st_mode)) {
+			g_ptr_array_add(paths, g_strdup(sources[i]));
+			continue;
+		}
+		struct dirent **list;
+		int k = scandir(sources[i], &list, NULL, alphasort);
+		if (k < 0)
+			return usage_error("%s: %s", sources[i], g_strerror(errno));
+		for (int j = 0; j < k; j++) {
+			char *p = g_build_filename(sources[i], list[j]->d_name, NULL);
+			struct stat fst;
+			if (list[j]->d_name[0] != '.' && stat(p, &fst) == 0 &&
+			    (S_ISREG(fst.st_mode) || S_ISBLK(fst.st_mode)))
+				g_ptr_array_add(paths, p);
+			else
+				g_free(p);
+			free(list[j]);
+		}
+		free(list);
+	}
+	return 0;
+}
+
+static void apply_speed_limits(GPtrArray *arrays, const struct mount_opts *o)
+{
+	for (guint i = 0; i < arrays->len; i++) {
+		struct mddev *mddev = g_ptr_array_index(arrays, i);
+		if (o->sync_speed_min)
+			mddev->sync_speed_min = o->sync_speed_min;
+		if (o->sync_speed_max)
+			mddev->sync_speed_max = o->sync_speed_max;
+	}
+}
+
+static int cmd_mount(int argc, char **argv)
+{
+	struct mount_opts o = { .threads = 16 };
+	char **opts = NULL;
+	gboolean fg = FALSE, debug = FALSE, sloppy = FALSE, verbose = FALSE;
+	gboolean fake = FALSE, nomtab = FALSE;
+	char *type = NULL;
+	GOptionEntry entries[] = {
+		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts, "ro, allow_other, debug, run, sync_speed_min=N, sync_speed_max=N, threads=N", "OPTS" },
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &fg, "Stay in the foreground", NULL },
+		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "FUSE debug output (implies -f)", NULL },
+		{ "sloppy", 's', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sloppy, NULL, NULL },
+		{ "verbose", 'v', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &verbose, NULL, NULL },
+		{ "fake", 'F', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &fake, NULL, NULL },
+		{ "no-mtab", 'n', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &nomtab, NULL, NULL },
+		{ "type", 't', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &type, NULL, NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *arrays = g_ptr_array_new();
+	int r = 2;
+
+	if (!parse_options(entries, "SOURCE... MOUNTPOINT",
+			   "Assemble the md arrays in SOURCE and serve them at MOUNTPOINT.",
+			   &argc, &argv))
+		goto out;
+	o.foreground = fg || debug;
+	o.debug = debug;
+	if ((r = parse_mount_options(&o, opts)))
+		goto out;
+	r = 2;
+	if (argc < 3) {
+		usage_error("mount needs SOURCE and MOUNTPOINT");
+		goto out;
+	}
+	const char *mnt = argv[argc - 1];
+	struct stat st;
+	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		usage_error("mount point %s %s", mnt, errno == ENOENT ?
+			    "does not exist" : "is not a directory");
+		goto out;
+	}
+	if ((r = collect_sources(argv + 1, argc - 2, paths)))
+		goto out;
+	int started = md_assemble((const char *const *)paths->pdata, paths->len,
+				  o.ro, o.run, arrays);
+	if (started <= 0) {
+		r = usage_error("no md array could be started from %s%s", argv[1],
+				argc > 3 ? " ..." : "");
+		goto out;
+	}
+	apply_speed_limits(arrays, &o);
+	r = raidfs_serve(arrays, mnt, &o);
+out:
+	for (guint i = 0; i < arrays->len; i++)
+		md_free(g_ptr_array_index(arrays, i));
+	g_ptr_array_free(arrays, TRUE);
+	g_ptr_array_free(paths, TRUE);
+	g_strfreev(opts);
+	g_free(type);
+	return r;
+}
+
+static int help(FILE *out, int status)
+{
+	fputs("usage: raidfs COMMAND [OPTIONS] ...\n\n"
+	      "  create  [-l LEVEL -n N ...] MEMBER...   write md superblocks\n"
+	      "  examine MEMBER...                       print superblocks (-E)\n"
+	      "  mount   [-o OPTS] [-f] SOURCE... DIR    serve arrays over FUSE\n\n"
+	      "'raidfs COMMAND --help' lists a command's options.\n", out);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	char *prog = g_path_get_basename(argv[0]);
+	bool as_mount = strcmp(prog, "mount.raidfs") == 0;
+
+	g_free(prog);
+	if (as_mount)
+		return cmd_mount(argc, argv);
+	if (argc < 2)
+		return help(stderr, 2);
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help"))
+		return help(stdout, 0);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("raidfs %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "create") || !strcmp(cmd, "-C"))
+		return cmd_create(argc - 1, argv + 1);
+	if (!strcmp(cmd, "examine") || !strcmp(cmd, "-E"))
+		return cmd_examine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "mount"))
+		return cmd_mount(argc - 1, argv + 1);
+	fprintf(stderr, "raidfs: unknown command '%s'\n", cmd);
+	return help(stderr, 2);
+}

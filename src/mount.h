@@ -1,0 +1,12 @@
+/* The daemon: options of "raidfs mount" and the FUSE service. */
+#pragma once
+#include "raid.h"
+
+struct mount_opts {
+	bool ro, allow_other, debug, foreground, run;
+	unsigned threads;
+	unsigned sync_speed_min, sync_speed_max;   /* 0: md's defaults */
+};
+
+int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
+		 const struct mount_opts *o);

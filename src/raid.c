@@ -1,0 +1,579 @@
+/* The core: running and stopping arrays, the IO entry points with md's
+ * write-start/write-end safe mode, superblock updates, member failure, and
+ * the generic striped mapping the non-redundant levels share. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "raid.h"
+
+const struct md_personality *const md_personalities[] = {
+	&linear_personality,
+	&raid0_personality,
+	&raid1_personality,
+	NULL,
+};
+
+const struct md_personality *md_find_personality(int level)
+{
+	for (int i = 0; md_personalities[i]; i++)
+		if (md_personalities[i]->level == level)
+			return md_personalities[i];
+	return NULL;
+}
+
+bool rdev_usable(const struct md_rdev *rdev)
+{
+	return rdev && !(atomic_load(&rdev->flags) & RDEV_FAULTY);
+}
+
+int md_in_sync_count(struct mddev *mddev)
+{
+	int n = 0;
+
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		if (rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC))
+			n++;
+	}
+	return n;
+}
+
+/* How many members the array can lose and still hold all the data. */
+static int md_max_degraded(struct mddev *mddev)
+{
+	int m = mddev->pers->max_degraded;
+
+	return m < 0 ? mddev->raid_disks - 1 : m;
+}
+
+static bool md_broken(struct mddev *mddev)
+{
+	return atomic_load(&mddev->degraded) > md_max_degraded(mddev);
+}
+
+/* Sectors below this hold the same data on every in-sync member. */
+uint64_t md_synced_upto(struct mddev *mddev)
+{
+	uint64_t upto = mddev->resync_offset;
+
+	if (upto != MD_MAX_SECTOR && mddev->sync_action == ACTION_RESYNC)
+		upto = MAX(upto, mddev->curr_resync);
+	return upto;
+}
+
+/* ---- superblocks ---- */
+
+/* md's super_1_sync: array-wide fields from the mddev, per-member fields
+ * kept, and dev_roles rebuilt so members we do not hold read as faulty. */
+static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
+{
+	struct md_sb *sb = &rdev->sb;
+	const struct md_sb *t = &mddev->sb;
+
+	memcpy(sb->set_uuid, t->set_uuid, sizeof(sb->set_uuid));
+	memcpy(sb->set_name, t->set_name, sizeof(sb->set_name));
+	sb->major = t->major;
+	sb->minor = t->minor;
+	sb->ctime = t->ctime;
+	sb->utime = g_get_real_time() / G_USEC_PER_SEC;
+	sb->level = mddev->level;
+	sb->layout = mddev->layout;
+	sb->size = mddev->dev_sectors;
+	sb->chunk_sectors = mddev->chunk_sectors;
+	sb->raid_disks = mddev->raid_disks;
+	sb->logical_block_size = mddev->logical_block_size;
+	sb->bitmap_offset = t->bitmap_offset;
+	sb->events = mddev->events;
+	sb->resync_offset = mddev->in_sync ? mddev->resync_offset : 0;
+	sb->max_dev = t->max_dev;
+	memcpy(sb->dev_roles, t->dev_roles, sizeof(sb->dev_roles));
+
+	sb->feature_map = t->feature_map & ~MD_FEATURE_RECOVERY_OFFSET;
+	sb->recovery_offset = 0;
+	if (rdev->raid_disk >= 0 && !(atomic_load(&rdev->flags) & RDEV_IN_SYNC)) {
+		sb->feature_map |= MD_FEATURE_RECOVERY_OFFSET;
+		sb->recovery_offset = rdev->recovery_offset;
+	}
+	sb->dev_number = rdev->desc_nr;
+	sb->cnt_corrected_read = atomic_load(&rdev->corrected_errors);
+}
+
+static void sync_dev_roles(struct mddev *mddev)
+{
+	struct md_sb *t = &mddev->sb;
+
+	for (uint32_t i = 0; i < t->max_dev && i < MD_SB_MAX_ROLES; i++)
+		t->dev_roles[i] = MD_ROLE_FAULTY;
+	for (guint i = 0; i < mddev->rdevs->len; i++) {
+		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+		int flags = atomic_load(&rdev->flags);
+		uint16_t role;
+
+		if (rdev->desc_nr >= MD_SB_MAX_ROLES)
+			continue;
+		if (flags & RDEV_FAULTY)
+			role = MD_ROLE_FAULTY;
+		else if (rdev->raid_disk >= 0)
+			role = rdev->raid_disk;
+		else
+			role = MD_ROLE_SPARE;
+		if ((uint32_t)rdev->desc_nr >= t->max_dev)
+			t->max_dev = rdev->desc_nr + 1;
+		t->dev_roles[rdev->desc_nr] = role;
+	}
+}
+
+/* Write every working member's superblock; caller holds sb_lock.  A member
+ * whose superblock cannot be written is failed, as md does. */
+static int update_sb_locked(struct mddev *mddev)
+{
+	if (mddev->ro)
+		return 0;
+	mddev->events++;
+	sync_dev_roles(mddev);
+	int written = 0, r = 0;
+	for (guint i = 0; i < mddev->rdevs->len; i++) {
+		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+		if (!rdev_usable(rdev))
+			continue;
+		sync_rdev_sb(mddev, rdev);
+		r = rdev_write_sb(rdev);
+		if (r < 0)
+			g_warning("%s: %s: superblock write failed: %s", mddev->name,
+				  rdev->name, g_strerror(-r));
+		else
+			written++;
+	}
+	return written ? 0 : (r ? r : -EIO);
+}
+
+int md_update_sb(struct mddev *mddev)
+{
+	g_mutex_lock(&mddev->sb_lock);
+	int r = update_sb_locked(mddev);
+	g_mutex_unlock(&mddev->sb_lock);
+	return r;
+}
+
+/* md_error: fail a member, unless it is the last one holding the data, in
+ * which case the IO error simply goes back to the caller. */
+void md_error(struct mddev *mddev, struct md_rdev *rdev)
+{
+	g_mutex_lock(&mddev->sb_lock);
+	int flags = atomic_load(&rdev->flags);
+	bool active = rdev->raid_disk >= 0;
+	/* The last copy of the data is never failed: its errors go back to
+	 * the caller instead, unless there never was a second copy. */
+	bool last = md_max_degraded(mddev) > 0 &&
+		    atomic_load(&mddev->degraded) >= md_max_degraded(mddev);
+	if (!(flags & RDEV_FAULTY) && (!active || !last)) {
+		atomic_fetch_or(&rdev->flags, RDEV_FAULTY);
+		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
+		if (active)
+			atomic_fetch_add(&mddev->degraded, 1);
+		g_warning("%s: member %s failed; %s", mddev->name, rdev->name,
+			  md_broken(mddev) ? "array has failed"
+					   : "continuing degraded");
+		update_sb_locked(mddev);
+	}
+	g_mutex_unlock(&mddev->sb_lock);
+}
+
+/* ---- safe mode: md_write_start / md_write_end ---- */
+
+static int md_write_start(struct mddev *mddev)
+{
+	int r = 0;
+
+	g_mutex_lock(&mddev->sb_lock);
+	mddev->writes_pending++;
+	if (mddev->in_sync) {
+		mddev->in_sync = false;
+		r = update_sb_locked(mddev);
+	}
+	g_mutex_unlock(&mddev->sb_lock);
+	return r;
+}
+
+static void md_write_end(struct mddev *mddev)
+{
+	g_mutex_lock(&mddev->sb_lock);
+	mddev->last_write_us = g_get_monotonic_time();
+	if (--mddev->writes_pending == 0)
+		g_cond_broadcast(&mddev->sb_cond);
+	g_mutex_unlock(&mddev->sb_lock);
+}
+
+/* Mark the array clean once it has been idle for safe_mode_delay, as md's
+ * safe mode does, so a crash then needs no resync. */
+static gpointer safemode_thread(gpointer arg)
+{
+	struct mddev *mddev = arg;
+
+	g_mutex_lock(&mddev->sb_lock);
+	while (!mddev->stopping) {
+		if (mddev->in_sync || mddev->writes_pending) {
+			g_cond_wait(&mddev->sb_cond, &mddev->sb_lock);
+			continue;
+		}
+		gint64 due = mddev->last_write_us +
+			     (gint64)mddev->safe_mode_delay_ms * 1000;
+		if (g_get_monotonic_time() < due) {
+			g_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock, due);
+			continue;
+		}
+		mddev->in_sync = true;
+		update_sb_locked(mddev);
+	}
+	g_mutex_unlock(&mddev->sb_lock);
+	return NULL;
+}
+
+void md_safemode_start(struct mddev *mddev)
+{
+	if (!mddev->ro)
+		mddev->safemode_thread = g_thread_new("safemode", safemode_thread,
+						      mddev);
+}
+
+/* ---- barrier buckets ---- */
+
+static unsigned bucket_of(uint64_t sector)
+{
+	return sector >> BARRIER_BUCKET_SHIFT;
+}
+
+void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	g_mutex_lock(&mddev->barrier_lock);
+	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
+	     && b < mddev->nr_buckets; b++) {
+		while (mddev->barrier[b])
+			g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+		mddev->nr_pending[b]++;
+	}
+	g_mutex_unlock(&mddev->barrier_lock);
+}
+
+void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	g_mutex_lock(&mddev->barrier_lock);
+	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
+	     && b < mddev->nr_buckets; b++)
+		mddev->nr_pending[b]--;
+	g_cond_broadcast(&mddev->barrier_cond);
+	g_mutex_unlock(&mddev->barrier_lock);
+}
+
+void md_raise_barrier(struct mddev *mddev, uint64_t sector)
+{
+	unsigned b = bucket_of(sector);
+
+	g_mutex_lock(&mddev->barrier_lock);
+	while (mddev->barrier[b])
+		g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+	mddev->barrier[b] = true;
+	while (mddev->nr_pending[b])
+		g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+	g_mutex_unlock(&mddev->barrier_lock);
+}
+
+void md_lower_barrier(struct mddev *mddev, uint64_t sector)
+{
+	g_mutex_lock(&mddev->barrier_lock);
+	mddev->barrier[bucket_of(sector)] = false;
+	g_cond_broadcast(&mddev->barrier_cond);
+	g_mutex_unlock(&mddev->barrier_lock);
+}
+
+/* ---- IO ---- */
+
+static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
+{
+	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
+
+	if (md_broken(mddev))
+		return -EIO;
+	if (off >= size) {
+		*len = 0;
+		return 0;
+	}
+	*len = MIN(*len, size - off);
+	return 0;
+}
+
+static uint64_t first_sector(uint64_t off)
+{
+	return off >> SECTOR_SHIFT;
+}
+
+static uint64_t nr_sectors(uint64_t off, size_t len)
+{
+	return ((off + len + 511) >> SECTOR_SHIFT) - first_sector(off);
+}
+
+/* Returns bytes read (short at the end of the array) or -errno. */
+int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+{
+	int r = check_range(mddev, off, &len);
+
+	if (r < 0 || len == 0)
+		return r;
+	bool barrier = mddev->pers->sync_request != NULL;
+	if (barrier)
+		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	r = mddev->pers->read(mddev, off, len, buf);
+	if (barrier)
+		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	return r < 0 ? r : (int)len;
+}
+
+int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
+{
+	if (mddev->ro)
+		return -EROFS;
+	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
+	if (off + len > size)
+		return -ENOSPC;
+	int r = check_range(mddev, off, &len);
+	if (r < 0 || len == 0)
+		return r;
+	r = md_write_start(mddev);
+	if (r < 0) {
+		md_write_end(mddev);
+		return r;
+	}
+	bool barrier = mddev->pers->sync_request != NULL;
+	if (barrier)
+		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	r = mddev->pers->write(mddev, off, len, buf);
+	if (barrier)
+		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	md_write_end(mddev);
+	return r < 0 ? r : (int)len;
+}
+
+int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+{
+	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
+
+	if (mddev->ro)
+		return -EROFS;
+	if (!mddev->pers->discard)
+		return -EOPNOTSUPP;
+	if (off >= size)
+		return 0;
+	len = MIN(len, size - off);
+	int r = md_write_start(mddev);
+	if (r == 0) {
+		bool barrier = mddev->pers->sync_request != NULL;
+		if (barrier)
+			md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+		r = mddev->pers->discard(mddev, off, len);
+		if (barrier)
+			md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	}
+	md_write_end(mddev);
+	return r;
+}
+
+void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt)
+{
+	*io_min = mddev->logical_block_size;
+	*io_opt = 0;
+	if (mddev->pers->io_hints)
+		mddev->pers->io_hints(mddev, io_min, io_opt);
+}
+
+/* st_blksize of the image: the optimal IO size, at least a page. */
+unsigned md_io_opt(struct mddev *mddev)
+{
+	unsigned io_min, io_opt;
+
+	md_io_hints(mddev, &io_min, &io_opt);
+	return MAX(MAX(io_opt, io_min), 4096u);
+}
+
+/* fsync: every working member durable, concurrently. */
+int md_flush(struct mddev *mddev)
+{
+	int r = 0;
+
+	if (mddev->ro)
+		return 0;
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		if (!rdev_usable(rdev))
+			continue;
+		int e = rdev_flush(rdev);
+		if (e < 0) {
+			md_error(mddev, rdev);
+			r = md_broken(mddev) ? e : r;
+		}
+	}
+	return md_broken(mddev) ? -EIO : r;
+}
+
+/* Split a request by the level's map into per-member pieces and run them as
+ * one batch.  Non-redundant levels have nowhere else to go on error. */
+int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,
+	      size_t len, void *buf)
+{
+	struct mio stack[16], *v = stack;
+	unsigned n = 0, cap = G_N_ELEMENTS(stack);
+
+	while (len) {
+		int slot;
+		uint64_t dev_off;
+		size_t k = map(mddev, off, len, &slot, &dev_off);
+		struct md_rdev *rdev = mddev->slots[slot];
+		if (!rdev_usable(rdev)) {
+			n = 0;
+			goto fail;
+		}
+		if (n == cap) {
+			struct mio *grown = g_new(struct mio, cap * 2);
+			memcpy(grown, v, n * sizeof(*v));
+			if (v != stack)
+				g_free(v);
+			v = grown;
+			cap *= 2;
+		}
+		v[n++] = (struct mio){ .rdev = rdev, .write = write,
+				       .off = dev_off, .buf = buf, .len = k };
+		off += k;
+		buf = (char *)buf + k;
+		len -= k;
+	}
+	int r = mio_run(v, n);
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].res < 0)
+			md_error(mddev, v[i].rdev);
+	if (v != stack)
+		g_free(v);
+	return r;
+fail:
+	if (v != stack)
+		g_free(v);
+	return -EIO;
+}
+
+int md_map_discard(struct mddev *mddev, md_map_fn map, uint64_t off,
+		   uint64_t len)
+{
+	while (len) {
+		int slot;
+		uint64_t dev_off;
+		size_t k = map(mddev, off, MIN(len, (uint64_t)SIZE_MAX), &slot, &dev_off);
+		int r = rdev_discard(mddev->slots[slot], dev_off, k);
+		if (r < 0)
+			return r;
+		off += k;
+		len -= k;
+	}
+	return 0;
+}
+
+/* ---- run / stop ---- */
+
+const char *md_array_state(struct mddev *mddev)
+{
+	if (md_broken(mddev))
+		return "broken";
+	if (mddev->ro)
+		return "readonly";
+	g_mutex_lock(&mddev->sb_lock);
+	const char *s = mddev->in_sync ? "clean" : "active";
+	g_mutex_unlock(&mddev->sb_lock);
+	return s;
+}
+
+static void init_barrier(struct mddev *mddev)
+{
+	g_mutex_init(&mddev->barrier_lock);
+	g_cond_init(&mddev->barrier_cond);
+	mddev->nr_buckets = bucket_of(mddev->dev_sectors) + 1;
+	mddev->nr_pending = g_new0(unsigned, mddev->nr_buckets);
+	mddev->barrier = g_new0(bool, mddev->nr_buckets);
+}
+
+int md_run(struct mddev *mddev, char *err, size_t errlen)
+{
+	const struct md_sb *sb = &mddev->sb;
+
+	mddev->pers = md_find_personality(sb->level);
+	if (!mddev->pers) {
+		snprintf(err, errlen, "%s: level %s is not supported yet",
+			 mddev->name, md_level_name(sb->level));
+		return -EINVAL;
+	}
+	mddev->level = sb->level;
+	mddev->layout = sb->layout;
+	mddev->chunk_sectors = sb->chunk_sectors;
+	mddev->raid_disks = sb->raid_disks;
+	mddev->dev_sectors = sb->size;
+	mddev->logical_block_size = sb->logical_block_size ? sb->logical_block_size : 512;
+	mddev->events = sb->events;
+	mddev->resync_offset = sb->resync_offset;
+	if (!mddev->pers->sync_request)
+		mddev->resync_offset = MD_MAX_SECTOR;   /* nothing to resync */
+	mddev->in_sync = true;
+	mddev->safe_mode_delay_ms = 200;
+	mddev->sync_speed_min = 1000;
+	mddev->sync_speed_max = 200000;
+	g_mutex_init(&mddev->sb_lock);
+	g_cond_init(&mddev->sb_cond);
+	g_mutex_init(&mddev->sync_lock);
+	g_cond_init(&mddev->sync_cond);
+
+	int r = mddev->pers->run(mddev, err, errlen);
+	if (r < 0)
+		return r;
+	init_barrier(mddev);
+	return 0;
+}
+
+/* Threads start apart from md_run so that the daemon can fork first. */
+void md_start(struct mddev *mddev)
+{
+	md_safemode_start(mddev);
+	md_sync_start(mddev);
+}
+
+/* Stop cleanly: sync thread checkpointed, data durable, superblocks clean
+ * with events advanced. */
+void md_stop(struct mddev *mddev)
+{
+	md_sync_stop(mddev);
+	g_mutex_lock(&mddev->sb_lock);
+	mddev->stopping = true;
+	g_cond_broadcast(&mddev->sb_cond);
+	g_mutex_unlock(&mddev->sb_lock);
+	if (mddev->safemode_thread)
+		g_thread_join(mddev->safemode_thread);
+	mddev->safemode_thread = NULL;
+
+	g_mutex_lock(&mddev->sb_lock);
+	mddev->in_sync = true;
+	update_sb_locked(mddev);
+	g_mutex_unlock(&mddev->sb_lock);
+
+	if (mddev->pers && mddev->pers->free)
+		mddev->pers->free(mddev);
+	mddev->private = NULL;
+}
+
+/* Release an array that md_stop has stopped, or that never started. */
+void md_free(struct mddev *mddev)
+{
+	for (guint i = 0; i < mddev->rdevs->len; i++)
+		rdev_close(g_ptr_array_index(mddev->rdevs, i));
+	g_ptr_array_free(mddev->rdevs, TRUE);
+	if (mddev->pers && mddev->pers->free && mddev->private)
+		mddev->pers->free(mddev);
+	g_free(mddev->nr_pending);
+	g_free(mddev->barrier);
+	g_free(mddev->slots);
+	g_free(mddev->name);
+	g_free(mddev);
+}

@@ -1,0 +1,195 @@
+/* The raidfs core: arrays (struct mddev), their members (struct md_rdev) and
+ * the personality ops table each RAID level fills in.  The core owns IO
+ * bookkeeping, superblock state and sync threads; a level owns only its
+ * mapping and its redundancy. */
+#pragma once
+#include <glib.h>
+#include <inttypes.h>
+#include <linux/raid/md_p.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "superblock.h"
+
+#define SECTOR_SHIFT 9
+
+struct mddev;
+
+/* Member flags, as md's rdev->flags. */
+enum {
+	RDEV_FAULTY     = 1 << 0,
+	RDEV_IN_SYNC    = 1 << 1,
+	RDEV_WRITEMOSTLY = 1 << 2,
+};
+
+struct md_rdev {
+	struct mddev *mddev;
+	char *path;
+	char *name;               /* basename, as mdstat and dev-NAME show it */
+	int fd;
+	struct md_sb sb;          /* as loaded, then as last written */
+	int desc_nr;              /* the slot in dev_roles (sb.dev_number) */
+	int raid_disk;            /* role in the array, -1 for a spare */
+	uint64_t data_offset;     /* sectors */
+	uint64_t sectors;         /* data sectors usable on this member */
+	uint64_t recovery_offset;
+	atomic_int flags;
+	atomic_uint read_errors;
+	atomic_ulong corrected_errors;
+};
+
+/* One piece of member IO; a request becomes a batch of these. */
+struct mio {
+	struct md_rdev *rdev;
+	bool write;
+	uint64_t off;             /* bytes into the member's data area */
+	void *buf;
+	size_t len;
+	int res;                  /* 0 or -errno once run */
+};
+
+/* md's sync_action values. */
+enum sync_action {
+	ACTION_IDLE, ACTION_FROZEN, ACTION_RESYNC, ACTION_RECOVER,
+	ACTION_CHECK, ACTION_REPAIR,
+};
+
+struct md_personality {
+	const char *name;         /* "raid1", as mdstat lists it */
+	int level;
+	int min_disks;
+	int max_degraded;         /* members the level can lose (-1: any but one) */
+	bool uses_chunk;          /* chunk size is part of the geometry */
+
+	/* Check geometry, build private state, set array_sectors. */
+	int (*run)(struct mddev *mddev, char *err, size_t errlen);
+	void (*free)(struct mddev *mddev);
+	int (*read)(struct mddev *mddev, uint64_t off, size_t len, void *buf);
+	int (*write)(struct mddev *mddev, uint64_t off, size_t len, const void *buf);
+	/* Resync/check/repair from sector; returns sectors covered or -errno. */
+	int64_t (*sync_request)(struct mddev *mddev, uint64_t sector,
+				uint64_t max_sectors, enum sync_action action);
+	/* Punch the range out of the members (PUNCH_HOLE|KEEP_SIZE). */
+	int (*discard)(struct mddev *mddev, uint64_t off, uint64_t len);
+	/* md's io_min and io_opt in bytes; absent: logical block size and 0. */
+	void (*io_hints)(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
+	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
+	void (*status)(struct mddev *mddev, GString *out);
+};
+
+/* The linear sector map a striping level exposes: array byte offset to
+ * (slot, member byte offset), returning bytes contiguous on that member. */
+typedef size_t (*md_map_fn)(struct mddev *mddev, uint64_t off, size_t len,
+			    int *slot, uint64_t *dev_off);
+
+struct mddev {
+	char *name;               /* image name */
+	int unit;                 /* N of mdN */
+	const struct md_personality *pers;
+	void *private;
+	struct md_sb sb;          /* array-wide fields; per-member ones are rdev's */
+	int level;
+	uint32_t layout;
+	uint32_t chunk_sectors;
+	int raid_disks;
+	uint64_t dev_sectors;     /* component size */
+	uint64_t array_sectors;
+	uint32_t logical_block_size;
+	bool ro;
+
+	GPtrArray *rdevs;         /* every member we hold, spares too */
+	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
+	atomic_int degraded;
+
+	/* Superblock state, serialised by sb_lock. */
+	GMutex sb_lock;
+	GCond sb_cond;
+	uint64_t events;
+	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
+	bool in_sync;             /* superblocks say clean */
+	int writes_pending;
+	gint64 last_write_us;
+	unsigned safe_mode_delay_ms;
+
+	/* Sync thread (sync.c). */
+	GThread *sync_thread;
+	GThread *safemode_thread;
+	GMutex sync_lock;
+	GCond sync_cond;
+	_Atomic enum sync_action sync_action; /* what runs or is requested */
+	bool sync_frozen;
+	atomic_bool stopping;
+	atomic_ullong curr_resync;        /* sector the running pass has reached */
+	uint64_t resync_mark, resync_mark_us;
+	atomic_ullong resync_mismatches;
+	unsigned sync_speed_min, sync_speed_max;   /* KiB/s */
+	enum sync_action last_sync_action;
+
+	/* Barrier between sync windows and normal IO (raid1's buckets). */
+	GMutex barrier_lock;
+	GCond barrier_cond;
+	unsigned *nr_pending;
+	bool *barrier;
+	unsigned nr_buckets;
+};
+
+#define BARRIER_BUCKET_SHIFT 17  /* sectors: 64 MiB buckets */
+
+/* raid.c */
+extern const struct md_personality *const md_personalities[];
+const struct md_personality *md_find_personality(int level);
+int md_run(struct mddev *mddev, char *err, size_t errlen);
+void md_start(struct mddev *mddev);
+void md_stop(struct mddev *mddev);
+void md_free(struct mddev *mddev);
+int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf);
+int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf);
+int md_flush(struct mddev *mddev);
+int md_update_sb(struct mddev *mddev);
+void md_error(struct mddev *mddev, struct md_rdev *rdev);
+int md_in_sync_count(struct mddev *mddev);
+uint64_t md_synced_upto(struct mddev *mddev);
+bool rdev_usable(const struct md_rdev *rdev);
+const char *md_array_state(struct mddev *mddev);
+
+int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
+void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
+unsigned md_io_opt(struct mddev *mddev);
+
+/* Generic striped IO over a level's map function (linear, raid0). */
+int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,
+	      size_t len, void *buf);
+int md_map_discard(struct mddev *mddev, md_map_fn map, uint64_t off,
+		   uint64_t len);
+int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
+
+/* Barrier: normal IO and sync windows exclude each other per bucket. */
+void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+void md_raise_barrier(struct mddev *mddev, uint64_t sector);
+void md_lower_barrier(struct mddev *mddev, uint64_t sector);
+
+/* member.c */
+int mio_run(struct mio *v, unsigned n);
+int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
+void rdev_close(struct md_rdev *rdev);
+int rdev_flush(struct md_rdev *rdev);
+int rdev_write_sb(struct md_rdev *rdev);
+uint64_t rdev_file_sectors(int fd);
+
+/* sync.c */
+void md_sync_start(struct mddev *mddev);
+void md_sync_stop(struct mddev *mddev);
+int md_sync_request_action(struct mddev *mddev, enum sync_action action);
+const char *md_sync_action_name(enum sync_action action);
+int md_sync_action_parse(const char *s, enum sync_action *action);
+void md_safemode_start(struct mddev *mddev);
+
+/* assemble.c */
+int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
+		GPtrArray *arrays);
+
+/* personalities */
+extern const struct md_personality linear_personality;
+extern const struct md_personality raid0_personality;
+extern const struct md_personality raid1_personality;

@@ -1,0 +1,41 @@
+#!/bin/bash
+# A clean stop records clean superblocks with events advanced; SIGKILL in the
+# middle of writes leaves them dirty, and the next start resyncs.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+need_fuse
+
+"$RAIDFS" create -l 1 -n 2 -N r1 --assume-clean --member-size 64M "$T/a" "$T/b" >/dev/null
+ev0=$(examine_field "$T/a" Events)
+expect_eq "state after create" "$(examine_field "$T/a" State)" clean
+
+rf_mount "$T/mnt" "$T/a" "$T/b"
+dd if=/dev/urandom of="$T/mnt/r1" bs=1M count=4 conv=notrunc,fsync status=none
+rf_umount "$T/mnt"
+expect_eq "state after clean stop" "$(examine_field "$T/a" State)" clean
+ev1=$(examine_field "$T/a" Events)
+[ "$ev1" -gt "$ev0" ] || fail "events did not advance: $ev0 -> $ev1"
+expect_eq "members agree on events" "$(examine_field "$T/b" Events)" "$ev1"
+
+# Kill the daemon while a writer keeps the array dirty.
+rf_mount "$T/mnt" "$T/a" "$T/b"
+(while :; do dd if=/dev/zero of="$T/mnt/r1" bs=64K count=16 conv=notrunc status=none || exit 0; done) &
+writer=$!
+sleep 1
+expect_eq "array_state while writing" "$(cat "$T/mnt/r1.md/array_state")" active
+kill -9 "$RF_PID"
+wait "$RF_PID" 2>/dev/null || true
+fusermount3 -u -z "$T/mnt"
+wait "$writer" 2>/dev/null || true
+expect_eq "state after SIGKILL" "$(examine_field "$T/a" State)" active
+
+# The next start knows: it resyncs and ends clean.
+rf_mount "$T/mnt" "$T/a" "$T/b"
+for i in $(seq 100); do
+	[ "$(cat "$T/mnt/r1.md/resync_start")" = none ] && break
+	sleep 0.1
+done
+expect_eq "resync_start after resync" "$(cat "$T/mnt/r1.md/resync_start")" none
+expect_eq "last_sync_action" "$(cat "$T/mnt/r1.md/last_sync_action")" resync
+rf_umount "$T/mnt"
+expect_eq "state after resync and stop" "$(examine_field "$T/a" State)" clean
+echo "PASS"
