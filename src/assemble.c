@@ -145,10 +145,12 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 }
 
 /* Open every path, group by set UUID, assemble each group.  Returns the
- * number of arrays started (added to arrays) or -errno. */
+ * number of arrays started (added to arrays); *members counts the files
+ * that held a superblock at all. */
 int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
-		GPtrArray *arrays)
+		GPtrArray *arrays, int *members)
 {
+	*members = 0;
 	GHashTable *groups = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 		(GDestroyNotify)g_bytes_unref, (GDestroyNotify)g_ptr_array_unref);
 	GPtrArray *order = g_ptr_array_new();   /* groups in the order found */
@@ -159,6 +161,7 @@ int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 		int r = rdev_open(paths[i], ro, &rdev, err, sizeof(err));
 		if (r == -ENOENT)
 			continue;     /* not an md member: nothing to say */
+		++*members;
 		if (r < 0) {
 			fprintf(stderr, "raidfs: %s; left out\n", err);
 			continue;

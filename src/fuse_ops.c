@@ -1,7 +1,7 @@
 /* The mount: a FUSE low-level filesystem holding mdstat, one image file per
  * array and its control directory.  The tree is a flat node table indexed by
  * inode number; it is built once the arrays are assembled. */
-#define FUSE_USE_VERSION 34
+#define FUSE_USE_VERSION FUSE_MAKE_VERSION(3, 14)
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
@@ -467,7 +467,8 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	fuse_loop_cfg_set_clone_fd(cfg, 1);
 	fuse_loop_cfg_set_max_threads(cfg, o->threads);
-	ret = fuse_session_loop_mt(se, cfg) ? 1 : 0;
+	/* The loop returns the signal that ended it, or -errno on failure. */
+	ret = fuse_session_loop_mt(se, cfg) < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
 	fuse_session_unmount(se);
 	/* No request can arrive now: stop the arrays cleanly. */

@@ -383,11 +383,18 @@ static int cmd_mount(int argc, char **argv)
 	}
 	if ((r = collect_sources(argv + 1, argc - 2, paths)))
 		goto out;
+	int members;
 	int started = md_assemble((const char *const *)paths->pdata, paths->len,
-				  o.ro, o.run, arrays);
+				  o.ro, o.run, arrays, &members);
+	if (members == 0) {
+		r = usage_error("no md superblock in %s (%u file%s probed); make an "
+				"array with 'raidfs create'", argv[1], paths->len,
+				paths->len == 1 ? "" : "s");
+		goto out;
+	}
 	if (started <= 0) {
-		r = usage_error("no md array could be started from %s%s", argv[1],
-				argc > 3 ? " ..." : "");
+		r = usage_error("no array could be started from %s: see the reasons "
+				"above", argv[1]);
 		goto out;
 	}
 	apply_speed_limits(arrays, &o);

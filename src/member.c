@@ -47,6 +47,8 @@ static uint64_t mio_pos(const struct mio *m)
 /* Finish an IO synchronously from byte done onwards. */
 static int mio_sync(struct mio *m, size_t done)
 {
+	if (m->flush)
+		return fdatasync(m->rdev->fd) < 0 ? -errno : 0;
 	while (done < m->len) {
 		char *p = (char *)m->buf + done;
 		ssize_t r = m->write
@@ -67,7 +69,9 @@ static void mio_prep(struct io_uring *ring, struct mio *m)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
 
-	if (m->write)
+	if (m->flush)
+		io_uring_prep_fsync(sqe, m->rdev->fd, IORING_FSYNC_DATASYNC);
+	else if (m->write)
 		io_uring_prep_write(sqe, m->rdev->fd, m->buf, m->len, mio_pos(m));
 	else
 		io_uring_prep_read(sqe, m->rdev->fd, m->buf, m->len, mio_pos(m));
@@ -91,6 +95,8 @@ static int mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
 		io_uring_cqe_seen(ring, cqe);
 		if (res < 0 && res != -EAGAIN && res != -EINTR)
 			m->res = res;
+		else if (m->flush && res >= 0)
+			m->res = 0;
 		else
 			m->res = mio_sync(m, res < 0 ? 0 : (size_t)res);
 	}
@@ -148,8 +154,10 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 		return -e;
 	}
 	struct md_rdev *rdev = g_new0(struct md_rdev, 1);
-	int r = md_sb_load(fd, &rdev->sb, err, errlen);
+	char why[256] = "";
+	int r = md_sb_load(fd, &rdev->sb, why, sizeof(why));
 	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
 		close(fd);
 		g_free(rdev);
 		return r;
@@ -181,12 +189,12 @@ int rdev_flush(struct md_rdev *rdev)
 	return fdatasync(rdev->fd) < 0 ? -errno : 0;
 }
 
-/* Data first, then the superblock, each made durable: a superblock that
- * says "clean" must never reach the platter ahead of the data it vouches
- * for. */
-int rdev_write_sb(struct md_rdev *rdev)
+/* The superblock, made durable.  With data_first the data goes first: a
+ * superblock that says "clean" must never reach the platter ahead of the
+ * data it vouches for. */
+int rdev_write_sb(struct md_rdev *rdev, bool data_first)
 {
-	int r = rdev_flush(rdev);
+	int r = data_first ? rdev_flush(rdev) : 0;
 
 	if (r == 0)
 		r = md_sb_store(rdev->fd, &rdev->sb);

@@ -137,7 +137,7 @@ static int update_sb_locked(struct mddev *mddev)
 		if (!rdev_usable(rdev))
 			continue;
 		sync_rdev_sb(mddev, rdev);
-		r = rdev_write_sb(rdev);
+		r = rdev_write_sb(rdev, mddev->in_sync);
 		if (r < 0)
 			g_warning("%s: %s: superblock write failed: %s", mddev->name,
 				  rdev->name, g_strerror(-r));
@@ -346,6 +346,7 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 	bool barrier = mddev->pers->sync_request != NULL;
 	if (barrier)
 		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	atomic_store(&mddev->need_flush, true);
 	r = mddev->pers->write(mddev, off, len, buf);
 	if (barrier)
 		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
@@ -369,6 +370,7 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		bool barrier = mddev->pers->sync_request != NULL;
 		if (barrier)
 			md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+		atomic_store(&mddev->need_flush, true);
 		r = mddev->pers->discard(mddev, off, len);
 		if (barrier)
 			md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
@@ -394,21 +396,25 @@ unsigned md_io_opt(struct mddev *mddev)
 	return MAX(MAX(io_opt, io_min), 4096u);
 }
 
-/* fsync: every working member durable, concurrently. */
+/* fsync: every working member durable.  Nothing written since the last
+ * flush means nothing to do, so a close after reading costs no sync. */
 int md_flush(struct mddev *mddev)
 {
 	int r = 0;
 
-	if (mddev->ro)
-		return 0;
-	for (int i = 0; i < mddev->raid_disks; i++) {
-		struct md_rdev *rdev = mddev->slots[i];
-		if (!rdev_usable(rdev))
-			continue;
-		int e = rdev_flush(rdev);
-		if (e < 0) {
-			md_error(mddev, rdev);
-			r = md_broken(mddev) ? e : r;
+	if (mddev->ro || !atomic_exchange(&mddev->need_flush, false))
+		return md_broken(mddev) ? -EIO : 0;
+	struct mio v[mddev->raid_disks];
+	unsigned n = 0;
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_usable(mddev->slots[i]))
+			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
+	mio_run(v, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i].res < 0) {
+			md_error(mddev, v[i].rdev);
+			if (rdev_usable(v[i].rdev))
+				r = v[i].res;   /* the last copy: the caller must know */
 		}
 	}
 	return md_broken(mddev) ? -EIO : r;

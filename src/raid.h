@@ -42,6 +42,7 @@ struct md_rdev {
 struct mio {
 	struct md_rdev *rdev;
 	bool write;
+	bool flush;               /* fdatasync the member; off/buf/len unused */
 	uint64_t off;             /* bytes into the member's data area */
 	void *buf;
 	size_t len;
@@ -107,6 +108,7 @@ struct mddev {
 	uint64_t events;
 	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
 	bool in_sync;             /* superblocks say clean */
+	atomic_bool need_flush;   /* writes since the last md_flush */
 	int writes_pending;
 	gint64 last_write_us;
 	unsigned safe_mode_delay_ms;
@@ -174,7 +176,7 @@ int mio_run(struct mio *v, unsigned n);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 int rdev_flush(struct md_rdev *rdev);
-int rdev_write_sb(struct md_rdev *rdev);
+int rdev_write_sb(struct md_rdev *rdev, bool data_first);
 uint64_t rdev_file_sectors(int fd);
 
 /* sync.c */
@@ -187,7 +189,7 @@ void md_safemode_start(struct mddev *mddev);
 
 /* assemble.c */
 int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
-		GPtrArray *arrays);
+		GPtrArray *arrays, int *members);
 
 /* personalities */
 extern const struct md_personality linear_personality;

@@ -48,7 +48,7 @@ refuse "truncated" "$RAIDFS" mount -f short y/b mnt
 refuse "no md superblock" "$RAIDFS" examine tiny1
 
 mkdir empty
-refuse "no md array" "$RAIDFS" mount -f empty mnt
+refuse "no md superblock" "$RAIDFS" mount -f empty mnt
 refuse "does not exist" "$RAIDFS" mount -f x no-such-dir
 refuse "unknown mount option" "$RAIDFS" mount -f -o bogus x mnt
 refuse "unknown command" "$RAIDFS" frobnicate
