@@ -2,7 +2,9 @@
  * reference written here from md's rules: every array sector is written with
  * its own number through the engine, then looked for on the member files
  * where the reference says md keeps it. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>

@@ -4,7 +4,9 @@
  * buffers are built field by field at offsetof() of its structures with
  * explicit little-endian stores, and checksums are recomputed here by an
  * independent loop, so the codec is checked against md, not against itself. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "../src/superblock.h"
 
 #include <errno.h>
