@@ -166,8 +166,13 @@ static void sync_speed_min_show(struct mddev *mddev, struct md_rdev *rdev,
 static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
 				const char *val)
 {
+	unsigned v;
+
 	(void)rdev;
-	return parse_uint(val, &mddev->sync_speed_min);
+	if (parse_uint(val, &v) < 0)
+		return -EINVAL;
+	mddev->sync_speed_min = v;
+	return 0;
 }
 
 static void sync_speed_max_show(struct mddev *mddev, struct md_rdev *rdev,
@@ -242,10 +247,10 @@ static int safe_mode_delay_store(struct mddev *mddev, struct md_rdev *rdev,
 	(void)rdev;
 	if (end == val || *end || s < 0 || s > 3600)
 		return -EINVAL;
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->safe_mode_delay_ms = (unsigned)(s * 1000 + 0.5);
-	g_cond_broadcast(&mddev->sb_cond);
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_cond_broadcast(&mddev->sb_cond);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	return 0;
 }
 

@@ -38,6 +38,25 @@ int md_in_sync_count(struct mddev *mddev)
 	return n;
 }
 
+void md_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+}
+
+void md_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+			gint64 until_us)
+{
+	struct timespec ts = { .tv_sec = until_us / G_USEC_PER_SEC,
+			       .tv_nsec = until_us % G_USEC_PER_SEC * 1000 };
+
+	pthread_cond_timedwait(cond, lock, &ts);
+}
+
 /* How many members the array can lose and still hold all the data. */
 static int md_max_degraded(struct mddev *mddev)
 {
@@ -149,9 +168,9 @@ static int update_sb_locked(struct mddev *mddev)
 
 int md_update_sb(struct mddev *mddev)
 {
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	int r = update_sb_locked(mddev);
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
 }
 
@@ -159,7 +178,7 @@ int md_update_sb(struct mddev *mddev)
  * which case the IO error simply goes back to the caller. */
 void md_error(struct mddev *mddev, struct md_rdev *rdev)
 {
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	int flags = atomic_load(&rdev->flags);
 	bool active = rdev->raid_disk >= 0;
 	/* The last copy of the data is never failed: its errors go back to
@@ -176,7 +195,7 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 					   : "continuing degraded");
 		update_sb_locked(mddev);
 	}
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
 /* ---- safe mode: md_write_start / md_write_end ---- */
@@ -185,23 +204,23 @@ static int md_write_start(struct mddev *mddev)
 {
 	int r = 0;
 
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->writes_pending++;
 	if (mddev->in_sync) {
 		mddev->in_sync = false;
 		r = update_sb_locked(mddev);
 	}
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
 }
 
 static void md_write_end(struct mddev *mddev)
 {
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->last_write_us = g_get_monotonic_time();
 	if (--mddev->writes_pending == 0)
-		g_cond_broadcast(&mddev->sb_cond);
-	g_mutex_unlock(&mddev->sb_lock);
+		pthread_cond_broadcast(&mddev->sb_cond);
+	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
 /* Mark the array clean once it has been idle for safe_mode_delay, as md's
@@ -210,22 +229,22 @@ static gpointer safemode_thread(gpointer arg)
 {
 	struct mddev *mddev = arg;
 
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	while (!mddev->stopping) {
 		if (mddev->in_sync || mddev->writes_pending) {
-			g_cond_wait(&mddev->sb_cond, &mddev->sb_lock);
+			pthread_cond_wait(&mddev->sb_cond, &mddev->sb_lock);
 			continue;
 		}
 		gint64 due = mddev->last_write_us +
 			     (gint64)mddev->safe_mode_delay_ms * 1000;
 		if (g_get_monotonic_time() < due) {
-			g_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock, due);
+			md_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock, due);
 			continue;
 		}
 		mddev->in_sync = true;
 		update_sb_locked(mddev);
 	}
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	return NULL;
 }
 
@@ -245,45 +264,45 @@ static unsigned bucket_of(uint64_t sector)
 
 void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
-	g_mutex_lock(&mddev->barrier_lock);
+	pthread_mutex_lock(&mddev->barrier_lock);
 	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
 	     && b < mddev->nr_buckets; b++) {
 		while (mddev->barrier[b])
-			g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+			pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
 		mddev->nr_pending[b]++;
 	}
-	g_mutex_unlock(&mddev->barrier_lock);
+	pthread_mutex_unlock(&mddev->barrier_lock);
 }
 
 void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
-	g_mutex_lock(&mddev->barrier_lock);
+	pthread_mutex_lock(&mddev->barrier_lock);
 	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
 	     && b < mddev->nr_buckets; b++)
 		mddev->nr_pending[b]--;
-	g_cond_broadcast(&mddev->barrier_cond);
-	g_mutex_unlock(&mddev->barrier_lock);
+	pthread_cond_broadcast(&mddev->barrier_cond);
+	pthread_mutex_unlock(&mddev->barrier_lock);
 }
 
 void md_raise_barrier(struct mddev *mddev, uint64_t sector)
 {
 	unsigned b = bucket_of(sector);
 
-	g_mutex_lock(&mddev->barrier_lock);
+	pthread_mutex_lock(&mddev->barrier_lock);
 	while (mddev->barrier[b])
-		g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+		pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
 	mddev->barrier[b] = true;
 	while (mddev->nr_pending[b])
-		g_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
-	g_mutex_unlock(&mddev->barrier_lock);
+		pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
+	pthread_mutex_unlock(&mddev->barrier_lock);
 }
 
 void md_lower_barrier(struct mddev *mddev, uint64_t sector)
 {
-	g_mutex_lock(&mddev->barrier_lock);
+	pthread_mutex_lock(&mddev->barrier_lock);
 	mddev->barrier[bucket_of(sector)] = false;
-	g_cond_broadcast(&mddev->barrier_cond);
-	g_mutex_unlock(&mddev->barrier_lock);
+	pthread_cond_broadcast(&mddev->barrier_cond);
+	pthread_mutex_unlock(&mddev->barrier_lock);
 }
 
 /* ---- IO ---- */
@@ -488,16 +507,16 @@ const char *md_array_state(struct mddev *mddev)
 		return "broken";
 	if (mddev->ro)
 		return "readonly";
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	const char *s = mddev->in_sync ? "clean" : "active";
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	return s;
 }
 
 static void init_barrier(struct mddev *mddev)
 {
-	g_mutex_init(&mddev->barrier_lock);
-	g_cond_init(&mddev->barrier_cond);
+	pthread_mutex_init(&mddev->barrier_lock, NULL);
+	md_cond_init(&mddev->barrier_cond);
 	mddev->nr_buckets = bucket_of(mddev->dev_sectors) + 1;
 	mddev->nr_pending = g_new0(unsigned, mddev->nr_buckets);
 	mddev->barrier = g_new0(bool, mddev->nr_buckets);
@@ -527,10 +546,10 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	mddev->safe_mode_delay_ms = 200;
 	mddev->sync_speed_min = 1000;
 	mddev->sync_speed_max = 200000;
-	g_mutex_init(&mddev->sb_lock);
-	g_cond_init(&mddev->sb_cond);
-	g_mutex_init(&mddev->sync_lock);
-	g_cond_init(&mddev->sync_cond);
+	pthread_mutex_init(&mddev->sb_lock, NULL);
+	md_cond_init(&mddev->sb_cond);
+	pthread_mutex_init(&mddev->sync_lock, NULL);
+	md_cond_init(&mddev->sync_cond);
 
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
@@ -551,18 +570,18 @@ void md_start(struct mddev *mddev)
 void md_stop(struct mddev *mddev)
 {
 	md_sync_stop(mddev);
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->stopping = true;
-	g_cond_broadcast(&mddev->sb_cond);
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_cond_broadcast(&mddev->sb_cond);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	if (mddev->safemode_thread)
 		g_thread_join(mddev->safemode_thread);
 	mddev->safemode_thread = NULL;
 
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->in_sync = true;
 	update_sb_locked(mddev);
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 
 	if (mddev->pers && mddev->pers->free)
 		mddev->pers->free(mddev);

@@ -5,6 +5,7 @@
 #pragma once
 #include <glib.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <linux/raid/md_p.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -101,41 +102,48 @@ struct mddev {
 	GPtrArray *rdevs;         /* every member we hold, spares too */
 	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
 	atomic_int degraded;
+	atomic_bool need_flush;   /* writes since the last md_flush */
 
 	/* Superblock state, serialised by sb_lock. */
-	GMutex sb_lock;
-	GCond sb_cond;
+	pthread_mutex_t sb_lock;
+	pthread_cond_t sb_cond;
 	uint64_t events;
 	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
 	bool in_sync;             /* superblocks say clean */
-	atomic_bool need_flush;   /* writes since the last md_flush */
 	int writes_pending;
 	gint64 last_write_us;
-	unsigned safe_mode_delay_ms;
+	atomic_uint safe_mode_delay_ms;
 
 	/* Sync thread (sync.c). */
 	GThread *sync_thread;
 	GThread *safemode_thread;
-	GMutex sync_lock;
-	GCond sync_cond;
+	pthread_mutex_t sync_lock;
+	pthread_cond_t sync_cond;
 	_Atomic enum sync_action sync_action; /* what runs or is requested */
-	bool sync_frozen;
+	atomic_bool sync_frozen;
 	atomic_bool stopping;
 	atomic_ullong curr_resync;        /* sector the running pass has reached */
-	uint64_t resync_mark, resync_mark_us;
+	atomic_ullong resync_mark;        /* where the pass began, for speed */
+	atomic_llong resync_mark_us;
 	atomic_ullong resync_mismatches;
-	unsigned sync_speed_min, sync_speed_max;   /* KiB/s */
-	enum sync_action last_sync_action;
+	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
+	_Atomic enum sync_action last_sync_action;
 
 	/* Barrier between sync windows and normal IO (raid1's buckets). */
-	GMutex barrier_lock;
-	GCond barrier_cond;
+	pthread_mutex_t barrier_lock;
+	pthread_cond_t barrier_cond;
 	unsigned *nr_pending;
 	bool *barrier;
 	unsigned nr_buckets;
 };
 
 #define BARRIER_BUCKET_SHIFT 17  /* sectors: 64 MiB buckets */
+
+/* Locks are pthread's (GLib's futex-based ones are invisible to TSan);
+ * condition variables wait on the monotonic clock, in GLib's microseconds. */
+void md_cond_init(pthread_cond_t *cond);
+void md_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *lock,
+			gint64 until_us);
 
 /* raid.c */
 extern const struct md_personality *const md_personalities[];

@@ -33,10 +33,10 @@ int md_sync_action_parse(const char *s, enum sync_action *action)
 
 static bool sync_interrupted(struct mddev *mddev)
 {
-	g_mutex_lock(&mddev->sync_lock);
+	pthread_mutex_lock(&mddev->sync_lock);
 	bool stop = mddev->stopping || mddev->sync_frozen ||
 		    mddev->sync_action == ACTION_IDLE;
-	g_mutex_unlock(&mddev->sync_lock);
+	pthread_mutex_unlock(&mddev->sync_lock);
 	return stop;
 }
 
@@ -49,20 +49,20 @@ static void sync_throttle(struct mddev *mddev, uint64_t done_sectors,
 	gint64 now = g_get_monotonic_time();
 
 	if (due > now) {
-		g_mutex_lock(&mddev->sync_lock);
+		pthread_mutex_lock(&mddev->sync_lock);
 		if (!mddev->stopping)
-			g_cond_wait_until(&mddev->sync_cond, &mddev->sync_lock,
+			md_cond_wait_until(&mddev->sync_cond, &mddev->sync_lock,
 					  g_get_monotonic_time() + (due - now));
-		g_mutex_unlock(&mddev->sync_lock);
+		pthread_mutex_unlock(&mddev->sync_lock);
 	}
 }
 
 static void checkpoint(struct mddev *mddev, uint64_t sector)
 {
-	g_mutex_lock(&mddev->sb_lock);
+	pthread_mutex_lock(&mddev->sb_lock);
 	if (sector > mddev->resync_offset || mddev->resync_offset == MD_MAX_SECTOR)
 		mddev->resync_offset = sector;
-	g_mutex_unlock(&mddev->sb_lock);
+	pthread_mutex_unlock(&mddev->sb_lock);
 	md_update_sb(mddev);
 }
 
@@ -108,12 +108,12 @@ static bool sync_pass(struct mddev *mddev, enum sync_action action)
 
 static enum sync_action wait_for_work(struct mddev *mddev)
 {
-	g_mutex_lock(&mddev->sync_lock);
+	pthread_mutex_lock(&mddev->sync_lock);
 	while (!mddev->stopping &&
 	       (mddev->sync_frozen || mddev->sync_action == ACTION_IDLE))
-		g_cond_wait(&mddev->sync_cond, &mddev->sync_lock);
+		pthread_cond_wait(&mddev->sync_cond, &mddev->sync_lock);
 	enum sync_action a = mddev->stopping ? ACTION_IDLE : mddev->sync_action;
-	g_mutex_unlock(&mddev->sync_lock);
+	pthread_mutex_unlock(&mddev->sync_lock);
 	return a;
 }
 
@@ -126,19 +126,19 @@ static gpointer sync_thread(gpointer arg)
 		mddev->curr_resync = action == ACTION_RESYNC ? mddev->resync_offset : 0;
 		bool done = sync_pass(mddev, action);
 		if (done && action == ACTION_RESYNC) {
-			g_mutex_lock(&mddev->sb_lock);
+			pthread_mutex_lock(&mddev->sb_lock);
 			mddev->resync_offset = MD_MAX_SECTOR;
-			g_mutex_unlock(&mddev->sb_lock);
+			pthread_mutex_unlock(&mddev->sb_lock);
 			md_update_sb(mddev);
 		}
-		g_mutex_lock(&mddev->sync_lock);
+		pthread_mutex_lock(&mddev->sync_lock);
 		if (done || mddev->sync_action == ACTION_IDLE) {
 			mddev->last_sync_action = action;
 			mddev->sync_action = ACTION_IDLE;
 		}
 		mddev->curr_resync = 0;
-		g_cond_broadcast(&mddev->sync_cond);
-		g_mutex_unlock(&mddev->sync_lock);
+		pthread_cond_broadcast(&mddev->sync_cond);
+		pthread_mutex_unlock(&mddev->sync_lock);
 	}
 	return NULL;
 }
@@ -158,10 +158,10 @@ void md_sync_stop(struct mddev *mddev)
 {
 	if (!mddev->sync_thread)
 		return;
-	g_mutex_lock(&mddev->sync_lock);
+	pthread_mutex_lock(&mddev->sync_lock);
 	mddev->stopping = true;
-	g_cond_broadcast(&mddev->sync_cond);
-	g_mutex_unlock(&mddev->sync_lock);
+	pthread_cond_broadcast(&mddev->sync_cond);
+	pthread_mutex_unlock(&mddev->sync_lock);
 	g_thread_join(mddev->sync_thread);
 	mddev->sync_thread = NULL;
 }
@@ -172,7 +172,7 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 {
 	if (!mddev->sync_thread)
 		return -EINVAL;
-	g_mutex_lock(&mddev->sync_lock);
+	pthread_mutex_lock(&mddev->sync_lock);
 	int r = 0;
 	switch (action) {
 	case ACTION_FROZEN:
@@ -197,7 +197,7 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 		mddev->sync_action = action;
 		break;
 	}
-	g_cond_broadcast(&mddev->sync_cond);
-	g_mutex_unlock(&mddev->sync_lock);
+	pthread_cond_broadcast(&mddev->sync_cond);
+	pthread_mutex_unlock(&mddev->sync_lock);
 	return r;
 }

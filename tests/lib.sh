@@ -12,7 +12,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
 
 cleanup() {
-	local m
+	local rc=$? m
+	if [ "$rc" != 0 ] && [ -s "$T/daemon.err" ]; then
+		echo "--- stderr of the last raidfs daemon:"
+		cat "$T/daemon.err"
+	fi
 	for m in "${MOUNTS[@]}"; do
 		mountpoint -q "$m" 2>/dev/null && fusermount3 -u -z "$m" 2>/dev/null
 	done
