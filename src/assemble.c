@@ -86,19 +86,17 @@ static char *array_name(const struct md_sb *sb, int unit)
 }
 
 /* Enough members to run?  Fewer than the superblock expects needs -o run. */
-static int check_members(struct mddev *mddev, bool run, const struct md_personality *pers)
+static int check_members(struct mddev *mddev, bool run)
 {
 	int present = 0, need = expected_members(&mddev->sb);
 
 	for (int i = 0; i < mddev->raid_disks; i++)
 		present += mddev->slots[i] != NULL;
-	int max_degraded = pers->max_degraded < 0 ? mddev->raid_disks - 1
-						  : pers->max_degraded;
-	if (present < mddev->raid_disks - max_degraded) {
-		fprintf(stderr, "raidfs: %s: %d of %d members present, %s needs at "
-			"least %d; not started\n", mddev->name, present,
-			mddev->raid_disks, pers->name,
-			mddev->raid_disks - max_degraded);
+	atomic_store(&mddev->degraded, mddev->raid_disks - present);
+	if (!md_enough(mddev, -1)) {
+		fprintf(stderr, "raidfs: %s: %d of %d members present, too few for "
+			"%s to hold the data; not started\n", mddev->name, present,
+			mddev->raid_disks, mddev->pers->name);
 		return -EINVAL;
 	}
 	if (present < need && !run) {
@@ -107,7 +105,6 @@ static int check_members(struct mddev *mddev, bool run, const struct md_personal
 			mddev->name, present, mddev->raid_disks, need);
 		return -EINVAL;
 	}
-	atomic_store(&mddev->degraded, mddev->raid_disks - present);
 	return 0;
 }
 
@@ -129,9 +126,9 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 		if (why)
 			left_out(rdev, why);
 	}
-	const struct md_personality *pers = md_find_personality(best->sb.level);
+	mddev->pers = md_find_personality(best->sb.level);
 	char err[256];
-	int r = pers ? check_members(mddev, run, pers) : 0;
+	int r = mddev->pers ? check_members(mddev, run) : 0;
 	if (r == 0) {
 		r = md_run(mddev, err, sizeof(err));
 		if (r < 0)

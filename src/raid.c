@@ -65,9 +65,17 @@ static int md_max_degraded(struct mddev *mddev)
 	return m < 0 ? mddev->raid_disks - 1 : m;
 }
 
+/* md's enough(): all the data still reachable without slot (-1: none)? */
+bool md_enough(struct mddev *mddev, int slot)
+{
+	if (mddev->pers->enough)
+		return mddev->pers->enough(mddev, slot);
+	return atomic_load(&mddev->degraded) + (slot >= 0) <= md_max_degraded(mddev);
+}
+
 static bool md_broken(struct mddev *mddev)
 {
-	return atomic_load(&mddev->degraded) > md_max_degraded(mddev);
+	return !md_enough(mddev, -1);
 }
 
 /* Sectors below this hold the same data on every in-sync member. */
@@ -181,11 +189,11 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 	pthread_mutex_lock(&mddev->sb_lock);
 	int flags = atomic_load(&rdev->flags);
 	bool active = rdev->raid_disk >= 0;
-	/* The last copy of the data is never failed: its errors go back to
-	 * the caller instead, unless there never was a second copy. */
-	bool last = md_max_degraded(mddev) > 0 &&
-		    atomic_load(&mddev->degraded) >= md_max_degraded(mddev);
-	if (!(flags & RDEV_FAULTY) && (!active || !last)) {
+	/* Mirrors never fail the last copy of the data: its errors go back
+	 * to the caller instead.  Other levels fail it and the array stops. */
+	bool last = mddev->pers->keeps_last_copy && active &&
+		    !md_enough(mddev, rdev->raid_disk);
+	if (!(flags & RDEV_FAULTY) && !last) {
 		atomic_fetch_or(&rdev->flags, RDEV_FAULTY);
 		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 		if (active)

@@ -62,6 +62,11 @@ struct md_personality {
 	int min_disks;
 	int max_degraded;         /* members the level can lose (-1: any but one) */
 	bool uses_chunk;          /* chunk size is part of the geometry */
+	bool keeps_last_copy;     /* never fail the member holding the last copy */
+
+	/* Would the array still hold all its data with the missing and faulty
+	 * members gone, and slot too (-1: none)?  Absent: max_degraded says. */
+	bool (*enough)(struct mddev *mddev, int slot);
 
 	/* Check geometry, build private state, set array_sectors. */
 	int (*run)(struct mddev *mddev, char *err, size_t errlen);
@@ -158,6 +163,7 @@ int md_flush(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
 int md_in_sync_count(struct mddev *mddev);
+bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);
 bool rdev_usable(const struct md_rdev *rdev);
 const char *md_array_state(struct mddev *mddev);

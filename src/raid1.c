@@ -222,6 +222,7 @@ const struct md_personality raid1_personality = {
 	.min_disks = 1,
 	.max_degraded = -1,
 	.uses_chunk = false,
+	.keeps_last_copy = true,
 	.run = raid1_run,
 	.read = raid1_read,
 	.write = raid1_write,
