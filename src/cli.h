@@ -19,3 +19,4 @@ struct create_opts {
 int raidfs_create(struct create_opts *o, char **paths, int npaths);
 int parse_size(const char *s, uint64_t *bytes);   /* mdadm's K default */
 void random_uuid(uint8_t uuid[16]);
+int refuse(const char *fmt, ...) G_GNUC_PRINTF(1, 2);   /* prints, returns 2 */

@@ -15,19 +15,6 @@ struct create_member {
 	struct md_sb sb;
 };
 
-static int refuse(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int refuse(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("raidfs: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return 2;
-}
-
 void random_uuid(uint8_t uuid[16])
 {
 	for (int i = 0; i < 16; i += 4) {

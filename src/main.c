@@ -10,8 +10,8 @@
 #include "cli.h"
 #include "mount.h"
 
-static int usage_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
+/* One line saying what is wrong; the exit status for bad input. */
+int refuse(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -94,7 +94,7 @@ static int check_chunk(struct create_opts *o, const char *chunk,
 	uint64_t bytes = 512 << 10;
 
 	if (chunk && parse_size(chunk, &bytes) < 0)
-		return usage_error("--chunk %s is not a size", chunk);
+		return refuse("--chunk %s is not a size", chunk);
 	if (!pers->uses_chunk && o->level != MD_LEVEL_LINEAR) {
 		o->chunk_bytes = 0;      /* md ignores it for mirrors */
 		return 0;
@@ -102,7 +102,7 @@ static int check_chunk(struct create_opts *o, const char *chunk,
 	if (o->level == MD_LEVEL_LINEAR && !chunk)
 		bytes = 0;               /* no rounding unless asked */
 	if (bytes && (!power_of_two(bytes) || bytes < 4096))
-		return usage_error("--chunk %s: the chunk size must be a power of "
+		return refuse("--chunk %s: the chunk size must be a power of "
 				   "two of at least 4K", chunk);
 	o->chunk_bytes = bytes;
 	return 0;
@@ -114,49 +114,49 @@ static int check_geometry(struct create_opts *o, const char *level,
 			  const char *member_size, int lbs)
 {
 	if (!level)
-		return usage_error("--level is required (linear, 0, 1)");
+		return refuse("--level is required (linear, 0, 1)");
 	if (md_level_parse(level, &o->level) < 0)
-		return usage_error("--level %s is not an md level", level);
+		return refuse("--level %s is not an md level", level);
 	const struct md_personality *pers = md_find_personality(o->level);
 	if (!pers)
-		return usage_error("level %s is not supported yet",
+		return refuse("level %s is not supported yet",
 				   md_level_name(o->level));
 	o->redundant = pers->sync_request != NULL;
 	if (o->raid_disks < 1)
-		return usage_error("--raid-devices is required");
+		return refuse("--raid-devices is required");
 	if (o->raid_disks < 2 && !o->force)
-		return usage_error("%d is an unusual number of members for an "
+		return refuse("%d is an unusual number of members for an "
 				   "array; use --force if you mean it", o->raid_disks);
 	if (o->raid_disks < pers->min_disks)
-		return usage_error("%s needs at least %d members", pers->name,
+		return refuse("%s needs at least %d members", pers->name,
 				   pers->min_disks);
 	if (o->spare_disks < 0)
-		return usage_error("--spare-devices cannot be negative");
+		return refuse("--spare-devices cannot be negative");
 	o->layout_given = layout != NULL;
 	if (layout ? md_layout_parse(o->level, layout, &o->layout) < 0
 		   : md_layout_default(o->level, o->raid_disks, &o->layout) < 0)
-		return usage_error("--layout %s is not a %s layout", layout,
+		return refuse("--layout %s is not a %s layout", layout,
 				   pers->name);
 	if (parse_metadata(metadata, &o->minor) < 0)
-		return usage_error("--metadata %s: use 1.2, 1.1, 1.0 or 0.90",
+		return refuse("--metadata %s: use 1.2, 1.1, 1.0 or 0.90",
 				   metadata);
 	int r = check_chunk(o, chunk, pers);
 	if (r)
 		return r;
 	if (uuid ? md_uuid_parse(uuid, o->uuid) < 0 : false)
-		return usage_error("--uuid %s is not a UUID", uuid);
+		return refuse("--uuid %s is not a UUID", uuid);
 	uint64_t bytes;
 	if (size && strcmp(size, "max") != 0) {
 		if (parse_size(size, &bytes) < 0)
-			return usage_error("--size %s is not a size", size);
+			return refuse("--size %s is not a size", size);
 		o->size_sectors = bytes >> SECTOR_SHIFT;
 	}
 	if (member_size && (parse_size(member_size, &o->member_bytes) < 0 ||
 			    o->member_bytes < (1 << 20)))
-		return usage_error("--member-size %s: give a size of at least 1M",
+		return refuse("--member-size %s: give a size of at least 1M",
 				   member_size);
 	if (lbs && (lbs < 512 || lbs > 65536 || !power_of_two(lbs)))
-		return usage_error("--logical-block-size %d: use a power of two "
+		return refuse("--logical-block-size %d: use a power of two "
 				   "from 512 to 65536", lbs);
 	o->logical_block_size = lbs;
 	return 0;
@@ -197,7 +197,7 @@ static int cmd_create(int argc, char **argv)
 	o.name = name;
 	random_uuid(o.uuid);
 	if (bitmap && strcmp(bitmap, "none") != 0) {
-		r = usage_error("--bitmap %s is not supported yet; use none", bitmap);
+		r = refuse("--bitmap %s is not supported yet; use none", bitmap);
 		goto out;
 	}
 	r = check_geometry(&o, level, layout, metadata, chunk, uuid, size,
@@ -222,22 +222,22 @@ static int cmd_examine(int argc, char **argv)
 			   &argc, &argv))
 		return 2;
 	if (argc < 2)
-		return usage_error("examine needs at least one member file");
+		return refuse("examine needs at least one member file");
 	for (int i = 1; i < argc; i++) {
 		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
 		struct md_sb sb;
 		char err[256];
 		if (fd < 0) {
-			r = usage_error("%s: %s", argv[i], g_strerror(errno));
+			r = refuse("%s: %s", argv[i], g_strerror(errno));
 			continue;
 		}
 		/* Like mdadm, show a damaged superblock, checksum verdict and all. */
 		int e = md_sb_load_flags(fd, &sb, MD_SB_LOAD_LENIENT, err, sizeof(err));
 		close(fd);
 		if (e == -ENOENT)
-			r = usage_error("%s: no md superblock found", argv[i]);
+			r = refuse("%s: no md superblock found", argv[i]);
 		else if (e < 0)
-			r = usage_error("%s", err);
+			r = refuse("%s", err);
 		else
 			md_sb_examine(stdout, argv[i], &sb);
 	}
@@ -272,12 +272,12 @@ static int parse_mount_option(struct mount_opts *o, const char *opt)
 	else if (eq && klen == 7 && !strncmp(opt, "threads", klen))
 		num = &o->threads;
 	else if (!g_strv_contains(ignored, opt))
-		return usage_error("unknown mount option '%s'", opt);
+		return refuse("unknown mount option '%s'", opt);
 	if (num) {
 		char *end;
 		unsigned long v = strtoul(eq + 1, &end, 10);
 		if (end == eq + 1 || *end || v == 0 || v > 1000000000)
-			return usage_error("mount option %s needs a positive number", opt);
+			return refuse("mount option %s needs a positive number", opt);
 		*num = v;
 	}
 	return 0;
@@ -304,7 +304,7 @@ static int collect_sources(char **sources, int n, GPtrArray *paths)
 	for (int i = 0; i < n; i++) {
 		struct stat st;
 		if (stat(sources[i], &st) < 0)
-			return usage_error("%s: %s", sources[i], g_strerror(errno));
+			return refuse("%s: %s", sources[i], g_strerror(errno));
 		if (!S_ISDIR(st.st_mode)) {
 			g_ptr_array_add(paths, g_strdup(sources[i]));
 			continue;
@@ -312,7 +312,7 @@ static int collect_sources(char **sources, int n, GPtrArray *paths)
 		struct dirent **list;
 		int k = scandir(sources[i], &list, NULL, alphasort);
 		if (k < 0)
-			return usage_error("%s: %s", sources[i], g_strerror(errno));
+			return refuse("%s: %s", sources[i], g_strerror(errno));
 		for (int j = 0; j < k; j++) {
 			char *p = g_build_filename(sources[i], list[j]->d_name, NULL);
 			struct stat fst;
@@ -371,13 +371,13 @@ static int cmd_mount(int argc, char **argv)
 		goto out;
 	r = 2;
 	if (argc < 3) {
-		usage_error("mount needs SOURCE and MOUNTPOINT");
+		refuse("mount needs SOURCE and MOUNTPOINT");
 		goto out;
 	}
 	const char *mnt = argv[argc - 1];
 	struct stat st;
 	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		usage_error("mount point %s %s", mnt, errno == ENOENT ?
+		refuse("mount point %s %s", mnt, errno == ENOENT ?
 			    "does not exist" : "is not a directory");
 		goto out;
 	}
@@ -387,13 +387,13 @@ static int cmd_mount(int argc, char **argv)
 	int started = md_assemble((const char *const *)paths->pdata, paths->len,
 				  o.ro, o.run, arrays, &members);
 	if (members == 0) {
-		r = usage_error("no md superblock in %s (%u file%s probed); make an "
+		r = refuse("no md superblock in %s (%u file%s probed); make an "
 				"array with 'raidfs create'", argv[1], paths->len,
 				paths->len == 1 ? "" : "s");
 		goto out;
 	}
 	if (started <= 0) {
-		r = usage_error("no array could be started from %s: see the reasons "
+		r = refuse("no array could be started from %s: see the reasons "
 				"above", argv[1]);
 		goto out;
 	}
