@@ -1,0 +1,356 @@
+#!/bin/bash
+# raidfs and Linux md read each other's member files, checked by the real md
+# driver in a VM (vm.sh).  Every case is one array:
+#  raidfs->kernel  raidfs creates and writes it and stops cleanly; the kernel
+#                  must assemble it with no resync, read identical data and
+#                  find 0 mismatches in a check.
+#  raidfs-dirty    raidfs is killed during writes; the kernel must want a resync.
+#  kernel->raidfs  mdadm creates and writes it (also 0.90 and degraded ones);
+#                  raidfs reads identical data, writes more and stops; the
+#                  kernel assembles it clean again, data identical, 0 mismatches.
+# Prints one table row per case; a data failure names the first differing
+# sector.  Exit 0 when every case passes.
+. "${TESTLIB:-$(dirname "$0")/../lib.sh}"
+need_fuse
+KDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM=$KDIR/vm.sh
+VM_T=${INTEROP_TIMEOUT:-900}
+MAX_DISKS=24                # members per boot; vm.sh takes 26 disks
+PAT1=$((6 << 20))           # bytes mdadm's side (or raidfs's first pass) writes at 0
+PAT2_OFF=$((8 << 20))       # where the second pass writes
+PAT2=$((2 << 20))
+ROWS=()
+FAILED=0
+
+# ---- the cases: NAME LEVEL LAYOUT METADATA MEMBERS [SIZES] ----
+
+# Geometry lines shared by both directions.  "-" means md's default layout.
+geometries() {
+	local e
+	for e in "$@"; do
+		echo "lin-$e linear - $e 3 16M,20M,24M"
+		echo "r0-$e 0 - $e 2"
+		echo "r0orig-$e 0 original $e 3 16M,20M,24M"
+		echo "r0alt-$e 0 alternate $e 3 16M,20M,24M"
+		echo "r1-$e 1 - $e 2"
+		echo "r1x3-$e 1 - $e 3"
+	done
+}
+
+redundant() { case $1 in 0|linear) return 1;; esac; }
+
+row() { # case level layout metadata bitmap direction result
+	local level=raid$2
+	[ "$2" = linear ] && level=linear
+	ROWS+=("| $1 | $level | $3 | $4 | $5 | $6 | $7 |")
+	[ "$6" = ok ] || FAILED=1
+}
+
+# make_members DIR N SIZES: member files m0..m(N-1), sparse.
+make_members() {
+	local dir=$1 n=$2 sizes=${3:-24M} i
+	mkdir -p "$dir"
+	IFS=, read -r -a sz <<<"$sizes"
+	for ((i = 0; i < n; i++)); do
+		truncate -s "${sz[i]:-${sz[-1]}}" "$dir/m$i"
+	done
+}
+
+members_of() { local d=$1; ls "$d"/m[0-9]* | sort -V; }
+
+# ---- guest script pieces (busybox sh) ----
+
+# An array assembled by the kernel must not resync and must read back what
+# the host expects: its bytes go to the OUT disk at a given MiB offset.
+guest_verify() { # md devices... ; env: OUT, SEEK, NAME, REDUNDANT
+	cat <<EOF
+echo "== $NAME"
+if mdadm --assemble /dev/$MD $* >/tmp/asm.log 2>&1; then
+	a=\$(cat /sys/block/$MD/md/sync_action 2>/dev/null || echo none)
+	r=\$(cat /sys/block/$MD/md/resync_start 2>/dev/null || echo none)
+	st=\$(cat /sys/block/$MD/md/array_state)
+	dd if=/dev/$MD of=$OUT bs=1M seek=$SEEK conv=notrunc 2>/dev/null
+	mm=-
+	if [ "$REDUNDANT" = 1 ] && [ "\$a" = idle ]; then
+		echo check >/sys/block/$MD/md/sync_action
+		usleep 100000
+		while [ "\$(cat /sys/block/$MD/md/sync_action)" != idle ]; do usleep 100000; done
+		mm=\$(cat /sys/block/$MD/md/mismatch_cnt)
+	fi
+	echo "RESULT $NAME action=\$a resync_start=\$r state=\$st mismatch=\$mm"
+	mdadm --stop /dev/$MD >/dev/null 2>&1
+else
+	cat /tmp/asm.log
+	echo "RESULT $NAME assemble-failed"
+fi
+EOF
+}
+
+# ---- batches: run cases through one VM boot per MAX_DISKS members ----
+
+# vm_batch SCRIPT OUTFILE DISKS...: boot once; the VM log is kept.
+vm_batch() {
+	local script=$1 log=$2
+	shift 2
+	local rc=0
+	"$VM" -t "$VM_T" "$script" "$@" >"$log" 2>&1 || rc=$?
+	[ "$rc" = 0 ] || { tail -n 40 "$log"; fail "vm.sh exited $rc"; }
+}
+
+# result NAME LOG: the RESULT line of one case.
+result() { sed -n "s/^RESULT $1 //p" "$2" | tail -n1; }
+
+# first_diff A B OFF LEN: "" if equal, else the first differing sector.
+first_diff() {
+	local out
+	out=$(cmp <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$3" count="$4" status=none) \
+		  <(dd if="$2" bs=1M iflag=skip_bytes,count_bytes skip="$3" count="$4" status=none) 2>&1) && return 0
+	local byte
+	byte=$(sed -n 's/.* differ: byte \([0-9]*\),.*/\1/p' <<<"$out")
+	[ -n "$byte" ] && echo "first differing sector $(( ($3 + byte - 1) / 512 ))" || echo "${out:-short read}"
+}
+
+# judge NAME LEVEL LOG EXPECTED-IMAGE OUT SEEK-MIB SIZE [regions...]: the
+# kernel's view of one array against what the host expects.
+judge() {
+	local name=$1 level=$2 log=$3 want=$4 out=$5 seek=$6 size=$7
+	shift 7
+	local res d
+	res=$(result "$name" "$log")
+	[ -n "$res" ] || { echo "no result (see $log)"; return; }
+	case $res in assemble-failed*) echo "kernel could not assemble it"; return;; esac
+	if redundant "$level"; then
+		grep -q "action=idle" <<<"$res" || { echo "kernel started a sync: $res"; return; }
+		grep -q "resync_start=none" <<<"$res" || { echo "kernel sees it dirty: $res"; return; }
+	fi
+	grep -q "state=clean" <<<"$res" || { echo "kernel sees it unclean: $res"; return; }
+	redundant "$level" && ! grep -q "mismatch=0" <<<"$res" && { echo "check found mismatches: $res"; return; }
+	dd if="$out" of="$T/got" bs=1M iflag=skip_bytes,count_bytes skip=$((seek << 20)) count="$size" status=none
+	if [ $# = 0 ]; then set -- 0 "$size"; fi
+	while [ $# -gt 0 ]; do
+		d=$(first_diff "$want" "$T/got" "$1" "$2")
+		[ -z "$d" ] || { echo "data differs: $d"; return; }
+		shift 2
+	done
+	echo ok
+}
+
+# ---- direction 1: raidfs writes, the kernel reads ----
+
+d1_write() { # NAME LEVEL LAYOUT E N SIZES
+	local name=$1 level=$2 layout=$3 e=$4 n=$5 sizes=$6 dir=$T/$1
+	make_members "$dir" "$n" "$sizes"
+	local lay=()
+	[ "$layout" = - ] || lay=(-p "$layout")
+	mapfile -t mem < <(members_of "$dir")
+	"$RAIDFS" create -l "$level" -n "$n" -e "$e" -c 64K -N "$name" "${lay[@]}" "${mem[@]}" >/dev/null
+	rf_mount "$T/mnt" "${mem[@]}"
+	local img=$T/mnt/$name
+	[ "$e" = 0.90 ] && img=$T/mnt/md0
+	while [ "$(cat "$img.md/sync_action")" != idle ]; do sleep 0.1; done
+	random_file "$dir/p1" "$PAT1"
+	random_file "$dir/p2" "$PAT2"
+	dd if="$dir/p1" of="$img" bs=1M conv=notrunc status=none
+	dd if="$dir/p2" of="$img" bs=1M oflag=seek_bytes seek=$(( $(stat -c %s "$img") - PAT2 )) conv=notrunc status=none
+	cat "$img" >"$dir/expect"
+	rf_umount "$T/mnt"
+}
+
+direction1() {
+	local -a batch=() disks=()
+	local script=$T/d1.sh out log size seek=0 b=0
+	note "direction 1: raidfs writes, the kernel reads"
+	flush_d1() {
+		[ ${#batch[@]} = 0 ] && return
+		out=$T/d1-out-$b && truncate -s "${seek}M" "$out"
+		log=$T/d1-$b.log
+		sed -i "s|@OUT@|/dev/vd$(dev_letter ${#disks[@]})|g" "$script"
+		vm_batch "$script" "$log" "${disks[@]}" "$out"
+		local c name level layout e n sizes cseek csize
+		for c in "${batch[@]}"; do
+			read -r name level layout e n sizes cseek csize <<<"$c"
+			row "$name" "$level" "$layout" "$e" none "raidfs->kernel" \
+				"$(judge "$name" "$level" "$log" "$T/$name/expect" "$out" "$cseek" "$csize")"
+		done
+		batch=() disks=() seek=0 b=$((b + 1))
+		: >"$script"
+	}
+	: >"$script"
+	while read -r name level layout e n sizes; do
+		[ $(( ${#disks[@]} + n )) -le $MAX_DISKS ] || flush_d1
+		d1_write "$name" "$level" "$layout" "$e" "$n" "$sizes"
+		size=$(stat -c %s "$T/$name/expect")
+		local devs=() i
+		for ((i = 0; i < n; i++)); do
+			devs+=("/dev/vd$(dev_letter $((${#disks[@]} + i)))")
+		done
+		mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$name")
+		NAME=$name MD=md$((${#batch[@]} + 1)) OUT=@OUT@ SEEK=$seek \
+			REDUNDANT=$(redundant "$level" && echo 1 || echo 0) \
+			guest_verify "${devs[@]}" >>"$script"
+		batch+=("$name $level $layout $e $n ${sizes:--} $seek $size")
+		seek=$(( seek + (size >> 20) + 1 ))
+	done < <(geometries 1.0 1.1 1.2; echo "r1-0.90 1 - 0.90 2")
+	flush_d1
+}
+
+# ---- direction 1, dirty: raidfs killed in the middle of writes ----
+
+dirty() {
+	note "raidfs killed during writes: the kernel must want a resync"
+	local dir=$T/dirty
+	make_members "$dir" 2 24M
+	mapfile -t mem < <(members_of "$dir")
+	"$RAIDFS" create -l 1 -n 2 -N dirty --assume-clean "${mem[@]}" >/dev/null
+	rf_mount "$T/mnt" "${mem[@]}"
+	(while :; do dd if=/dev/urandom of="$T/mnt/dirty" bs=64K count=32 conv=notrunc status=none 2>/dev/null || exit 0; done) &
+	local writer=$!
+	sleep 1
+	kill -9 "$RF_PID"
+	wait "$RF_PID" 2>/dev/null || true
+	fusermount3 -u -z "$T/mnt"
+	wait "$writer" 2>/dev/null || true
+	# Slow resync, so it is still visible when we look.
+	cat >"$T/dirty.sh" <<'EOF'
+echo 10 >/proc/sys/dev/raid/speed_limit_min
+echo 100 >/proc/sys/dev/raid/speed_limit_max
+mdadm --assemble /dev/md1 /dev/vda /dev/vdb >/dev/null 2>&1 || echo "RESULT dirty assemble-failed"
+usleep 300000
+echo "RESULT dirty action=$(cat /sys/block/md1/md/sync_action) resync_start=$(cat /sys/block/md1/md/resync_start)"
+EOF
+	vm_batch "$T/dirty.sh" "$T/dirty.log" "${mem[@]}"
+	local res
+	res=$(result dirty "$T/dirty.log")
+	if grep -q "action=resync" <<<"$res" && ! grep -q "resync_start=none" <<<"$res"; then
+		row dirty 1 - 1.2 none "raidfs-dirty->kernel" ok
+	else
+		row dirty 1 - 1.2 none "raidfs-dirty->kernel" "kernel did not resync: ${res:-no result}"
+	fi
+}
+
+# ---- direction 2: the kernel writes, raidfs reads and writes more ----
+
+d2_cases() {
+	# mdadm 4.2 cannot create raid0 with 0.90 metadata at all.
+	geometries 1.0 1.1 1.2 0.90 | grep -v '^r0[a-z]*-0\.90 '
+	echo "r1deg-1.2 1 - 1.2 3 degraded"
+	echo "r1deg-0.90 1 - 0.90 3 degraded"
+}
+
+# The guest side of creating one array with mdadm and writing PAT1 to it
+# from the pattern disk.
+guest_create() { # NAME MD LEVEL LAYOUT E N DEGRADED PATDEV devs...
+	local name=$1 md=$2 level=$3 layout=$4 e=$5 n=$6 deg=$7 pat=$8
+	shift 8
+	local opts="--level=$level --raid-devices=$n --metadata=$e"
+	[ "$layout" = - ] || opts="$opts --layout=$layout"
+	[ "$level" = 1 ] || opts="$opts --chunk=64"
+	[ "$e" = 0.90 ] || opts="$opts --name=$name"
+	cat <<EOF
+echo "== create $name"
+if mdadm --create /dev/$md --run --force $opts $* >/tmp/c.log 2>&1; then
+	mdadm --wait /dev/$md >/dev/null 2>&1
+	dd if=$pat of=/dev/$md bs=1M count=$((PAT1 >> 20)) conv=fsync 2>/dev/null
+	[ "$deg" != degraded ] || { mdadm /dev/$md --fail ${3:-} >/dev/null 2>&1; mdadm /dev/$md --remove ${3:-} >/dev/null 2>&1; }
+	mdadm --stop /dev/$md >/dev/null 2>&1
+	echo "RESULT $name created"
+else
+	cat /tmp/c.log
+	echo "RESULT $name create-failed"
+fi
+EOF
+}
+
+dev_letter() { printf "\\$(printf %o $((97 + $1)))"; }
+
+direction2() {
+	note "direction 2: the kernel writes, raidfs reads"
+	local -a cases=() disks=()
+	random_file "$T/pat1" "$PAT1"
+	local b=0
+	run_d2() {
+		[ ${#cases[@]} = 0 ] && return
+		local pat=/dev/vd$(dev_letter ${#disks[@]})
+		local create=$T/d2c-$b.sh verify=$T/d2v-$b.sh out=$T/d2-out-$b seek=0 c i
+		local name level layout e n deg cseek csize verdict
+		: >"$create"; : >"$verify"
+		local first=0 k=1
+		for c in "${cases[@]}"; do
+			read -r name level layout e n deg <<<"$c"
+			local devs=()
+			for ((i = 0; i < n; i++)); do devs+=("/dev/vd$(dev_letter $((first + i)))"); done
+			guest_create "$name" "md$k" "$level" "$layout" "$e" "$n" "$deg" "$pat" "${devs[@]}" >>"$create"
+			first=$((first + n)); k=$((k + 1))
+		done
+		vm_batch "$create" "$T/d2c-$b.log" "${disks[@]}" "$T/pat1"
+		# raidfs: read what the kernel wrote, write more, stop cleanly.
+		first=0; k=1
+		local -a rows=()
+		for c in "${cases[@]}"; do
+			read -r name level layout e n deg <<<"$c"
+			local verdict=ok res
+			res=$(result "$name" "$T/d2c-$b.log")
+			[ "$res" = created ] || verdict="mdadm could not create it: $res"
+			mapfile -t mem < <(members_of "$T/$name")
+			local img=$T/mnt/$name
+			[ "$e" = 0.90 ] && img=$T/mnt/md0
+			if [ "$verdict" = ok ]; then
+				rf_mount "$T/mnt" "${mem[@]}"
+				local d
+				d=$(first_diff "$T/pat1" "$img" 0 "$PAT1")
+				[ -z "$d" ] || verdict="raidfs reads different data: $d"
+				random_file "$T/$name/p2" "$PAT2"
+				dd if="$T/$name/p2" of="$img" bs=1M oflag=seek_bytes seek=$PAT2_OFF conv=notrunc,fsync status=none
+				cat "$img" >"$T/$name/expect"
+				rf_umount "$T/mnt"
+			fi
+			# Back to the kernel with the members that are still in.
+			local devs=()
+			for ((i = 0; i < n; i++)); do
+				[ "$deg" = degraded ] && [ $i = 2 ] && continue
+				devs+=("/dev/vd$(dev_letter $((first + i)))")
+			done
+			NAME=$name MD=md$k OUT=/dev/vd$(dev_letter ${#disks[@]}) SEEK=$seek \
+				REDUNDANT=$(redundant "$level" && echo 1 || echo 0) \
+				guest_verify "${devs[@]}" >>"$verify"
+			local size=0
+			[ -f "$T/$name/expect" ] && size=$(stat -c %s "$T/$name/expect")
+			rows+=("$name $level $layout $e $seek $size $verdict")
+			seek=$(( seek + (size >> 20) + 1 ))
+			first=$((first + n)); k=$((k + 1))
+		done
+		truncate -s "${seek}M" "$out"
+		vm_batch "$verify" "$T/d2v-$b.log" "${disks[@]}" "$out"
+		for c in "${rows[@]}"; do
+			read -r name level layout e cseek csize verdict <<<"$c"
+			[ "$verdict" = ok ] && verdict=$(judge "$name" "$level" "$T/d2v-$b.log" \
+				"$T/$name/expect" "$out" "$cseek" "$csize" 0 "$PAT1" "$PAT2_OFF" "$PAT2")
+			row "$name" "$level" "$layout" "$e" none "kernel->raidfs->kernel" "$verdict"
+		done
+		cases=() disks=() b=$((b + 1))
+	}
+	while read -r name level layout e n rest; do
+		[ $(( ${#disks[@]} + n )) -le $MAX_DISKS ] || run_d2
+		local sizes=24M deg=-
+		case $rest in degraded) deg=degraded;; ?*) sizes=$rest;; esac
+		make_members "$T/$name" "$n" "$sizes"
+		mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$name")
+		cases+=("$name $level $layout $e $n $deg")
+	done < <(d2_cases)
+	run_d2
+}
+
+command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh installs it)"
+direction1
+dirty
+direction2
+
+echo
+echo "| case | level | layout | metadata | bitmap | direction | result |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s\n' "${ROWS[@]}"
+total=${#ROWS[@]}
+bad=$(printf '%s\n' "${ROWS[@]}" | grep -vc '| ok |$' || true)
+echo
+echo "$((total - bad)) passed, $bad failed"
+[ "$FAILED" = 0 ]
