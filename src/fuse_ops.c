@@ -299,9 +299,15 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct node *n = node_get(fs_of(req), ino);
 
 	if (fi->fh) {
+		/* Reply from a copy: the moment the kernel has the bytes, the
+		 * reader may close and a release on another thread frees text,
+		 * while writev (and ASan's check after it) may still look. */
 		GString *text = (GString *)(uintptr_t)fi->fh;
 		size_t start = MIN((size_t)off, text->len);
-		fuse_reply_buf(req, text->str + start, MIN(size, text->len - start));
+		size_t n = MIN(size, text->len - start);
+		char *copy = g_memdup2(text->str + start, n);
+		fuse_reply_buf(req, copy, n);
+		g_free(copy);
 		return;
 	}
 	char *buf = g_malloc(size);
