@@ -186,6 +186,10 @@ static int plan_members(struct create_member *m, int n, struct create_opts *o,
 				      o->size_sectors / 2, size / 2);
 		if (o->size_sectors)
 			size = o->size_sectors;
+		/* As mdadm: a striped level uses whole chunks of each member
+		 * (md's raid5_run rounds the same way). */
+		if (t->chunk_sectors)
+			size -= size % t->chunk_sectors;
 		if (size < 128)
 			return refuse("members are too small: %" PRIu64 "K of data "
 				      "space, need at least 64K", size / 2);

@@ -114,7 +114,7 @@ static int check_geometry(struct create_opts *o, const char *level,
 			  const char *member_size, int lbs)
 {
 	if (!level)
-		return refuse("--level is required (linear, 0, 1)");
+		return refuse("--level is required (linear, 0, 1, 4, 5, 6, 10)");
 	if (md_level_parse(level, &o->level) < 0)
 		return refuse("--level %s is not an md level", level);
 	const struct md_personality *pers = md_find_personality(o->level);
@@ -137,6 +137,15 @@ static int check_geometry(struct create_opts *o, const char *level,
 		   : md_layout_default(o->level, o->raid_disks, &o->layout) < 0)
 		return refuse("--layout %s is not a %s layout", layout,
 				   pers->name);
+	/* As mdadm: every raid10 copy needs its own member; md's raid10
+	 * would refuse fewer than two copies at run time. */
+	int copies = (o->layout & 255) * ((o->layout >> 8) & 255);
+	if (o->level == 10 && copies > o->raid_disks)
+		return refuse("--layout %s: that layout requires at least %d "
+			      "devices", layout ? layout : "n2", copies);
+	if (o->level == 10 && copies < 2)
+		return refuse("--layout %s keeps one copy: raid10 needs at "
+			      "least 2", layout);
 	if (parse_metadata(metadata, &o->minor) < 0)
 		return refuse("--metadata %s: use 1.2, 1.1, 1.0 or 0.90",
 				   metadata);
@@ -171,7 +180,7 @@ static int cmd_create(int argc, char **argv)
 	gboolean assume_clean = FALSE, force = FALSE;
 	char *name = NULL;
 	GOptionEntry entries[] = {
-		{ "level", 'l', 0, G_OPTION_ARG_STRING, &level, "RAID level: linear, 0, 1", "LEVEL" },
+		{ "level", 'l', 0, G_OPTION_ARG_STRING, &level, "RAID level: linear, 0, 1, 4, 5, 6, 10", "LEVEL" },
 		{ "raid-devices", 'n', 0, G_OPTION_ARG_INT, &o.raid_disks, "Number of active members", "N" },
 		{ "spare-devices", 'x', 0, G_OPTION_ARG_INT, &o.spare_disks, "Number of spares", "N" },
 		{ "chunk", 'c', 0, G_OPTION_ARG_STRING, &chunk, "Chunk size (default 512K)", "SIZE" },

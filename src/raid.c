@@ -10,6 +10,10 @@ const struct md_personality *const md_personalities[] = {
 	&linear_personality,
 	&raid0_personality,
 	&raid1_personality,
+	&raid4_personality,
+	&raid5_personality,
+	&raid6_personality,
+	&raid10_personality,
 	NULL,
 };
 

@@ -209,3 +209,7 @@ int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 extern const struct md_personality linear_personality;
 extern const struct md_personality raid0_personality;
 extern const struct md_personality raid1_personality;
+extern const struct md_personality raid4_personality;
+extern const struct md_personality raid5_personality;
+extern const struct md_personality raid6_personality;
+extern const struct md_personality raid10_personality;

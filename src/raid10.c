@@ -1,0 +1,700 @@
+/* raid10: md's near, far and offset layouts with any copy count, and md's
+ * far sets.  The geometry (setup_geo, calc_sectors, find_phys, raid10_size,
+ * _enough) follows drivers/md/raid10.c so member files are interchangeable
+ * with the kernel's.  Reads pick one copy and fall back to the others on
+ * error (rewriting the bad copy); writes go to every working copy in one
+ * batch; check/repair/resync compare the copies of each virtual block. */
+#include <errno.h>
+#include <string.h>
+#include "raid.h"
+
+#define RESYNC_BLOCK_SECTORS 128   /* md's RESYNC_BLOCK_SIZE: mismatch unit */
+#define READ_SPREAD_SHIFT 20       /* 1 MiB runs alternate between near copies */
+#define MIN_CHUNK_SECTORS 8        /* md: at least PAGE_SIZE */
+
+struct geom {
+	int raid_disks;
+	int near_copies;
+	int far_copies;
+	bool far_offset;
+	int far_set_size;
+	unsigned chunk_shift;
+	uint64_t chunk_mask;
+	uint64_t stride;          /* sectors between far copies on a member */
+};
+
+struct r10conf {
+	struct geom geo;
+	int copies;
+	uint64_t dev_sectors;     /* sectors used on each member */
+	/* Sync windows hold off all normal IO: the core's barrier buckets are
+	 * in one address space, but a raid10 window touches scattered
+	 * virtual sectors.  Writers are preferred so sync cannot starve. */
+	pthread_rwlock_t resync_lock;
+};
+
+/* One copy of a virtual sector: md's r10bio->devs[]. */
+struct r10dev {
+	int devnum;
+	uint64_t addr;
+};
+
+/* A request piece that stays within one chunk, with where its copies are. */
+struct r10piece {
+	uint64_t off;             /* array bytes */
+	size_t len;
+	char *buf;
+	struct r10dev *devs;      /* conf->copies entries */
+};
+
+/* ---- geometry ---- */
+
+/* md's setup_geo: copies, or -1 for a bad layout, -2 for a bad chunk. */
+static int setup_geo(struct geom *geo, uint32_t layout, uint32_t chunk,
+		     int disks)
+{
+	if (layout >> 19)
+		return -1;
+	if (chunk < MIN_CHUNK_SECTORS || (chunk & (chunk - 1)))
+		return -2;
+	geo->raid_disks = disks;
+	geo->near_copies = layout & 255;
+	geo->far_copies = (layout >> 8) & 255;
+	geo->far_offset = layout & (1 << 16);
+	if (!geo->near_copies || !geo->far_copies)
+		return -1;
+	switch (layout >> 17) {
+	case 0:   /* original: far copies shift over the whole array */
+		geo->far_set_size = disks;
+		break;
+	case 1:   /* md's first far-sets layout, kept for compatibility */
+		geo->far_set_size = disks / geo->far_copies;
+		break;
+	case 2:   /* far sets as documented */
+		geo->far_set_size = geo->far_copies * geo->near_copies;
+		break;
+	default:
+		return -1;
+	}
+	if (geo->far_set_size < 1)
+		return -1;
+	geo->chunk_mask = chunk - 1;
+	geo->chunk_shift = __builtin_ctz(chunk);
+	return geo->near_copies * geo->far_copies;
+}
+
+/* Array chunks that dev_sectors per member hold (md's raid10_size). */
+static uint64_t array_chunks(const struct geom *geo, uint64_t dev_sectors)
+{
+	uint64_t size = (dev_sectors >> geo->chunk_shift) / geo->far_copies;
+
+	return size * geo->raid_disks / geo->near_copies;
+}
+
+/* md's calc_sectors: the member sectors actually used, and the stride. */
+static void calc_sectors(struct r10conf *conf, uint64_t size)
+{
+	struct geom *geo = &conf->geo;
+	uint64_t used = array_chunks(geo, size) * conf->copies;
+
+	used = (used + geo->raid_disks - 1) / geo->raid_disks;
+	conf->dev_sectors = used << geo->chunk_shift;
+	if (geo->far_offset)
+		geo->stride = 1ull << geo->chunk_shift;
+	else
+		geo->stride = (used / geo->far_copies) << geo->chunk_shift;
+}
+
+/* The member holding the next far copy: md shifts by near_copies within a
+ * far set, the last set taking the remainder of the members.  The "set"
+ * and the "> last start" test are md's exactly, quirks included. */
+static int far_next(const struct geom *geo, int d)
+{
+	int fss = geo->far_set_size;
+	int rem = geo->raid_disks % fss;
+	int last_start = (geo->raid_disks / fss - 1) * fss;
+	int set = d / fss;
+
+	d += geo->near_copies;
+	if (rem && d > last_start)
+		return (d - last_start) % (fss + rem) + last_start;
+	return d % fss + fss * set;
+}
+
+/* md's __raid10_find_phys: every copy of a virtual sector, near copies
+ * first, each followed by its far copies. */
+static void find_phys(const struct geom *geo, uint64_t sector,
+		      struct r10dev *devs)
+{
+	uint64_t chunk = (sector >> geo->chunk_shift) * geo->near_copies;
+	uint64_t stripe = chunk / geo->raid_disks;
+	int dev = chunk % geo->raid_disks;
+	int slot = 0;
+
+	if (geo->far_offset)
+		stripe *= geo->far_copies;
+	sector = (stripe << geo->chunk_shift) + (sector & geo->chunk_mask);
+	for (int n = 0; n < geo->near_copies; n++) {
+		int d = dev;
+		uint64_t s = sector;
+		devs[slot++] = (struct r10dev){ d, s };
+		for (int f = 1; f < geo->far_copies; f++) {
+			d = far_next(geo, d);
+			s += geo->stride;
+			devs[slot++] = (struct r10dev){ d, s };
+		}
+		if (++dev >= geo->raid_disks) {
+			dev = 0;
+			sector += geo->chunk_mask + 1;
+		}
+	}
+}
+
+/* ---- members ---- */
+
+static bool slot_working(struct mddev *mddev, int slot)
+{
+	struct md_rdev *rdev = mddev->slots[slot];
+
+	return rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
+}
+
+/* md's _enough: every run of `copies` members starting at each multiple of
+ * near_copies must keep one working.  It reads the layout from the
+ * superblock because assembly asks before the array runs. */
+static bool raid10_enough(struct mddev *mddev, int ignore)
+{
+	uint32_t layout = mddev->sb.layout;
+	int nc = layout & 255, copies = nc * ((layout >> 8) & 255);
+	int disks = mddev->raid_disks, first = 0;
+
+	if (!copies || copies > disks)
+		return true;    /* a bad layout: let run() say what is wrong */
+	do {
+		int cnt = 0;
+		for (int k = 0, d = first; k < copies; k++, d = (d + 1) % disks)
+			cnt += d != ignore && slot_working(mddev, d);
+		if (!cnt)
+			return false;
+		first = (first + nc) % disks;
+	} while (first != 0);
+	return true;
+}
+
+/* A copy may be read when its member is in sync, or recovered past it. */
+static bool copy_readable(struct mddev *mddev, const struct r10dev *dev,
+			  uint64_t sectors)
+{
+	struct md_rdev *rdev = mddev->slots[dev->devnum];
+
+	if (!rdev_usable(rdev))
+		return false;
+	return (atomic_load(&rdev->flags) & RDEV_IN_SYNC) ||
+	       rdev->recovery_offset >= dev->addr + sectors;
+}
+
+static uint64_t piece_sectors(const struct r10piece *p)
+{
+	return ((p->off & 511) + p->len + 511) >> SECTOR_SHIFT;
+}
+
+static uint64_t piece_dev_off(const struct r10piece *p, int copy)
+{
+	return (p->devs[copy].addr << SECTOR_SHIFT) + (p->off & 511);
+}
+
+/* Split a request at chunk boundaries; each piece gets its copies. */
+static unsigned split_pieces(struct r10conf *conf, uint64_t off, size_t len,
+			     void *buf, struct r10piece **out)
+{
+	uint64_t chunk_bytes = (conf->geo.chunk_mask + 1) << SECTOR_SHIFT;
+	unsigned max = len / chunk_bytes + 2, n = 0;
+	struct r10piece *p = g_new(struct r10piece, max);
+	struct r10dev *devs = g_new(struct r10dev, (size_t)max * conf->copies);
+
+	while (len) {
+		size_t k = MIN(len, chunk_bytes - off % chunk_bytes);
+		p[n] = (struct r10piece){ .off = off, .len = k, .buf = buf,
+					  .devs = devs + (size_t)n * conf->copies };
+		find_phys(&conf->geo, off >> SECTOR_SHIFT, p[n].devs);
+		n++;
+		off += k;
+		len -= k;
+		buf = (char *)buf + k;
+	}
+	*out = p;
+	return n;
+}
+
+static void free_pieces(struct r10piece *p)
+{
+	if (p)
+		g_free(p[0].devs);
+	g_free(p);
+}
+
+/* ---- read ---- */
+
+/* md's read_balance, simplified: outside the synced region only the first
+ * copy is the truth; far layouts read the lowest address (the first copy);
+ * near layouts spread 1 MiB runs over the copies. */
+static int pick_copy(struct mddev *mddev, struct r10conf *conf,
+		     const struct r10piece *p)
+{
+	uint64_t sectors = piece_sectors(p);
+	int copies = conf->copies, start = 0;
+
+	if (conf->geo.far_copies == 1 &&
+	    p->devs[0].addr + sectors <= md_synced_upto(mddev))
+		start = (p->off >> READ_SPREAD_SHIFT) % copies;
+	for (int i = 0; i < copies; i++)
+		if (copy_readable(mddev, &p->devs[(start + i) % copies], sectors))
+			return (start + i) % copies;
+	return -1;
+}
+
+/* md's fix_read_error: rewrite the bad copy from a good one; a member
+ * that cannot take the rewrite is failed. */
+static void fix_read_error(struct mddev *mddev, const struct r10piece *p,
+			   int copy)
+{
+	struct md_rdev *rdev = mddev->slots[p->devs[copy].devnum];
+	struct mio m = { .rdev = rdev, .write = true,
+			 .off = piece_dev_off(p, copy), .buf = p->buf,
+			 .len = p->len };
+
+	atomic_fetch_add(&rdev->read_errors, 1);
+	if (mio_run(&m, 1) < 0)
+		md_error(mddev, rdev);
+	else
+		atomic_fetch_add(&rdev->corrected_errors, piece_sectors(p));
+}
+
+/* The chosen copy failed: try the others in turn, then repair. */
+static int read_retry(struct mddev *mddev, struct r10conf *conf,
+		      const struct r10piece *p, int failed)
+{
+	int copies = conf->copies, bad[copies], nbad = 0;
+	uint64_t sectors = piece_sectors(p);
+
+	bad[nbad++] = failed;
+	for (int i = 1; i < copies; i++) {
+		int c = (failed + i) % copies;
+		if (!copy_readable(mddev, &p->devs[c], sectors))
+			continue;
+		struct mio m = { .rdev = mddev->slots[p->devs[c].devnum],
+				 .off = piece_dev_off(p, c), .buf = p->buf,
+				 .len = p->len };
+		if (mio_run(&m, 1) == 0) {
+			for (int j = 0; j < nbad; j++)
+				fix_read_error(mddev, p, bad[j]);
+			return 0;
+		}
+		bad[nbad++] = c;
+	}
+	/* No copy readable: md_error keeps the last copy's member. */
+	for (int j = 0; j < nbad; j++)
+		md_error(mddev, mddev->slots[p->devs[bad[j]].devnum]);
+	return -EIO;
+}
+
+static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+{
+	struct r10conf *conf = mddev->private;
+	struct r10piece *p;
+	int r = 0;
+
+	pthread_rwlock_rdlock(&conf->resync_lock);
+	unsigned n = split_pieces(conf, off, len, buf, &p);
+	struct mio *v = g_new(struct mio, n);
+	int *chosen = g_new(int, n);
+	for (unsigned i = 0; i < n && r == 0; i++) {
+		chosen[i] = pick_copy(mddev, conf, &p[i]);
+		if (chosen[i] < 0)
+			r = -EIO;
+		else
+			v[i] = (struct mio){
+				.rdev = mddev->slots[p[i].devs[chosen[i]].devnum],
+				.off = piece_dev_off(&p[i], chosen[i]),
+				.buf = p[i].buf, .len = p[i].len };
+	}
+	if (r == 0 && mio_run(v, n) < 0)
+		for (unsigned i = 0; i < n; i++)
+			if (v[i].res < 0 && read_retry(mddev, conf, &p[i], chosen[i]) < 0)
+				r = -EIO;
+	pthread_rwlock_unlock(&conf->resync_lock);
+	g_free(chosen);
+	g_free(v);
+	free_pieces(p);
+	return r;
+}
+
+/* ---- write and discard ---- */
+
+static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
+			const void *buf)
+{
+	struct r10conf *conf = mddev->private;
+	struct r10piece *p;
+	int r = 0;
+
+	pthread_rwlock_rdlock(&conf->resync_lock);
+	unsigned n = split_pieces(conf, off, len, (void *)buf, &p);
+	struct mio *v = g_new(struct mio, (size_t)n * conf->copies);
+	unsigned *owner = g_new(unsigned, (size_t)n * conf->copies);
+	unsigned nv = 0;
+	for (unsigned i = 0; i < n; i++) {
+		for (int c = 0; c < conf->copies; c++) {
+			struct md_rdev *rdev = mddev->slots[p[i].devs[c].devnum];
+			if (!rdev_usable(rdev))
+				continue;
+			owner[nv] = i;
+			v[nv++] = (struct mio){ .rdev = rdev, .write = true,
+						.off = piece_dev_off(&p[i], c),
+						.buf = p[i].buf, .len = p[i].len };
+		}
+	}
+	mio_run(v, nv);
+	/* A piece is written when an in-sync copy of it took the write. */
+	bool *ok = g_new0(bool, n);
+	for (unsigned j = 0; j < nv; j++) {
+		if (v[j].res < 0)
+			md_error(mddev, v[j].rdev);
+		else if (atomic_load(&v[j].rdev->flags) & RDEV_IN_SYNC)
+			ok[owner[j]] = true;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!ok[i])
+			r = -EIO;
+	pthread_rwlock_unlock(&conf->resync_lock);
+	g_free(ok);
+	g_free(owner);
+	g_free(v);
+	free_pieces(p);
+	return r;
+}
+
+static int raid10_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+{
+	struct r10conf *conf = mddev->private;
+	uint64_t chunk_bytes = (conf->geo.chunk_mask + 1) << SECTOR_SHIFT;
+	struct r10dev devs[conf->copies];
+	int r = 0;
+
+	pthread_rwlock_rdlock(&conf->resync_lock);
+	while (len && r == 0) {
+		uint64_t k = MIN(len, chunk_bytes - off % chunk_bytes);
+		find_phys(&conf->geo, off >> SECTOR_SHIFT, devs);
+		for (int c = 0; c < conf->copies && r == 0; c++)
+			r = rdev_discard(mddev->slots[devs[c].devnum],
+					 (devs[c].addr << SECTOR_SHIFT) + (off & 511), k);
+		off += k;
+		len -= k;
+	}
+	pthread_rwlock_unlock(&conf->resync_lock);
+	return r;
+}
+
+/* ---- resync, check, repair ---- */
+
+/* What a sync block does to one copy after the reads. */
+static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
+			     bool readable, const struct mio *m,
+			     const char *truth, uint64_t sectors)
+{
+	if (!readable)           /* recovering member: bring it up to date */
+		return action != ACTION_CHECK;
+	if (m->res < 0) {        /* unreadable: md rewrites it, even on check */
+		atomic_fetch_add(&m->rdev->read_errors, 1);
+		return true;
+	}
+	if (memcmp(truth, m->buf, m->len) == 0)
+		return false;
+	if (action == ACTION_CHECK || action == ACTION_REPAIR)
+		atomic_fetch_add(&mddev->resync_mismatches, sectors);
+	return action != ACTION_CHECK;
+}
+
+/* Read every readable copy of a block in one batch; returns the first
+ * copy read successfully (md's authoritative one) or -1. */
+static int sync_read_copies(struct mddev *mddev, int copies,
+			    const struct r10dev *devs, uint64_t sectors,
+			    char *bufs, struct mio *rd, bool *readable)
+{
+	size_t len = sectors << SECTOR_SHIFT;
+	struct mio batch[copies];
+	unsigned nr = 0;
+
+	for (int i = 0; i < copies; i++) {
+		readable[i] = copy_readable(mddev, &devs[i], sectors);
+		rd[i] = (struct mio){ .rdev = mddev->slots[devs[i].devnum],
+				      .off = devs[i].addr << SECTOR_SHIFT,
+				      .buf = bufs + (size_t)i * len, .len = len };
+		if (readable[i])
+			batch[nr++] = rd[i];
+	}
+	mio_run(batch, nr);
+	int truth = -1;
+	for (int i = 0, j = 0; i < copies; i++) {
+		if (!readable[i])
+			continue;
+		rd[i].res = batch[j++].res;
+		if (truth < 0 && rd[i].res == 0)
+			truth = i;
+	}
+	return truth;
+}
+
+/* md's raid10 sync of one r10bio: read every copy, the first readable one
+ * is the truth, and a differing copy counts the whole block as mismatched. */
+static void sync_block(struct mddev *mddev, struct r10conf *conf,
+		       uint64_t sector, uint64_t sectors, enum sync_action action)
+{
+	int copies = conf->copies, usable = 0;
+	struct r10dev devs[copies];
+	struct mio rd[copies], wr[copies];
+	bool readable[copies], fixing[copies];
+	unsigned nw = 0;
+
+	find_phys(&conf->geo, sector, devs);
+	for (int i = 0; i < copies; i++)
+		usable += rdev_usable(mddev->slots[devs[i].devnum]);
+	if (usable < 2)
+		return;          /* md: only one live copy, nothing to sync */
+	char *bufs = g_malloc((size_t)copies * (sectors << SECTOR_SHIFT));
+	int truth = sync_read_copies(mddev, copies, devs, sectors, bufs, rd,
+				     readable);
+	for (int i = 0; truth >= 0 && i < copies; i++) {
+		if (i == truth || !rdev_usable(rd[i].rdev) ||
+		    !sync_wants_write(mddev, action, readable[i], &rd[i],
+				      rd[truth].buf, sectors))
+			continue;
+		fixing[nw] = readable[i] && rd[i].res < 0;  /* a read error */
+		wr[nw++] = (struct mio){ .rdev = rd[i].rdev, .write = true,
+					 .off = rd[i].off, .buf = rd[truth].buf,
+					 .len = rd[i].len };
+	}
+	mio_run(wr, nw);
+	for (unsigned i = 0; i < nw; i++) {
+		if (wr[i].res < 0)
+			md_error(mddev, wr[i].rdev);
+		else if (fixing[i])
+			atomic_fetch_add(&wr[i].rdev->corrected_errors, sectors);
+	}
+	g_free(bufs);
+}
+
+/* Sync a virtual range in md's blocks: at most RESYNC_BLOCK_SECTORS and,
+ * where chunks matter (near_copies < raid_disks), never across a chunk. */
+static void sync_virtual(struct mddev *mddev, struct r10conf *conf,
+			 uint64_t from, uint64_t to, enum sync_action action)
+{
+	uint64_t block = RESYNC_BLOCK_SECTORS;
+
+	if (conf->geo.near_copies < conf->geo.raid_disks)
+		block = MIN(block, conf->geo.chunk_mask + 1);
+	while (from < to) {
+		uint64_t end = MIN(to, (from | (block - 1)) + 1);
+		sync_block(mddev, conf, from, end - from, action);
+		from = end;
+	}
+}
+
+static uint64_t div_up(uint64_t a, uint64_t b)
+{
+	return (a + b - 1) / b;
+}
+
+/* The sync thread walks member sectors.  Each virtual sector is synced
+ * once, in the window that holds its first copy: member chunk row k holds
+ * the first copies of virtual chunks c with floor(c * nc / disks) == k
+ * (offset layouts: only rows that are multiples of far_copies). */
+static void sync_rows(struct mddev *mddev, struct r10conf *conf,
+		      uint64_t from, uint64_t to, enum sync_action action)
+{
+	const struct geom *geo = &conf->geo;
+	uint64_t nchunks = mddev->array_sectors >> geo->chunk_shift;
+	unsigned shift = geo->chunk_shift;
+
+	for (uint64_t k = from >> shift; (k << shift) < to; k++) {
+		if (geo->far_offset && k % geo->far_copies)
+			continue;
+		uint64_t row = geo->far_offset ? k / geo->far_copies : k;
+		uint64_t lo = MAX(from, k << shift) - (k << shift);
+		uint64_t hi = MIN(to, (k + 1) << shift) - (k << shift);
+		uint64_t c0 = div_up(row * geo->raid_disks, geo->near_copies);
+		uint64_t c1 = MIN(div_up((row + 1) * geo->raid_disks,
+					 geo->near_copies), nchunks);
+		for (uint64_t c = c0; c < c1; c++)
+			sync_virtual(mddev, conf, (c << shift) + lo,
+				     (c << shift) + hi, action);
+	}
+}
+
+static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
+				   uint64_t max_sectors, enum sync_action action)
+{
+	struct r10conf *conf = mddev->private;
+	uint64_t end = sector + max_sectors;
+
+	pthread_rwlock_wrlock(&conf->resync_lock);
+	if (conf->geo.near_copies == conf->geo.raid_disks)
+		/* Every member is a full mirror: member and array sectors
+		 * coincide, and md's blocks ignore the chunk. */
+		sync_virtual(mddev, conf, sector, MIN(end, mddev->array_sectors),
+			     action);
+	else
+		sync_rows(mddev, conf, sector, end, action);
+	pthread_rwlock_unlock(&conf->resync_lock);
+	return max_sectors;
+}
+
+/* ---- run, hints, status ---- */
+
+static int check_members(struct mddev *mddev, struct r10conf *conf,
+			 char *err, size_t errlen)
+{
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		if (rdev_usable(rdev) && rdev->sectors < conf->dev_sectors) {
+			snprintf(err, errlen, "%s: member %s has %" PRIu64
+				 " data sectors, raid10 needs %" PRIu64,
+				 mddev->name, rdev->name, rdev->sectors,
+				 conf->dev_sectors);
+			return -EINVAL;
+		}
+	}
+	if (!raid10_enough(mddev, -1)) {
+		snprintf(err, errlen, "%s: not enough operational mirrors: a "
+			 "whole mirror set is missing", mddev->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* md records raid10 resync progress in array sectors; the sync thread here
+ * walks member sectors.  Resume at the member row holding the first copy
+ * of the recorded sector: rows before it hold only first copies of earlier
+ * sectors, so nothing md left unsynced is skipped.  A member-sector
+ * checkpoint of our own only moves back (first copies never lie past their
+ * array sector), and md reading ours as an array sector resyncs more, not
+ * less. */
+static void resync_start_row(struct mddev *mddev, struct r10conf *conf)
+{
+	uint64_t at = mddev->resync_offset;
+	struct r10dev devs[conf->copies];
+
+	if (at == MD_MAX_SECTOR || at >= mddev->array_sectors)
+		return;
+	find_phys(&conf->geo, at, devs);
+	mddev->resync_offset = devs[0].addr & ~conf->geo.chunk_mask;
+}
+
+static int raid10_run(struct mddev *mddev, char *err, size_t errlen)
+{
+	struct geom geo;
+	int copies = setup_geo(&geo, mddev->layout, mddev->chunk_sectors,
+			       mddev->raid_disks);
+
+	if (copies == -2) {
+		snprintf(err, errlen, "%s: raid10 chunk size must be a power of "
+			 "2 of at least 4K", mddev->name);
+		return -EINVAL;
+	}
+	if (copies < 2 || copies > mddev->raid_disks) {
+		snprintf(err, errlen, "%s: unsupported raid10 layout 0x%x for %d "
+			 "members", mddev->name, mddev->layout, mddev->raid_disks);
+		return -EINVAL;
+	}
+	struct r10conf *conf = g_new0(struct r10conf, 1);
+	conf->geo = geo;
+	conf->copies = copies;
+	calc_sectors(conf, mddev->dev_sectors);
+	int r = -EINVAL;
+	if (!conf->dev_sectors)
+		snprintf(err, errlen, "%s: members too small for one raid10 "
+			 "stripe", mddev->name);
+	else
+		r = check_members(mddev, conf, err, errlen);
+	if (r < 0) {
+		g_free(conf);
+		return r;
+	}
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&conf->resync_lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	mddev->private = conf;
+	mddev->dev_sectors = conf->dev_sectors;     /* as md's raid10_run */
+	mddev->array_sectors = array_chunks(&geo, conf->dev_sectors)
+			       << geo.chunk_shift;
+	resync_start_row(mddev, conf);
+	return 0;
+}
+
+static void raid10_free(struct mddev *mddev)
+{
+	struct r10conf *conf = mddev->private;
+
+	if (conf)
+		pthread_rwlock_destroy(&conf->resync_lock);
+	g_free(conf);
+	mddev->private = NULL;
+}
+
+/* md: io_min a chunk, io_opt a chunk per member carrying distinct data
+ * (all members when near copies do not divide them). */
+static void raid10_io_hints(struct mddev *mddev, unsigned *io_min,
+			    unsigned *io_opt)
+{
+	struct r10conf *conf = mddev->private;
+	int disks = conf->geo.raid_disks;
+
+	if (disks % conf->geo.near_copies == 0)
+		disks /= conf->geo.near_copies;
+	*io_min = mddev->chunk_sectors << SECTOR_SHIFT;
+	*io_opt = *io_min * disks;
+}
+
+static void raid10_status(struct mddev *mddev, GString *out)
+{
+	struct r10conf *conf = mddev->private;
+	const struct geom *geo = &conf->geo;
+
+	if (geo->near_copies < geo->raid_disks)
+		g_string_append_printf(out, " %uK chunks", mddev->chunk_sectors / 2);
+	if (geo->near_copies > 1)
+		g_string_append_printf(out, " %d near-copies", geo->near_copies);
+	if (geo->far_copies > 1) {
+		g_string_append_printf(out, " %d %s-copies", geo->far_copies,
+				       geo->far_offset ? "offset" : "far");
+		if (geo->far_set_size != geo->raid_disks)
+			g_string_append_printf(out, " %d devices per set",
+					       geo->far_set_size);
+	}
+	g_string_append_printf(out, " [%d/%d] [", geo->raid_disks,
+			       md_in_sync_count(mddev));
+	for (int i = 0; i < geo->raid_disks; i++)
+		g_string_append_c(out, slot_working(mddev, i) ? 'U' : '_');
+	g_string_append_c(out, ']');
+}
+
+const struct md_personality raid10_personality = {
+	.name = "raid10",
+	.level = 10,
+	.min_disks = 2,
+	.max_degraded = 1,
+	.uses_chunk = true,
+	.keeps_last_copy = true,
+	.enough = raid10_enough,
+	.run = raid10_run,
+	.free = raid10_free,
+	.read = raid10_read,
+	.write = raid10_write,
+	.sync_request = raid10_sync_request,
+	.discard = raid10_discard,
+	.io_hints = raid10_io_hints,
+	.status = raid10_status,
+};

@@ -1,0 +1,1133 @@
+/* raid4, raid5 and raid6: md's striping with parity.  Placement follows md's
+ * raid5_compute_sector exactly; P is the XOR of the data, Q (raid6) the
+ * Reed-Solomon syndrome over GF(2^8) with polynomial 0x11d in md's
+ * syndrome order (set_syndrome_sources, incl. its ddf_layout rule).  All
+ * parity arithmetic is ISA-L's.
+ *
+ * A request is cut into md "stripes" (one row of chunks, one per member),
+ * each worked over the sectors [lo, hi) of the chunk it touches.  Writes
+ * choose full-stripe, read-modify-write or reconstruct-write as md's
+ * handle_stripe_dirtying does; the member IO of all stripes of a request
+ * goes out as one read batch and one write batch.  Stripe locks, hashed by
+ * member sector in md's STRIPE_SECTORS units and taken in ascending order,
+ * keep concurrent writers of the same parity apart; they are busy bits
+ * under one mutex (as md's STRIPE_ACTIVE), not a mutex each, since a
+ * request may hold hundreds and TSan tracks only 64 held mutexes. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <isa-l/erasure_code.h>
+#include <isa-l/raid.h>
+#include "raid.h"
+
+/* md's layouts (drivers/md/raid5.h). */
+enum {
+	ALGORITHM_LEFT_ASYMMETRIC = 0,
+	ALGORITHM_RIGHT_ASYMMETRIC = 1,
+	ALGORITHM_LEFT_SYMMETRIC = 2,
+	ALGORITHM_RIGHT_SYMMETRIC = 3,
+	ALGORITHM_PARITY_0 = 4,
+	ALGORITHM_PARITY_N = 5,
+	ALGORITHM_ROTATING_ZERO_RESTART = 8,
+	ALGORITHM_ROTATING_N_RESTART = 9,
+	ALGORITHM_ROTATING_N_CONTINUE = 10,
+	ALGORITHM_LEFT_ASYMMETRIC_6 = 16,
+	ALGORITHM_RIGHT_ASYMMETRIC_6 = 17,
+	ALGORITHM_LEFT_SYMMETRIC_6 = 18,
+	ALGORITHM_RIGHT_SYMMETRIC_6 = 19,
+	ALGORITHM_PARITY_0_6 = 20,
+};
+
+#define STRIPE_SECTORS 8          /* md's stripe_head: mismatch unit, lock unit */
+#define NR_STRIPE_LOCKS 1024
+#define NR_STRIPE_WAITQS 64
+#define MAX_DISKS 256             /* GF(2^8) has 255 distinct Q coefficients */
+#define PAGE_ALIGN 64             /* ISA-L wants 32-byte aligned vectors */
+
+struct r5conf {
+	int level, algorithm;
+	int raid_disks, data_disks, max_degraded;
+	uint64_t chunk;               /* sectors */
+	uint8_t gexp[256];            /* g^i, g = 2: the Q coefficient of slot i */
+	char *zero;                   /* a chunk of zeros: ddf's empty syndrome slots */
+	pthread_mutex_t stripe_lock;  /* guards busy */
+	pthread_cond_t stripe_wait[NR_STRIPE_WAITQS];
+	uint64_t busy[NR_STRIPE_LOCKS / 64];
+};
+
+/* Where one stripe keeps what (md's sh->pd_idx, qd_idx, ddf_layout). */
+struct rowmap {
+	int pd, qd;                   /* qd: -1 without Q */
+	int syndrome_disks;           /* pq_gen's data vectors */
+	int16_t dev_of[MAX_DISKS];    /* data index -> member */
+	int16_t slot_of[MAX_DISKS];   /* member -> syndrome slot, -1 for P/Q */
+};
+
+/* ---- placement: md's raid5_compute_sector ---- */
+
+static int raid5_data_dev(const struct r5conf *c, uint64_t s, int d, int *pd)
+{
+	int n = c->raid_disks, dd = c->data_disks;
+
+	switch (c->algorithm) {
+	case ALGORITHM_LEFT_ASYMMETRIC:
+		*pd = dd - s % n;
+		return d >= *pd ? d + 1 : d;
+	case ALGORITHM_RIGHT_ASYMMETRIC:
+		*pd = s % n;
+		return d >= *pd ? d + 1 : d;
+	case ALGORITHM_LEFT_SYMMETRIC:
+		*pd = dd - s % n;
+		return (*pd + 1 + d) % n;
+	case ALGORITHM_RIGHT_SYMMETRIC:
+		*pd = s % n;
+		return (*pd + 1 + d) % n;
+	case ALGORITHM_PARITY_0:
+		*pd = 0;
+		return d + 1;
+	default:                      /* ALGORITHM_PARITY_N */
+		*pd = dd;
+		return d;
+	}
+}
+
+/* The asymmetric raid6 rotations: Q follows P, or opens the row when P
+ * closes it ("Q D D D P"). */
+static int raid6_asym(int n, int d, int *pd, int *qd)
+{
+	*qd = *pd + 1;
+	if (*pd == n - 1) {
+		*qd = 0;
+		return d + 1;
+	}
+	return d >= *pd ? d + 2 : d;
+}
+
+static int raid6_data_dev(const struct r5conf *c, uint64_t s, int d, int *pd,
+			  int *qd, bool *ddf)
+{
+	int n = c->raid_disks, dd = c->data_disks;
+
+	*ddf = false;
+	switch (c->algorithm) {
+	case ALGORITHM_LEFT_ASYMMETRIC:
+		*pd = n - 1 - s % n;
+		return raid6_asym(n, d, pd, qd);
+	case ALGORITHM_RIGHT_ASYMMETRIC:
+		*pd = s % n;
+		return raid6_asym(n, d, pd, qd);
+	case ALGORITHM_LEFT_SYMMETRIC:
+		*pd = n - 1 - s % n;
+		*qd = (*pd + 1) % n;
+		return (*pd + 2 + d) % n;
+	case ALGORITHM_RIGHT_SYMMETRIC:
+		*pd = s % n;
+		*qd = (*pd + 1) % n;
+		return (*pd + 2 + d) % n;
+	case ALGORITHM_PARITY_0:
+		*pd = 0;
+		*qd = 1;
+		return d + 2;
+	case ALGORITHM_PARITY_N:
+		*pd = dd;
+		*qd = dd + 1;
+		return d;
+	case ALGORITHM_ROTATING_ZERO_RESTART:
+		*ddf = true;
+		*pd = s % n;
+		return raid6_asym(n, d, pd, qd);
+	case ALGORITHM_ROTATING_N_RESTART:
+		*ddf = true;
+		*pd = n - 1 - (s + 1) % n;
+		return raid6_asym(n, d, pd, qd);
+	case ALGORITHM_ROTATING_N_CONTINUE:
+		*ddf = true;
+		*pd = n - 1 - s % n;
+		*qd = (*pd + n - 1) % n;
+		return (*pd + 1 + d) % n;
+	case ALGORITHM_LEFT_ASYMMETRIC_6:
+		*pd = dd - s % (n - 1);
+		*qd = n - 1;
+		return d >= *pd ? d + 1 : d;
+	case ALGORITHM_RIGHT_ASYMMETRIC_6:
+		*pd = s % (n - 1);
+		*qd = n - 1;
+		return d >= *pd ? d + 1 : d;
+	case ALGORITHM_LEFT_SYMMETRIC_6:
+		*pd = dd - s % (n - 1);
+		*qd = n - 1;
+		return (*pd + 1 + d) % (n - 1);
+	case ALGORITHM_RIGHT_SYMMETRIC_6:
+		*pd = s % (n - 1);
+		*qd = n - 1;
+		return (*pd + 1 + d) % (n - 1);
+	default:                      /* ALGORITHM_PARITY_0_6 */
+		*pd = 0;
+		*qd = n - 1;
+		return d + 1;
+	}
+}
+
+/* md's set_syndrome_sources: walk the members from raid6_d0, data taking
+ * slots in turn; with ddf_layout P and Q take (empty) slots too, so a data
+ * member's slot is its own index. */
+static void syndrome_slots(const struct r5conf *c, bool ddf, struct rowmap *m)
+{
+	int n = c->raid_disks, count = 0;
+	int d0 = ddf || m->qd == n - 1 ? 0 : m->qd + 1;
+
+	m->syndrome_disks = ddf ? n : n - 2;
+	for (int k = 0, i = d0; k < n; k++, i = (i + 1) % n) {
+		int slot = count;
+		if (ddf)
+			count++;
+		if (i == m->pd || i == m->qd) {
+			m->slot_of[i] = -1;
+			continue;
+		}
+		if (!ddf)
+			count++;
+		m->slot_of[i] = slot;
+	}
+}
+
+static void stripe_map(const struct r5conf *c, uint64_t s, struct rowmap *m)
+{
+	bool ddf = false;
+
+	m->qd = -1;
+	for (int d = 0; d < c->data_disks; d++) {
+		int dev;
+		if (c->level == 4) {
+			m->pd = c->data_disks;
+			dev = d;
+		} else if (c->level == 5) {
+			dev = raid5_data_dev(c, s, d, &m->pd);
+		} else {
+			dev = raid6_data_dev(c, s, d, &m->pd, &m->qd, &ddf);
+		}
+		m->dev_of[d] = dev;
+	}
+	if (c->level == 6) {
+		syndrome_slots(c, ddf, m);
+	} else {
+		m->syndrome_disks = c->data_disks;
+		m->slot_of[m->pd] = -1;
+		for (int d = 0; d < c->data_disks; d++)
+			m->slot_of[m->dev_of[d]] = d;
+	}
+}
+
+/* ---- stripes of a request ---- */
+
+enum stripe_mode { MODE_DIRECT, MODE_FULL, MODE_RCW, MODE_RMW, MODE_DEGRADED };
+
+struct r5dev {
+	char *page;                   /* the member's [lo, hi) of the stripe */
+	char *orig;                   /* rmw, sync: contents as read */
+	uint32_t wa, wb;              /* bytes of the chunk requested; equal: none */
+	char *user;                   /* the caller's bytes at wa */
+	bool good;                    /* readable and trusted for this stripe */
+};
+
+struct stripe {
+	uint64_t nr;                  /* md's stripe number: a row of chunks */
+	uint32_t lo, hi;              /* sectors of the chunk worked on */
+	enum stripe_mode mode;
+	char *pnew, *qnew;            /* rmw results */
+	struct rowmap map;
+	struct r5dev dev[];
+};
+
+/* A growing array on plain malloc: GLib 2.74's containers sit on
+ * g_slice, whose cross-thread recycling TSan cannot see. */
+struct vec {
+	void *v;
+	unsigned n, cap;
+};
+
+static void *vec_push(struct vec *a, size_t size)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 16;
+		a->v = g_realloc(a->v, a->cap * size);
+	}
+	return (char *)a->v + (size_t)a->n++ * size;
+}
+
+/* Per-request scratch: stripes, aligned buffers, the member IO batch. */
+struct req {
+	struct mddev *mddev;
+	struct r5conf *conf;
+	struct vec stripes;           /* struct stripe * */
+	struct vec bufs;              /* void *, from posix_memalign */
+	struct vec mios;              /* struct mio */
+};
+
+static struct stripe *stripe_at(struct req *rq, unsigned i)
+{
+	return ((struct stripe **)rq->stripes.v)[i];
+}
+
+static char *req_alloc(struct req *rq, size_t len)
+{
+	void *p;
+
+	if (posix_memalign(&p, PAGE_ALIGN, MAX(len, (size_t)PAGE_ALIGN)))
+		g_error("out of memory");
+	*(void **)vec_push(&rq->bufs, sizeof(void *)) = p;
+	return p;
+}
+
+static size_t stripe_bytes(const struct stripe *sh)
+{
+	return (size_t)(sh->hi - sh->lo) << SECTOR_SHIFT;
+}
+
+static uint64_t dev_sector(const struct req *rq, const struct stripe *sh,
+			   uint32_t in_chunk)
+{
+	return sh->nr * rq->conf->chunk + in_chunk;
+}
+
+static struct stripe *new_stripe(struct req *rq, uint64_t nr)
+{
+	int n = rq->conf->raid_disks;
+	struct stripe *sh = g_malloc0(sizeof(*sh) + n * sizeof(struct r5dev));
+
+	sh->nr = nr;
+	sh->lo = UINT32_MAX;
+	stripe_map(rq->conf, nr, &sh->map);
+	*(struct stripe **)vec_push(&rq->stripes, sizeof(sh)) = sh;
+	return sh;
+}
+
+/* Cut [off, off + len) of the array into stripes and the chunk pieces each
+ * data member holds of it. */
+static void build_stripes(struct req *rq, uint64_t off, size_t len, char *buf)
+{
+	struct r5conf *c = rq->conf;
+	uint64_t chunk_bytes = c->chunk << SECTOR_SHIFT;
+	struct stripe *sh = NULL;
+
+	for (uint64_t pos = off; pos < off + len;) {
+		uint64_t chunk_nr = pos / chunk_bytes;
+		uint32_t in_chunk = pos % chunk_bytes;
+		uint64_t k = MIN(off + len - pos, chunk_bytes - in_chunk);
+		uint64_t nr = chunk_nr / c->data_disks;
+		if (!sh || sh->nr != nr)
+			sh = new_stripe(rq, nr);
+		struct r5dev *dev = &sh->dev[sh->map.dev_of[chunk_nr % c->data_disks]];
+		dev->wa = in_chunk;
+		dev->wb = in_chunk + k;
+		dev->user = buf + (pos - off);
+		sh->lo = MIN(sh->lo, in_chunk >> SECTOR_SHIFT);
+		sh->hi = MAX(sh->hi, (uint32_t)((in_chunk + k + 511) >> SECTOR_SHIFT));
+		pos += k;
+	}
+}
+
+static void req_init(struct req *rq, struct mddev *mddev)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->mddev = mddev;
+	rq->conf = mddev->private;
+}
+
+static void req_free(struct req *rq)
+{
+	for (unsigned i = 0; i < rq->stripes.n; i++)
+		g_free(stripe_at(rq, i));
+	for (unsigned i = 0; i < rq->bufs.n; i++)
+		free(((void **)rq->bufs.v)[i]);
+	g_free(rq->stripes.v);
+	g_free(rq->bufs.v);
+	g_free(rq->mios.v);
+}
+
+/* ---- stripe locks ---- */
+
+static unsigned lock_index(uint64_t sector)
+{
+	return (sector / STRIPE_SECTORS) % NR_STRIPE_LOCKS;
+}
+
+/* The locks of every md stripe_head the request works on, ascending by
+ * lock index so that two requests can never wait on each other. */
+static void lock_set(struct req *rq, uint64_t *set)
+{
+	memset(set, 0, NR_STRIPE_LOCKS / 8);
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		uint64_t a = dev_sector(rq, sh, sh->lo) / STRIPE_SECTORS;
+		uint64_t b = (dev_sector(rq, sh, sh->hi) - 1) / STRIPE_SECTORS;
+		for (uint64_t u = a; u <= b && u - a < NR_STRIPE_LOCKS; u++) {
+			unsigned k = lock_index(u * STRIPE_SECTORS);
+			set[k / 64] |= 1ull << (k % 64);
+		}
+	}
+}
+
+static bool set_has(const uint64_t *set, unsigned k)
+{
+	return set[k / 64] & (1ull << (k % 64));
+}
+
+/* Take each busy bit in ascending order, waiting while another holds it:
+ * everyone climbs the same way, so nobody waits in a circle. */
+static void stripes_lock(struct req *rq, uint64_t *set)
+{
+	struct r5conf *c = rq->conf;
+
+	lock_set(rq, set);
+	pthread_mutex_lock(&c->stripe_lock);
+	for (unsigned k = 0; k < NR_STRIPE_LOCKS; k++) {
+		if (!set_has(set, k))
+			continue;
+		while (set_has(c->busy, k))
+			pthread_cond_wait(&c->stripe_wait[k % NR_STRIPE_WAITQS],
+					  &c->stripe_lock);
+		c->busy[k / 64] |= 1ull << (k % 64);
+	}
+	pthread_mutex_unlock(&c->stripe_lock);
+}
+
+static void stripes_unlock(struct req *rq, const uint64_t *set)
+{
+	struct r5conf *c = rq->conf;
+	uint64_t wake = 0;
+
+	pthread_mutex_lock(&c->stripe_lock);
+	for (unsigned k = 0; k < NR_STRIPE_LOCKS; k++) {
+		if (!set_has(set, k))
+			continue;
+		c->busy[k / 64] &= ~(1ull << (k % 64));
+		wake |= 1ull << (k % NR_STRIPE_WAITQS);
+	}
+	for (unsigned q = 0; q < NR_STRIPE_WAITQS; q++)
+		if (wake & (1ull << q))
+			pthread_cond_broadcast(&c->stripe_wait[q]);
+	pthread_mutex_unlock(&c->stripe_lock);
+}
+
+/* ---- member IO ---- */
+
+/* In sync for this stripe: recovering members only below recovery_offset. */
+static bool dev_good(struct md_rdev *rdev, uint64_t end_sector)
+{
+	if (!rdev_usable(rdev))
+		return false;
+	return (atomic_load(&rdev->flags) & RDEV_IN_SYNC) ||
+	       rdev->recovery_offset >= end_sector;
+}
+
+/* Mark each member good or not; returns how many are not. */
+static int stripe_check_devs(struct req *rq, struct stripe *sh)
+{
+	int failed = 0;
+
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		sh->dev[i].good = dev_good(rq->mddev->slots[i],
+					   dev_sector(rq, sh, sh->hi));
+		failed += !sh->dev[i].good;
+	}
+	return failed;
+}
+
+static void queue_io(struct req *rq, struct stripe *sh, int i, bool write,
+		     uint32_t a, uint32_t b, char *page)
+{
+	if (a >= b)
+		return;
+	struct mio m = {
+		.rdev = rq->mddev->slots[i], .write = write,
+		.off = dev_sector(rq, sh, a) << SECTOR_SHIFT,
+		.buf = page + ((size_t)(a - sh->lo) << SECTOR_SHIFT),
+		.len = (size_t)(b - a) << SECTOR_SHIFT,
+	};
+	*(struct mio *)vec_push(&rq->mios, sizeof(m)) = m;
+}
+
+/* Run the queued batch.  Failed members are failed in md (raid456 fails a
+ * member even when that ends the array); -EAGAIN: redo from redundancy. */
+static int run_batch(struct req *rq)
+{
+	struct mio *v = rq->mios.v;
+	unsigned n = rq->mios.n;
+	bool err = false;
+
+	mio_run(v, n);
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i].res < 0) {
+			md_error(rq->mddev, v[i].rdev);
+			err = true;
+		}
+	}
+	rq->mios.n = 0;
+	if (!err)
+		return 0;
+	return md_enough(rq->mddev, -1) ? -EAGAIN : -EIO;
+}
+
+static void alloc_pages(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++)
+		sh->dev[i].page = req_alloc(rq, stripe_bytes(sh));
+}
+
+/* ---- parity (ISA-L) ---- */
+
+static bool is_data(const struct stripe *sh, int i)
+{
+	return i != sh->map.pd && i != sh->map.qd;
+}
+
+/* P (and Q) of the data pages into the parity pages. */
+static void compute_parity(struct r5conf *c, struct stripe *sh)
+{
+	size_t len = stripe_bytes(sh);
+	int syn = sh->map.syndrome_disks;
+	void *v[MAX_DISKS + 2];
+
+	for (int s = 0; s < syn; s++)
+		v[s] = c->zero;           /* ddf: the P and Q slots stay empty */
+	for (int i = 0; i < c->raid_disks; i++)
+		if (is_data(sh, i))
+			v[sh->map.slot_of[i]] = sh->dev[i].page;
+	v[syn] = sh->dev[sh->map.pd].page;
+	if (c->level == 6) {
+		v[syn + 1] = sh->dev[sh->map.qd].page;
+		if (pq_gen(syn + 2, len, v))
+			g_error("pq_gen refused %d vectors of %zu bytes", syn + 2, len);
+	} else if (syn == 1) {
+		memcpy(v[1], v[0], len);  /* two members: parity mirrors the data */
+	} else if (xor_gen(syn + 1, len, v)) {
+		g_error("xor_gen refused %d vectors of %zu bytes", syn + 1, len);
+	}
+}
+
+/* Solve for the missing data members from the good ones and the parity,
+ * as rows of GF(2^8) coefficients over the sources (md's raid6 recovery
+ * paths, expressed for ISA-L's ec_encode_data). */
+static void recover_gf(struct r5conf *c, struct stripe *sh, const int *miss,
+		       int nmiss)
+{
+	int n = c->raid_disks, k = 0;
+	bool p_ok = sh->dev[sh->map.pd].good;
+	void *src[MAX_DISKS], *dst[2];
+	uint8_t coef[2 * MAX_DISKS];
+	uint8_t gx = c->gexp[sh->map.slot_of[miss[0]]];
+	uint8_t gy = nmiss == 2 ? c->gexp[sh->map.slot_of[miss[1]]] : 0;
+	/* Two missing: Dx = a*Pxy + b*Qxy with b = 1/(gx+gy), a = gy*b;
+	 * one missing with P gone: Dx = Qx / gx. */
+	uint8_t b = nmiss == 2 ? gf_inv(gx ^ gy) : gf_inv(gx);
+	uint8_t a = nmiss == 2 ? gf_mul(gy, b) : 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!sh->dev[i].good || (i == sh->map.pd && !p_ok))
+			continue;
+		uint8_t cx;
+		if (i == sh->map.pd)
+			cx = a;
+		else if (i == sh->map.qd)
+			cx = b;
+		else
+			cx = a ^ gf_mul(b, c->gexp[sh->map.slot_of[i]]);
+		coef[k] = cx;
+		/* Dy = Dx + Pxy: the same row plus one on P and the data. */
+		coef[MAX_DISKS + k] = i == sh->map.qd ? cx : cx ^ 1;
+		src[k++] = sh->dev[i].page;
+	}
+	if (nmiss == 2)
+		memmove(coef + k, coef + MAX_DISKS, k);
+	for (int j = 0; j < nmiss; j++)
+		dst[j] = sh->dev[miss[j]].page;
+	unsigned char *tbls = g_malloc(32 * k * nmiss);
+	ec_init_tables(k, nmiss, coef, tbls);
+	ec_encode_data(stripe_bytes(sh), k, nmiss, tbls, (unsigned char **)src,
+		       (unsigned char **)dst);
+	g_free(tbls);
+}
+
+/* Rebuild the pages of data members that are not good from the rest. */
+static void reconstruct(struct r5conf *c, struct stripe *sh)
+{
+	int miss[2], nmiss = 0, k = 0;
+	void *v[MAX_DISKS + 1];
+
+	for (int i = 0; i < c->raid_disks; i++)
+		if (!sh->dev[i].good && is_data(sh, i))
+			miss[nmiss++] = i;
+	if (nmiss == 0)
+		return;
+	if (nmiss == 2 || !sh->dev[sh->map.pd].good) {
+		recover_gf(c, sh, miss, nmiss);
+		return;
+	}
+	for (int i = 0; i < c->raid_disks; i++)
+		if (i != miss[0] && i != sh->map.qd)
+			v[k++] = sh->dev[i].page;   /* the other data and P */
+	v[k] = sh->dev[miss[0]].page;
+	if (k == 1)
+		memcpy(v[1], v[0], stripe_bytes(sh));
+	else
+		xor_gen(k + 1, stripe_bytes(sh), v);
+}
+
+/* read-modify-write: new parity = old parity + the change of each written
+ * member, weighted by its Q coefficient. */
+static void rmw_parity(struct req *rq, struct stripe *sh)
+{
+	struct r5conf *c = rq->conf;
+	size_t len = stripe_bytes(sh);
+	void *src[2 * MAX_DISKS + 3];
+	uint8_t coef[2][2 * MAX_DISKS + 2];
+	int k = 0, parity = c->level == 6 ? 2 : 1;
+
+	sh->pnew = req_alloc(rq, len);
+	src[k] = sh->dev[sh->map.pd].page;
+	coef[0][k] = 1, coef[1][k++] = 0;
+	if (parity == 2) {
+		src[k] = sh->dev[sh->map.qd].page;
+		coef[0][k] = 0, coef[1][k++] = 1;
+	}
+	for (int i = 0; i < c->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (dev->wa == dev->wb)
+			continue;
+		uint8_t g = c->gexp[sh->map.slot_of[i]];
+		src[k] = dev->orig;
+		coef[0][k] = 1, coef[1][k++] = g;
+		src[k] = dev->page;
+		coef[0][k] = 1, coef[1][k++] = g;
+	}
+	if (parity == 1) {
+		src[k] = sh->pnew;
+		xor_gen(k + 1, len, src);
+		return;
+	}
+	sh->qnew = req_alloc(rq, len);
+	uint8_t flat[2 * (2 * MAX_DISKS + 2)];
+	memcpy(flat, coef[0], k);
+	memcpy(flat + k, coef[1], k);
+	unsigned char *tbls = g_malloc(32 * k * 2);
+	void *dst[2] = { sh->pnew, sh->qnew };
+	ec_init_tables(k, 2, flat, tbls);
+	ec_encode_data(len, k, 2, tbls, (unsigned char **)src, (unsigned char **)dst);
+	g_free(tbls);
+}
+
+/* ---- writes ---- */
+
+static bool dev_full(const struct stripe *sh, const struct r5dev *dev)
+{
+	return dev->wa < dev->wb && dev->wa <= sh->lo << SECTOR_SHIFT &&
+	       dev->wb >= sh->hi << SECTOR_SHIFT;
+}
+
+static uint32_t sector_floor(uint32_t bytes) { return bytes >> SECTOR_SHIFT; }
+static uint32_t sector_ceil(uint32_t bytes) { return (bytes + 511) >> SECTOR_SHIFT; }
+
+/* md's handle_stripe_dirtying: count the members each method must read;
+ * rmw only when strictly cheaper, never where parity may be stale. */
+static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int failed)
+{
+	struct r5conf *c = rq->conf;
+	int rmw = 0, rcw = 0, full = 0;
+
+	for (int i = 0; i < c->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (!is_data(sh, i)) {
+			rmw++;
+			continue;
+		}
+		if (!dev->good)
+			return MODE_DEGRADED;
+		rmw += dev->wa < dev->wb;
+		if (dev_full(sh, dev))
+			full++;
+		else
+			rcw++;
+	}
+	if (full == c->data_disks)
+		return MODE_FULL;
+	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev))
+		return MODE_RCW;
+	return rmw < rcw ? MODE_RMW : MODE_RCW;
+}
+
+/* Queue the reads the chosen method needs. */
+static void plan_write_reads(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		char *p = dev->page;
+		uint32_t fa = sector_ceil(dev->wa), fb = sector_floor(dev->wb);
+		bool written = dev->wa < dev->wb;
+
+		if (!dev->good)
+			continue;
+		switch (sh->mode) {
+		case MODE_DEGRADED:
+			queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
+			break;
+		case MODE_RCW:
+			if (!is_data(sh, i) || dev_full(sh, dev))
+				break;
+			if (!written || fa > fb) {
+				queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
+			} else {
+				queue_io(rq, sh, i, false, sh->lo, fa, p);
+				queue_io(rq, sh, i, false, fb, sh->hi, p);
+			}
+			break;
+		case MODE_RMW:
+			if (!is_data(sh, i))
+				queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
+			else if (written)
+				queue_io(rq, sh, i, false, sector_floor(dev->wa),
+					 sector_ceil(dev->wb), p);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static int plan_write(struct req *rq, struct stripe *sh)
+{
+	int failed = stripe_check_devs(rq, sh);
+
+	if (failed > rq->conf->max_degraded)
+		return -EIO;
+	sh->mode = choose_mode(rq, sh, failed);
+	alloc_pages(rq, sh);
+	plan_write_reads(rq, sh);
+	return 0;
+}
+
+static void merge_new_data(struct stripe *sh, struct r5dev *dev)
+{
+	if (dev->wa < dev->wb)
+		memcpy(dev->page + dev->wa - ((size_t)sh->lo << SECTOR_SHIFT),
+		       dev->user, dev->wb - dev->wa);
+}
+
+/* rmw: the old contents outside what was read are zero in both copies, so
+ * they add nothing to the parity change. */
+static void keep_orig(struct req *rq, struct stripe *sh, struct r5dev *dev)
+{
+	size_t len = stripe_bytes(sh);
+	size_t a = ((size_t)(sector_floor(dev->wa) - sh->lo)) << SECTOR_SHIFT;
+	size_t b = ((size_t)(sector_ceil(dev->wb) - sh->lo)) << SECTOR_SHIFT;
+
+	memset(dev->page, 0, a);
+	memset(dev->page + b, 0, len - b);
+	dev->orig = req_alloc(rq, len);
+	memcpy(dev->orig, dev->page, len);
+}
+
+static void compute_write(struct req *rq, struct stripe *sh)
+{
+	struct r5conf *c = rq->conf;
+
+	if (sh->mode == MODE_DEGRADED)
+		reconstruct(c, sh);
+	for (int i = 0; i < c->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (sh->mode == MODE_RMW && dev->wa < dev->wb)
+			keep_orig(rq, sh, dev);
+		merge_new_data(sh, dev);
+	}
+	if (sh->mode == MODE_RMW)
+		rmw_parity(rq, sh);
+	else
+		compute_parity(c, sh);
+}
+
+static void queue_writes(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (!rdev_usable(rq->mddev->slots[i]))
+			continue;
+		if (is_data(sh, i)) {
+			queue_io(rq, sh, i, true, sector_floor(dev->wa),
+				 sector_ceil(dev->wb), dev->page);
+			continue;
+		}
+		char *p = dev->page;
+		if (sh->mode == MODE_RMW)
+			p = i == sh->map.pd ? sh->pnew : sh->qnew;
+		queue_io(rq, sh, i, true, sh->lo, sh->hi, p);
+	}
+}
+
+/* One attempt at the whole request: reads, parity, writes. */
+static int write_stripes(struct req *rq)
+{
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		int r = plan_write(rq, stripe_at(rq, i));
+		if (r < 0)
+			return r;
+	}
+	int r = run_batch(rq);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		compute_write(rq, sh);
+		queue_writes(rq, sh);
+	}
+	r = run_batch(rq);
+	return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
+}
+
+static int raid5_write(struct mddev *mddev, uint64_t off, size_t len,
+		       const void *buf)
+{
+	struct req rq;
+	uint64_t set[NR_STRIPE_LOCKS / 64];
+	int r;
+
+	req_init(&rq, mddev);
+	build_stripes(&rq, off, len, (char *)buf);
+	stripes_lock(&rq, set);
+	do
+		r = write_stripes(&rq);
+	while (r == -EAGAIN);
+	stripes_unlock(&rq, set);
+	req_free(&rq);
+	return r;
+}
+
+/* ---- reads ---- */
+
+static bool touched_good(struct stripe *sh, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (sh->dev[i].wa < sh->dev[i].wb && !sh->dev[i].good)
+			return false;
+	return true;
+}
+
+/* Straight from the data members when they are all there, else the
+ * whole [lo, hi) of every good member for reconstruction.  The latter
+ * needs the stripe locks: parity and data must be of one write. */
+static int plan_read(struct req *rq, struct stripe *sh, bool locked)
+{
+	struct r5conf *c = rq->conf;
+	int failed = stripe_check_devs(rq, sh);
+
+	if (touched_good(sh, c->raid_disks)) {
+		sh->mode = MODE_DIRECT;
+		for (int i = 0; i < c->raid_disks; i++) {
+			struct r5dev *dev = &sh->dev[i];
+			if (dev->wa == dev->wb)
+				continue;
+			struct mio m = {
+				.rdev = rq->mddev->slots[i],
+				.off = (dev_sector(rq, sh, 0) << SECTOR_SHIFT) + dev->wa,
+				.buf = dev->user, .len = dev->wb - dev->wa,
+			};
+			*(struct mio *)vec_push(&rq->mios, sizeof(m)) = m;
+		}
+		return 0;
+	}
+	if (!locked)
+		return -EAGAIN;
+	if (failed > c->max_degraded)
+		return -EIO;
+	sh->mode = MODE_DEGRADED;
+	alloc_pages(rq, sh);
+	for (int i = 0; i < c->raid_disks; i++)
+		if (sh->dev[i].good)
+			queue_io(rq, sh, i, false, sh->lo, sh->hi, sh->dev[i].page);
+	return 0;
+}
+
+static void copy_out(struct stripe *sh, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (dev->wa < dev->wb)
+			memcpy(dev->user, dev->page + dev->wa -
+			       ((size_t)sh->lo << SECTOR_SHIFT), dev->wb - dev->wa);
+	}
+}
+
+static int read_stripes(struct req *rq, bool locked)
+{
+	rq->mios.n = 0;
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		int r = plan_read(rq, stripe_at(rq, i), locked);
+		if (r < 0)
+			return r;
+	}
+	int r = run_batch(rq);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		if (sh->mode == MODE_DEGRADED) {
+			reconstruct(rq->conf, sh);
+			copy_out(sh, rq->conf->raid_disks);
+		}
+	}
+	return 0;
+}
+
+static int raid5_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+{
+	struct req rq;
+	uint64_t set[NR_STRIPE_LOCKS / 64];
+
+	req_init(&rq, mddev);
+	build_stripes(&rq, off, len, buf);
+	int r = read_stripes(&rq, false);
+	if (r == -EAGAIN) {
+		stripes_lock(&rq, set);
+		do
+			r = read_stripes(&rq, true);
+		while (r == -EAGAIN);
+		stripes_unlock(&rq, set);
+	}
+	req_free(&rq);
+	return r;
+}
+
+/* ---- resync, check, repair, recover ---- */
+
+/* md's handle_parity_checks5/6: every STRIPE_SECTORS page whose parity is
+ * wrong counts STRIPE_SECTORS mismatches. */
+static uint64_t count_mismatches(struct stripe *sh, int pd, int qd)
+{
+	const size_t unit = STRIPE_SECTORS << SECTOR_SHIFT;
+	size_t len = stripe_bytes(sh);
+	uint64_t bad = 0;
+
+	for (size_t o = 0; o < len; o += unit) {
+		size_t k = MIN(unit, len - o);
+		bool wrong = false;
+		for (int i = 0; i < 2; i++) {
+			int p = i ? qd : pd;
+			if (p >= 0 && sh->dev[p].good &&
+			    memcmp(sh->dev[p].page + o, sh->dev[p].orig + o, k))
+				wrong = true;
+		}
+		bad += wrong ? STRIPE_SECTORS : 0;
+	}
+	return bad;
+}
+
+static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action action)
+{
+	struct r5conf *c = rq->conf;
+	int pd = sh->map.pd, qd = sh->map.qd;
+
+	if (action == ACTION_RECOVER) {
+		reconstruct(c, sh);
+		compute_parity(c, sh);
+		for (int i = 0; i < c->raid_disks; i++)
+			if (!sh->dev[i].good && rdev_usable(rq->mddev->slots[i]))
+				queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
+		return;
+	}
+	for (int i = 0; i < c->raid_disks; i++)
+		if (is_data(sh, i) && !sh->dev[i].good)
+			return;   /* nothing to check parity against */
+	for (int i = 0; i < c->raid_disks; i++) {
+		if (is_data(sh, i))
+			continue;
+		sh->dev[i].orig = sh->dev[i].page;
+		sh->dev[i].page = req_alloc(rq, stripe_bytes(sh));
+	}
+	compute_parity(c, sh);
+	uint64_t bad = count_mismatches(sh, pd, qd);
+	atomic_fetch_add(&rq->mddev->resync_mismatches, bad);
+	if (!bad || action == ACTION_CHECK)
+		return;
+	for (int i = 0; i < c->raid_disks; i++)
+		if (!is_data(sh, i) && rdev_usable(rq->mddev->slots[i]))
+			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
+}
+
+static int sync_stripes(struct req *rq, enum sync_action action)
+{
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		if (stripe_check_devs(rq, sh) > rq->conf->max_degraded)
+			return -EIO;
+		alloc_pages(rq, sh);
+		for (int d = 0; d < rq->conf->raid_disks; d++)
+			if (sh->dev[d].good)
+				queue_io(rq, sh, d, false, sh->lo, sh->hi, sh->dev[d].page);
+	}
+	int r = run_batch(rq);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < rq->stripes.n; i++)
+		sync_stripe(rq, stripe_at(rq, i), action);
+	r = run_batch(rq);
+	return r == -EAGAIN ? 0 : r;
+}
+
+/* The window is in member sectors; it may hold several stripes or part of
+ * one.  The stripe locks keep writers out (the core's barrier buckets are
+ * in array sectors, which for parity levels are not the member's). */
+static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
+				  uint64_t max_sectors, enum sync_action action)
+{
+	struct r5conf *c = mddev->private;
+	uint64_t end = MIN(sector + max_sectors, mddev->dev_sectors);
+	uint64_t set[NR_STRIPE_LOCKS / 64];
+	struct req rq;
+	int r;
+
+	if (sector >= end)
+		return max_sectors;
+	req_init(&rq, mddev);
+	for (uint64_t s = sector; s < end;) {
+		uint64_t nr = s / c->chunk;
+		struct stripe *sh = new_stripe(&rq, nr);
+		sh->lo = s % c->chunk;
+		sh->hi = MIN(end - nr * c->chunk, c->chunk);
+		s = nr * c->chunk + sh->hi;
+	}
+	stripes_lock(&rq, set);
+	do {
+		for (unsigned i = 0; i < rq.stripes.n; i++) {
+			struct stripe *sh = stripe_at(&rq, i);
+			for (int d = 0; d < c->raid_disks; d++)
+				sh->dev[d].orig = NULL;
+		}
+		r = sync_stripes(&rq, action);
+	} while (r == -EAGAIN);
+	stripes_unlock(&rq, set);
+	req_free(&rq);
+	return r < 0 ? r : (int64_t)(end - sector);
+}
+
+/* ---- setup ---- */
+
+static bool layout_valid(int level, uint32_t layout)
+{
+	if (level == 4)
+		return true;              /* md ignores it: parity on the last member */
+	if (layout <= ALGORITHM_PARITY_N)
+		return true;
+	return level == 6 && ((layout >= ALGORITHM_ROTATING_ZERO_RESTART &&
+			       layout <= ALGORITHM_ROTATING_N_CONTINUE) ||
+			      (layout >= ALGORITHM_LEFT_ASYMMETRIC_6 &&
+			       layout <= ALGORITHM_PARITY_0_6));
+}
+
+static int check_geometry(struct mddev *mddev, char *err, size_t errlen)
+{
+	const struct md_personality *pers = mddev->pers;
+	uint32_t chunk = mddev->chunk_sectors;
+
+	if (!chunk || (chunk & (chunk - 1)) || chunk < 8) {
+		snprintf(err, errlen, "%s: %s needs a power-of-two chunk of at least "
+			 "4K, not %u sectors", mddev->name, pers->name, chunk);
+		return -EINVAL;
+	}
+	if (mddev->raid_disks < pers->min_disks || mddev->raid_disks > MAX_DISKS) {
+		snprintf(err, errlen, "%s: %s cannot run on %d members",
+			 mddev->name, pers->name, mddev->raid_disks);
+		return -EINVAL;
+	}
+	if (!layout_valid(mddev->level, mddev->layout)) {
+		snprintf(err, errlen, "%s: layout %u is not a %s layout",
+			 mddev->name, mddev->layout, pers->name);
+		return -EINVAL;
+	}
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		if (rdev && rdev->sectors < mddev->dev_sectors) {
+			snprintf(err, errlen, "%s: member %s has %" PRIu64 " data "
+				 "sectors, the array needs %" PRIu64, mddev->name,
+				 rdev->name, rdev->sectors, mddev->dev_sectors);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
+{
+	int r = check_geometry(mddev, err, errlen);
+
+	if (r < 0)
+		return r;
+	struct r5conf *c = g_new0(struct r5conf, 1);
+	c->level = mddev->level;
+	c->algorithm = mddev->level == 4 ? ALGORITHM_PARITY_N : (int)mddev->layout;
+	c->raid_disks = mddev->raid_disks;
+	c->max_degraded = mddev->pers->max_degraded;
+	c->data_disks = c->raid_disks - c->max_degraded;
+	c->chunk = mddev->chunk_sectors;
+	if (posix_memalign((void **)&c->zero, PAGE_ALIGN, c->chunk << SECTOR_SHIFT))
+		g_error("out of memory");
+	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);
+	c->gexp[0] = 1;
+	for (int i = 1; i < 256; i++)
+		c->gexp[i] = gf_mul(c->gexp[i - 1], 2);
+	pthread_mutex_init(&c->stripe_lock, NULL);
+	for (int i = 0; i < NR_STRIPE_WAITQS; i++)
+		pthread_cond_init(&c->stripe_wait[i], NULL);
+	/* As md's raid5_run: the component is whole chunks. */
+	mddev->dev_sectors -= mddev->dev_sectors % c->chunk;
+	mddev->array_sectors = mddev->dev_sectors * c->data_disks;
+	mddev->private = c;
+	return 0;
+}
+
+static void raid5_free(struct mddev *mddev)
+{
+	struct r5conf *c = mddev->private;
+
+	if (!c)
+		return;
+	pthread_mutex_destroy(&c->stripe_lock);
+	for (int i = 0; i < NR_STRIPE_WAITQS; i++)
+		pthread_cond_destroy(&c->stripe_wait[i]);
+	free(c->zero);
+	g_free(c);
+	mddev->private = NULL;
+}
+
+static void raid5_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt)
+{
+	struct r5conf *c = mddev->private;
+
+	*io_min = mddev->chunk_sectors << SECTOR_SHIFT;
+	*io_opt = *io_min * c->data_disks;
+}
+
+/* md's raid5_status. */
+static void raid5_status(struct mddev *mddev, GString *out)
+{
+	int n = mddev->raid_disks;
+
+	g_string_append_printf(out, " level %d, %uk chunk, algorithm %u [%d/%d] [",
+			       mddev->level, mddev->chunk_sectors / 2, mddev->layout,
+			       n, n - atomic_load(&mddev->degraded));
+	for (int i = 0; i < n; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		bool up = rdev && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
+		g_string_append_c(out, up ? 'U' : '_');
+	}
+	g_string_append_c(out, ']');
+}
+
+#define RAID456(lvl, min, maxdeg)                                       \
+	.name = "raid" #lvl, .level = lvl, .min_disks = min,            \
+	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
+	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
+	.sync_request = raid5_sync_request, .io_hints = raid5_io_hints, \
+	.status = raid5_status
+
+const struct md_personality raid4_personality = { RAID456(4, 2, 1) };
+const struct md_personality raid5_personality = { RAID456(5, 2, 1) };
+const struct md_personality raid6_personality = { RAID456(6, 4, 2) };

@@ -1,0 +1,660 @@
+/* raid4, raid5 and raid6 against a reference written here from md's
+ * formulas (raid5_compute_sector, raid6_d0 / raid6_idx_to_slot): placement
+ * of every data sector, P and Q recomputed from the member files with a
+ * plain GF(2^8) (poly 0x11d) after random unaligned writes, reads with any
+ * member (raid6: any two) missing, recovery, check/repair counts, and
+ * concurrent writers leaving parity consistent. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../src/raid.h"
+
+#define TAG_MAGIC 0x5241494435544147ull
+
+struct geometry {
+	int level;
+	uint32_t layout;
+	uint32_t chunk;           /* sectors */
+	int n;
+	int stripes;              /* component = stripes * chunk (+ a tail) */
+};
+
+/* ---- the reference: md's raid5_compute_sector, written out again ---- */
+
+struct ref_stripe {
+	int pd, qd;               /* qd -1 without Q */
+	bool ddf;
+};
+
+static int ref_data_disks(const struct geometry *g)
+{
+	return g->n - (g->level == 6 ? 2 : 1);
+}
+
+/* Member of logical data chunk chunk_number, its stripe, P and Q. */
+static int ref_compute(const struct geometry *g, uint64_t chunk_number,
+		       uint64_t *stripe_out, struct ref_stripe *r)
+{
+	int n = g->n, data_disks = ref_data_disks(g);
+	uint64_t stripe = chunk_number / data_disks;
+	int dd_idx = chunk_number % data_disks;
+	int pd = -1, qd = -1;
+	bool ddf = false;
+
+	*stripe_out = stripe;
+	if (g->level == 4) {
+		pd = data_disks;
+	} else if (g->level == 5) {
+		switch (g->layout) {
+		case 0: pd = data_disks - stripe % n; if (dd_idx >= pd) dd_idx++; break;
+		case 1: pd = stripe % n; if (dd_idx >= pd) dd_idx++; break;
+		case 2: pd = data_disks - stripe % n; dd_idx = (pd + 1 + dd_idx) % n; break;
+		case 3: pd = stripe % n; dd_idx = (pd + 1 + dd_idx) % n; break;
+		case 4: pd = 0; dd_idx++; break;
+		case 5: pd = data_disks; break;
+		default: g_assert_not_reached();
+		}
+	} else {
+		switch (g->layout) {
+		case 0: case 1: case 8: case 9:
+			if (g->layout == 0)
+				pd = n - 1 - stripe % n;
+			else if (g->layout == 9)
+				pd = n - 1 - (stripe + 1) % n;
+			else
+				pd = stripe % n;
+			qd = pd + 1;
+			if (pd == n - 1) {
+				dd_idx++;
+				qd = 0;
+			} else if (dd_idx >= pd) {
+				dd_idx += 2;
+			}
+			ddf = g->layout >= 8;
+			break;
+		case 2: case 3:
+			pd = g->layout == 2 ? n - 1 - stripe % n : stripe % n;
+			qd = (pd + 1) % n;
+			dd_idx = (pd + 2 + dd_idx) % n;
+			break;
+		case 4: pd = 0; qd = 1; dd_idx += 2; break;
+		case 5: pd = data_disks; qd = data_disks + 1; break;
+		case 10:
+			pd = n - 1 - stripe % n;
+			qd = (pd + n - 1) % n;
+			dd_idx = (pd + 1 + dd_idx) % n;
+			ddf = true;
+			break;
+		case 16: case 17:
+			pd = g->layout == 16 ? data_disks - stripe % (n - 1) : stripe % (n - 1);
+			if (dd_idx >= pd)
+				dd_idx++;
+			qd = n - 1;
+			break;
+		case 18: case 19:
+			pd = g->layout == 18 ? data_disks - stripe % (n - 1) : stripe % (n - 1);
+			dd_idx = (pd + 1 + dd_idx) % (n - 1);
+			qd = n - 1;
+			break;
+		case 20: pd = 0; dd_idx++; qd = n - 1; break;
+		default: g_assert_not_reached();
+		}
+	}
+	r->pd = pd;
+	r->qd = qd;
+	r->ddf = ddf;
+	return dd_idx;
+}
+
+static void ref_stripe_of(const struct geometry *g, uint64_t stripe,
+			  struct ref_stripe *r)
+{
+	uint64_t s;
+
+	ref_compute(g, stripe * ref_data_disks(g), &s, r);
+}
+
+/* md's raid6_d0 + raid6_idx_to_slot: the syndrome slot of member i. */
+static int ref_slot(const struct geometry *g, const struct ref_stripe *r, int i)
+{
+	int disks = g->n, count = 0;
+	int d0 = r->ddf ? 0 : (r->qd == disks - 1 ? 0 : r->qd + 1);
+	int idx = d0;
+
+	do {
+		int slot = count;
+		if (r->ddf)
+			count++;
+		if (idx != r->pd && idx != r->qd) {
+			if (!r->ddf)
+				count++;
+			if (idx == i)
+				return slot;
+		}
+		idx = (idx + 1) % disks;
+	} while (idx != d0);
+	g_assert_not_reached();
+}
+
+/* ---- a plain GF(2^8) with md's polynomial ---- */
+
+static uint8_t gf_mul_ref(uint8_t a, uint8_t b)
+{
+	uint8_t p = 0;
+
+	while (b) {
+		if (b & 1)
+			p ^= a;
+		a = (a << 1) ^ ((a & 0x80) ? 0x1d : 0);
+		b >>= 1;
+	}
+	return p;
+}
+
+static uint8_t gf_pow2(int e)
+{
+	uint8_t v = 1;
+
+	while (e-- > 0)
+		v = gf_mul_ref(v, 2);
+	return v;
+}
+
+/* ---- arrays over O_TMPFILE members ---- */
+
+static uint64_t member_sectors(const struct geometry *g)
+{
+	return (uint64_t)g->chunk * g->stripes + 5;   /* a tail md rounds off */
+}
+
+static struct mddev *make_array(const struct geometry *g)
+{
+	struct mddev *m = g_new0(struct mddev, 1);
+
+	m->name = g_strdup("t");
+	m->rdevs = g_ptr_array_new();
+	m->slots = g_new0(struct md_rdev *, g->n);
+	for (int i = 0; i < g->n; i++) {
+		struct md_rdev *r = g_new0(struct md_rdev, 1);
+		r->fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+		g_assert_cmpint(r->fd, >=, 0);
+		r->data_offset = 8 * (i + 3);          /* unequal on purpose */
+		r->sectors = member_sectors(g);
+		g_assert_cmpint(ftruncate(r->fd, (r->data_offset + r->sectors) << 9), ==, 0);
+		r->raid_disk = i;
+		r->name = g_strdup_printf("m%d", i);
+		atomic_store(&r->flags, RDEV_IN_SYNC);
+		m->slots[i] = r;
+		g_ptr_array_add(m->rdevs, r);
+	}
+	m->sb.major = 1;
+	m->sb.level = g->level;
+	m->sb.layout = g->layout;
+	m->sb.chunk_sectors = g->chunk;
+	m->sb.raid_disks = g->n;
+	m->sb.size = member_sectors(g);
+	m->sb.resync_offset = MD_MAX_SECTOR;
+	char err[256];
+	if (md_run(m, err, sizeof(err)) < 0)
+		g_error("md_run: %s", err);
+	m->in_sync = false;       /* no superblock writes in this test */
+	return m;
+}
+
+static uint64_t array_bytes(struct mddev *m)
+{
+	return m->array_sectors << 9;
+}
+
+static void member_read(struct mddev *m, int i, uint64_t sector, void *buf,
+			size_t len)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+
+	g_assert_cmpint(pread(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
+			(ssize_t)len);
+}
+
+static void member_write(struct mddev *m, int i, uint64_t sector,
+			 const void *buf, size_t len)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+
+	g_assert_cmpint(pwrite(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
+			(ssize_t)len);
+}
+
+/* ---- checks ---- */
+
+static void fill_tags(char *buf, uint64_t first, size_t sectors)
+{
+	for (size_t i = 0; i < sectors; i++) {
+		uint64_t tag[2] = { TAG_MAGIC, first + i };
+		memset(buf + i * 512, (int)((first + i) * 7 & 0xff), 512);
+		memcpy(buf + i * 512, tag, sizeof(tag));
+	}
+}
+
+/* Every array sector, tagged through md_write, sits where md puts it. */
+static void check_placement(const struct geometry *g, struct mddev *m, char *shadow)
+{
+	uint64_t sectors = m->array_sectors, chunk = g->chunk;
+	size_t piece = 777;
+
+	for (uint64_t s = 0; s < sectors; s += piece) {
+		size_t k = MIN(piece, sectors - s);
+		fill_tags(shadow + s * 512, s, k);
+		g_assert_cmpint(md_write(m, s * 512, k * 512, shadow + s * 512), ==,
+				(int)(k * 512));
+	}
+	for (uint64_t s = 0; s < sectors; s++) {
+		uint64_t stripe, tag[2];
+		struct ref_stripe r;
+		int dev = ref_compute(g, s / chunk, &stripe, &r);
+		g_assert_cmpint(dev, !=, r.pd);
+		g_assert_cmpint(dev, !=, r.qd);
+		member_read(m, dev, stripe * chunk + s % chunk, tag, sizeof(tag));
+		g_assert_cmphex(tag[0], ==, TAG_MAGIC);
+		g_assert_cmpuint(tag[1], ==, s);
+	}
+}
+
+/* P and Q of every stripe, recomputed from the member files. */
+static void check_parity(const struct geometry *g, struct mddev *m)
+{
+	size_t len = (size_t)g->chunk * 512;
+	char *d = g_malloc(len), *p = g_malloc0(len), *q = g_malloc0(len);
+	char *disk = g_malloc(len);
+
+	for (uint64_t s = 0; s < m->dev_sectors / g->chunk; s++) {
+		struct ref_stripe r;
+		ref_stripe_of(g, s, &r);
+		memset(p, 0, len);
+		memset(q, 0, len);
+		for (int i = 0; i < g->n; i++) {
+			if (i == r.pd || i == r.qd)
+				continue;
+			member_read(m, i, s * g->chunk, d, len);
+			uint8_t c = g->level == 6 ? gf_pow2(ref_slot(g, &r, i)) : 0;
+			for (size_t b = 0; b < len; b++) {
+				p[b] ^= d[b];
+				if (c)
+					q[b] ^= gf_mul_ref(c, d[b]);
+			}
+		}
+		member_read(m, r.pd, s * g->chunk, disk, len);
+		g_assert_true(memcmp(disk, p, len) == 0);
+		if (g->level == 6) {
+			member_read(m, r.qd, s * g->chunk, disk, len);
+			g_assert_true(memcmp(disk, q, len) == 0);
+		}
+	}
+	g_free(d);
+	g_free(p);
+	g_free(q);
+	g_free(disk);
+}
+
+static void check_contents(struct mddev *m, const char *shadow)
+{
+	uint64_t size = array_bytes(m);
+	char *got = g_malloc(size);
+	size_t piece = 300001;    /* odd: reads straddle chunks and sectors */
+
+	for (uint64_t o = 0; o < size; o += piece) {
+		size_t k = MIN(piece, size - o);
+		g_assert_cmpint(md_read(m, o, k, got + o), ==, (int)k);
+	}
+	g_assert_true(memcmp(got, shadow, size) == 0);
+	g_free(got);
+}
+
+static void random_writes(struct mddev *m, char *shadow, GRand *rnd, int count,
+			  size_t max_len)
+{
+	uint64_t size = array_bytes(m);
+	char *buf = g_malloc(max_len);
+
+	for (int w = 0; w < count; w++) {
+		size_t len = g_rand_int_range(rnd, 1, (gint32)max_len);
+		uint64_t off = (uint64_t)(g_rand_double(rnd) * (size - len));
+		for (size_t b = 0; b < len; b++)
+			buf[b] = (char)g_rand_int(rnd);
+		g_assert_cmpint(md_write(m, off, len, buf), ==, (int)len);
+		memcpy(shadow + off, buf, len);
+	}
+	g_free(buf);
+}
+
+static uint64_t run_sync(struct mddev *m, enum sync_action action)
+{
+	atomic_store(&m->resync_mismatches, 0);
+	for (uint64_t s = 0; s < m->dev_sectors; s += 2048) {
+		uint64_t n = MIN(2048, m->dev_sectors - s);
+		g_assert_cmpint(m->pers->sync_request(m, s, n, action), ==, (int64_t)n);
+	}
+	return atomic_load(&m->resync_mismatches);
+}
+
+static void check_geometry(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	GRand *rnd = g_rand_new_with_seed(g->layout * 131 + g->n * 7 + g->chunk);
+
+	g_assert_cmpuint(m->dev_sectors, ==, (uint64_t)g->chunk * g->stripes);
+	g_assert_cmpuint(m->array_sectors, ==, m->dev_sectors * ref_data_disks(g));
+	char *shadow = g_malloc(array_bytes(m));
+	check_placement(g, m, shadow);
+	check_parity(g, m);
+	/* Small ones go read-modify-write, big ones reconstruct-write. */
+	random_writes(m, shadow, rnd, 150, 3000);
+	random_writes(m, shadow, rnd, 30, g->chunk * 512 * 3 + 1000);
+	check_parity(g, m);
+	check_contents(m, shadow);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	g_free(shadow);
+	g_rand_free(rnd);
+	md_free(m);
+}
+
+/* ---- degraded ---- */
+
+static void set_missing(struct mddev *m, int i, bool missing, bool by_null)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+
+	if (missing) {
+		if (by_null)
+			m->slots[i] = NULL;           /* as assemble leaves a gap */
+		else
+			atomic_store(&r->flags, RDEV_FAULTY);
+		atomic_fetch_add(&m->degraded, 1);
+		return;
+	}
+	/* Back as a recovering member, rebuilt by a recover pass. */
+	m->slots[i] = r;
+	atomic_store(&r->flags, 0);
+	r->recovery_offset = 0;
+	atomic_fetch_sub(&m->degraded, 1);
+}
+
+/* With the members in lost gone: reads identical, writes land, and a
+ * recover pass rebuilds them to a consistent array. */
+static void degraded_case(const struct geometry *g, struct mddev *m, char *shadow,
+			  GRand *rnd, const int *lost, int nlost)
+{
+	for (int j = 0; j < nlost; j++)
+		set_missing(m, lost[j], true, j == 1);
+	check_contents(m, shadow);
+	random_writes(m, shadow, rnd, 20, 3000);
+	random_writes(m, shadow, rnd, 4, g->chunk * 512 * 2 + 700);
+	check_contents(m, shadow);
+	for (int j = 0; j < nlost; j++)
+		set_missing(m, lost[j], false, false);
+	check_contents(m, shadow);    /* recovering members are not trusted */
+	run_sync(m, ACTION_RECOVER);
+	for (int j = 0; j < nlost; j++)
+		atomic_store(&((struct md_rdev *)g_ptr_array_index(m->rdevs, lost[j]))->flags,
+			     RDEV_IN_SYNC);
+	check_parity(g, m);
+	check_contents(m, shadow);
+}
+
+static void check_degraded(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	GRand *rnd = g_rand_new_with_seed(77 + g->layout);
+	char *shadow = g_malloc(array_bytes(m));
+
+	check_placement(g, m, shadow);
+	random_writes(m, shadow, rnd, 40, 5000);
+	for (int a = 0; a < g->n; a++) {
+		if (g->level != 6) {
+			degraded_case(g, m, shadow, rnd, &a, 1);
+			continue;
+		}
+		for (int b = a + 1; b < g->n; b++) {
+			int lost[2] = { a, b };
+			degraded_case(g, m, shadow, rnd, lost, 2);
+		}
+	}
+	/* One more than the level can lose: the array refuses. */
+	for (int j = 0; j <= (g->level == 6 ? 2 : 1); j++)
+		set_missing(m, j, true, false);
+	char buf[512];
+	g_assert_cmpint(md_read(m, 0, sizeof(buf), buf), ==, -EIO);
+	g_free(shadow);
+	g_rand_free(rnd);
+	md_free(m);
+}
+
+/* ---- check and repair count md's way ---- */
+
+static void test_check_repair(void)
+{
+	static const struct geometry g = { 6, 2, 16, 5, 6 };
+	struct mddev *m = make_array(&g);
+	char *shadow = g_malloc(array_bytes(m));
+	char junk[100];
+
+	check_placement(&g, m, shadow);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	/* Two bytes in one 4K page of a data member, one in another page of
+	 * another stripe's Q: two stripe_heads, 8 sectors each. */
+	memset(junk, 0xa5, sizeof(junk));
+	struct ref_stripe r;
+	int data = 0;
+	ref_stripe_of(&g, 2, &r);
+	while (data == r.pd || data == r.qd)
+		data++;
+	member_write(m, data, 2 * g.chunk + 9, junk, 2);
+	ref_stripe_of(&g, 4, &r);
+	member_write(m, r.qd, 4 * g.chunk + 1, junk, 1);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 16);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 16);   /* check changes nothing */
+	g_assert_cmpuint(run_sync(m, ACTION_REPAIR), ==, 16);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(&g, m);
+	g_free(shadow);
+	md_free(m);
+}
+
+/* A fresh (all-zero) array resyncs without writing a byte: zero parity is
+ * right, and sparse members stay sparse. */
+static void test_resync(void)
+{
+	static const struct geometry g = { 5, 2, 8, 4, 10 };
+	struct mddev *m = make_array(&g);
+	char junk[512];
+
+	memset(junk, 0x3c, sizeof(junk));
+	g_assert_cmpuint(run_sync(m, ACTION_RESYNC), ==, 0);
+	for (int i = 0; i < g.n; i++) {
+		struct stat st;
+		g_assert_cmpint(fstat(m->slots[i]->fd, &st), ==, 0);
+		g_assert_cmpint(st.st_blocks, ==, 0);
+	}
+	member_write(m, 3, 5 * 8 + 2, junk, sizeof(junk));
+	g_assert_cmpuint(run_sync(m, ACTION_RESYNC), ==, 8);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(&g, m);
+	md_free(m);
+}
+
+/* ---- concurrency ---- */
+
+struct writer {
+	struct mddev *m;
+	guint32 seed;
+	uint64_t span;
+};
+
+static gpointer writer_thread(gpointer arg)
+{
+	struct writer *w = arg;
+	GRand *rnd = g_rand_new_with_seed(w->seed);
+	char buf[20000];
+
+	for (int i = 0; i < 300; i++) {
+		size_t len = g_rand_int_range(rnd, 1, sizeof(buf));
+		uint64_t off = g_rand_int_range(rnd, 0, (gint32)(w->span - len));
+		memset(buf, (int)g_rand_int(rnd), len);
+		g_assert_cmpint(md_write(w->m, off, len, buf), ==, (int)len);
+	}
+	g_rand_free(rnd);
+	return NULL;
+}
+
+static void check_concurrent(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	struct writer w[6];
+	GThread *t[6];
+
+	for (int i = 0; i < 6; i++) {
+		/* All over a few stripes, so they collide on parity. */
+		w[i] = (struct writer){ m, 1000 + i, MIN(array_bytes(m), 3 * 65536) };
+		t[i] = g_thread_new("writer", writer_thread, &w[i]);
+	}
+	for (int i = 0; i < 6; i++)
+		g_thread_join(t[i]);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(g, m);
+	md_free(m);
+}
+
+/* ---- the reference itself, against md's documented pictures ---- */
+
+static void test_reference_tables(void)
+{
+	/* raid5 left-symmetric over 4: the data chunk on each member of the
+	 * first four stripes (-1: P), as md.4 and mdadm draw it. */
+	static const int ls[4][4] = {
+		{ 0, 1, 2, -1 }, { 4, 5, -1, 3 }, { 8, -1, 6, 7 }, { -1, 9, 10, 11 },
+	};
+	static const int la[4][4] = {
+		{ 0, 1, 2, -1 }, { 3, 4, -1, 5 }, { 6, -1, 7, 8 }, { -1, 9, 10, 11 },
+	};
+	const struct geometry g_ls = { 5, 2, 8, 4, 4 }, g_la = { 5, 0, 8, 4, 4 };
+
+	for (int c = 0; c < 12; c++) {
+		uint64_t s;
+		struct ref_stripe r;
+		int dev = ref_compute(&g_ls, c, &s, &r);
+		g_assert_cmpint(ls[s][dev], ==, c);
+		g_assert_cmpint(ls[s][r.pd], ==, -1);
+		dev = ref_compute(&g_la, c, &s, &r);
+		g_assert_cmpint(la[s][dev], ==, c);
+		g_assert_cmpint(la[s][r.pd], ==, -1);
+	}
+	/* raid6 left-symmetric over 5: stripe 0 is Q D0 D1 D2 P, stripe 2
+	 * D7 D8 P Q D6, and the syndrome starts after Q (D6 first). */
+	const struct geometry g6 = { 6, 2, 8, 5, 4 };
+	struct ref_stripe r;
+	uint64_t s;
+	g_assert_cmpint(ref_compute(&g6, 0, &s, &r), ==, 1);
+	g_assert_cmpint(r.pd, ==, 4);
+	g_assert_cmpint(r.qd, ==, 0);
+	g_assert_cmpint(ref_compute(&g6, 6, &s, &r), ==, 4);
+	g_assert_cmpint(r.pd, ==, 2);
+	g_assert_cmpint(r.qd, ==, 3);
+	g_assert_cmpint(ref_slot(&g6, &r, 4), ==, 0);
+	g_assert_cmpint(ref_slot(&g6, &r, 0), ==, 1);
+	g_assert_cmpint(ref_slot(&g6, &r, 1), ==, 2);
+	/* ddf rotating-n-continue: a data member's slot is its own index. */
+	const struct geometry gd = { 6, 10, 8, 5, 4 };
+	ref_compute(&gd, 3, &s, &r);
+	for (int i = 0; i < 5; i++)
+		if (i != r.pd && i != r.qd)
+			g_assert_cmpint(ref_slot(&gd, &r, i), ==, i);
+}
+
+static void test_hints_status(void)
+{
+	static const struct geometry g5 = { 5, 2, 1024, 4, 2 }, g6 = { 6, 18, 128, 5, 2 },
+		g4 = { 4, 0, 16, 3, 2 };
+	struct mddev *m = make_array(&g5);
+	unsigned io_min, io_opt;
+	GString *s = g_string_new(NULL);
+
+	md_io_hints(m, &io_min, &io_opt);
+	g_assert_cmpuint(io_min, ==, 512 * 1024);
+	g_assert_cmpuint(io_opt, ==, 3 * 512 * 1024);
+	m->pers->status(m, s);
+	g_assert_cmpstr(s->str, ==, " level 5, 512k chunk, algorithm 2 [4/4] [UUUU]");
+	md_free(m);
+
+	m = make_array(&g6);
+	set_missing(m, 1, true, true);
+	g_string_truncate(s, 0);
+	m->pers->status(m, s);
+	g_assert_cmpstr(s->str, ==, " level 6, 64k chunk, algorithm 18 [5/4] [U_UUU]");
+	md_io_hints(m, &io_min, &io_opt);
+	g_assert_cmpuint(io_opt, ==, 3 * 64 * 1024);
+	m->slots[1] = g_ptr_array_index(m->rdevs, 1);
+	md_free(m);
+
+	m = make_array(&g4);
+	g_string_truncate(s, 0);
+	m->pers->status(m, s);
+	g_assert_cmpstr(s->str, ==, " level 4, 8k chunk, algorithm 0 [3/3] [UUU]");
+	md_free(m);
+	g_string_free(s, TRUE);
+}
+
+/* ---- the list ---- */
+
+static const uint32_t r5_layouts[] = { 0, 1, 2, 3, 4, 5 };
+static const uint32_t r6_layouts[] = { 0, 1, 2, 3, 4, 5, 8, 9, 10, 16, 17, 18, 19, 20 };
+static const struct { int n; uint32_t chunk; int stripes; } shapes5[] = {
+	{ 3, 8, 23 }, { 5, 16, 14 }, { 7, 128, 5 }, { 4, 1024, 3 }, { 2, 32, 6 },
+};
+static const struct { int n; uint32_t chunk; int stripes; } shapes6[] = {
+	{ 4, 8, 19 }, { 5, 32, 11 }, { 7, 128, 8 }, { 6, 1024, 3 },
+};
+
+static void add(const char *kind, const struct geometry *proto, GTestDataFunc fn)
+{
+	struct geometry *g = g_memdup2(proto, sizeof(*g));
+	char *name = g_strdup_printf("/raid5/%s/raid%d/layout%u/n%d/chunk%uk", kind,
+				     g->level, g->layout, g->n, g->chunk / 2);
+
+	g_test_add_data_func_full(name, g, fn, g_free);
+	g_free(name);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/raid5/reference-tables", test_reference_tables);
+	for (int level = 4; level <= 6; level++) {
+		const uint32_t *layouts = level == 6 ? r6_layouts : r5_layouts;
+		unsigned nl = level == 6 ? G_N_ELEMENTS(r6_layouts)
+			     : level == 5 ? G_N_ELEMENTS(r5_layouts) : 1;
+		for (unsigned l = 0; l < nl; l++) {
+			unsigned ns = level == 6 ? G_N_ELEMENTS(shapes6) : G_N_ELEMENTS(shapes5);
+			for (unsigned i = 0; i < ns; i++) {
+				struct geometry g = { level, layouts[l], 0, 0, 0 };
+				g.n = level == 6 ? shapes6[i].n : shapes5[i].n;
+				g.chunk = level == 6 ? shapes6[i].chunk : shapes5[i].chunk;
+				g.stripes = level == 6 ? shapes6[i].stripes : shapes5[i].stripes;
+				add("placement", &g, check_geometry);
+			}
+			struct geometry d = { level, layouts[l], 8, level == 6 ? 5 : 4, 9 };
+			add("degraded", &d, check_degraded);
+		}
+		struct geometry c = { level, 2, 16, level == 6 ? 6 : 5, 16 };
+		add("concurrent", &c, check_concurrent);
+	}
+	g_test_add_func("/raid5/check-repair", test_check_repair);
+	g_test_add_func("/raid5/resync", test_resync);
+	g_test_add_func("/raid5/hints-status", test_hints_status);
+	return g_test_run();
+}
