@@ -87,6 +87,29 @@ static void logical_block_size_show(struct mddev *mddev, struct md_rdev *rdev,
 	g_string_append_printf(out, "%u", mddev->logical_block_size);
 }
 
+/* md reports these through the block queue (queue/minimum_io_size and
+ * queue/optimal_io_size); raidfs has no queue directory, so they live here
+ * under the same names. */
+static void minimum_io_size_show(struct mddev *mddev, struct md_rdev *rdev,
+				 GString *out)
+{
+	unsigned io_min, io_opt;
+
+	(void)rdev;
+	md_io_hints(mddev, &io_min, &io_opt);
+	g_string_append_printf(out, "%u", io_min);
+}
+
+static void optimal_io_size_show(struct mddev *mddev, struct md_rdev *rdev,
+				 GString *out)
+{
+	unsigned io_min, io_opt;
+
+	(void)rdev;
+	md_io_hints(mddev, &io_min, &io_opt);
+	g_string_append_printf(out, "%u", io_opt);
+}
+
 static void sync_action_show(struct mddev *mddev, struct md_rdev *rdev,
 			     GString *out)
 {
@@ -218,15 +241,16 @@ static void consistency_policy_show(struct mddev *mddev, struct md_rdev *rdev,
 				    GString *out)
 {
 	(void)rdev;
-	g_string_append(out, mddev->pers->sync_request ? "resync" : "none");
+	g_string_append(out, mddev->bitmap_ops ? "bitmap"
+			     : mddev->pers->sync_request ? "resync" : "none");
 }
 
 static void bitmap_type_show(struct mddev *mddev, struct md_rdev *rdev,
 			     GString *out)
 {
-	(void)mddev;
 	(void)rdev;
-	g_string_append(out, "[none] bitmap llbitmap");
+	g_string_append(out, mddev->bitmap_ops ? "none [bitmap] llbitmap"
+					       : "[none] bitmap llbitmap");
 }
 
 static void safe_mode_delay_show(struct mddev *mddev, struct md_rdev *rdev,
@@ -258,7 +282,8 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
 	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
 	ATTR_RO(array_state), ATTR_RO(array_size), ATTR_RO(component_size),
-	ATTR_RO(degraded), ATTR_RO(logical_block_size), ATTR_RW(sync_action),
+	ATTR_RO(degraded), ATTR_RO(logical_block_size),
+	ATTR_RO(minimum_io_size), ATTR_RO(optimal_io_size), ATTR_RW(sync_action),
 	ATTR_RO(last_sync_action), ATTR_RO(sync_completed),
 	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
@@ -409,7 +434,10 @@ void md_mdstat(GPtrArray *arrays, GString *out)
 		g_string_append(out, "\n      ");
 		if (mddev->pers->sync_request)
 			mdstat_resync(mddev, out);
-		g_string_append(out, "\n");
+		if (mddev->bitmap_ops)
+			mddev->bitmap_ops->status(mddev, out);
+		else
+			g_string_append(out, "\n");
 	}
 	g_string_append(out, "unused devices: <none>\n");
 }

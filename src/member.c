@@ -189,18 +189,12 @@ int rdev_flush(struct md_rdev *rdev)
 	return fdatasync(rdev->fd) < 0 ? -errno : 0;
 }
 
-/* The superblock, made durable.  With data_first the data goes first: a
- * superblock that says "clean" must never reach the platter ahead of the
- * data it vouches for. */
-int rdev_write_sb(struct md_rdev *rdev, bool data_first)
+/* The superblock, made durable. */
+int rdev_write_sb(struct md_rdev *rdev)
 {
-	int r = data_first ? rdev_flush(rdev) : 0;
+	int r = md_sb_store(rdev->fd, &rdev->sb);
 
-	if (r == 0)
-		r = md_sb_store(rdev->fd, &rdev->sb);
-	if (r == 0)
-		r = rdev_flush(rdev);
-	return r;
+	return r < 0 ? r : rdev_flush(rdev);
 }
 
 /* Discard: the member's range becomes a hole and reads back as zeros. */

@@ -154,6 +154,21 @@ static void sync_dev_roles(struct mddev *mddev)
 	}
 }
 
+/* One member's bitmap and superblock.  Going clean, the data is made
+ * durable first: neither may vouch for data still in flight. */
+static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
+{
+	int r = mddev->in_sync ? rdev_flush(rdev) : 0;
+
+	if (r == 0 && mddev->bitmap_ops)
+		r = mddev->bitmap_ops->store(mddev, rdev, !mddev->in_sync);
+	if (r == 0) {
+		sync_rdev_sb(mddev, rdev);
+		r = rdev_write_sb(rdev);
+	}
+	return r;
+}
+
 /* Write every working member's superblock; caller holds sb_lock.  A member
  * whose superblock cannot be written is failed, as md does. */
 static int update_sb_locked(struct mddev *mddev)
@@ -167,8 +182,7 @@ static int update_sb_locked(struct mddev *mddev)
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
 		if (!rdev_usable(rdev))
 			continue;
-		sync_rdev_sb(mddev, rdev);
-		r = rdev_write_sb(rdev, mddev->in_sync);
+		r = write_member_state(mddev, rdev);
 		if (r < 0)
 			g_warning("%s: %s: superblock write failed: %s", mddev->name,
 				  rdev->name, g_strerror(-r));
@@ -566,6 +580,12 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
 		return r;
+	if (sb->feature_map & MD_FEATURE_BITMAP_OFFSET) {
+		mddev->bitmap_ops = &bitmap_ops;
+		r = bitmap_ops.load(mddev, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	init_barrier(mddev);
 	return 0;
 }
@@ -608,6 +628,8 @@ void md_free(struct mddev *mddev)
 	g_ptr_array_free(mddev->rdevs, TRUE);
 	if (mddev->pers && mddev->pers->free && mddev->private)
 		mddev->pers->free(mddev);
+	if (mddev->bitmap_ops)
+		mddev->bitmap_ops->free(mddev);
 	g_free(mddev->nr_pending);
 	g_free(mddev->barrier);
 	g_free(mddev->slots);

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "bitmap.h"
 #include "superblock.h"
 
 #define SECTOR_SHIFT 9
@@ -104,6 +105,9 @@ struct mddev {
 	uint32_t logical_block_size;
 	bool ro;
 
+	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
+	struct bitmap *bitmap;
+
 	GPtrArray *rdevs;         /* every member we hold, spares too */
 	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
 	atomic_int degraded;
@@ -190,7 +194,7 @@ int mio_run(struct mio *v, unsigned n);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 int rdev_flush(struct md_rdev *rdev);
-int rdev_write_sb(struct md_rdev *rdev, bool data_first);
+int rdev_write_sb(struct md_rdev *rdev);
 uint64_t rdev_file_sectors(int fd);
 
 /* sync.c */

@@ -54,6 +54,9 @@ expect_eq "raid0 metadata" "$(ctl r0 metadata_version)" 1.2
 img_kib=$(( $(stat -c %s "$T/mnt/r0") / 1024 ))
 expect_eq "raid0 array_size" "$(ctl r0 array_size)" "$img_kib"
 expect_eq "raid0 blksize" "$(stat -c %o "$T/mnt/r0")" 131072
+expect_eq "raid0 minimum_io_size" "$(ctl r0 minimum_io_size)" 65536
+expect_eq "raid0 optimal_io_size" "$(ctl r0 optimal_io_size)" 131072
+expect_eq "raid0 logical_block_size" "$(ctl r0 logical_block_size)" 512
 off=$(( $("$RAIDFS" examine "$T/r0/a" | sed -n 's/^ *Data Offset : \([0-9]*\) sectors/\1/p') * 512 ))
 for k in 0 1 2 3 5; do
 	m=$([ $((k % 2)) = 0 ] && echo a || echo b)

@@ -52,6 +52,15 @@ run_level() {
 	expect_eq "$name resync finished" "$(cat "$md/resync_start")" none
 	grep -q "level $level, 64k chunk, algorithm 2 \[$n/$n\]" "$T/mnt/mdstat" ||
 		fail "mdstat: $(cat "$T/mnt/mdstat")"
+	# md's io hints: a chunk, and a chunk per data member.
+	local io_opt=$(( 65536 * (n - level + 4) ))
+	expect_eq "$name minimum_io_size" "$(cat "$md/minimum_io_size")" 65536
+	expect_eq "$name optimal_io_size" "$(cat "$md/optimal_io_size")" "$io_opt"
+	# FUSE keeps st_blksize as a power of two (i_blkbits): the largest one
+	# not above io_opt; optimal_io_size above carries the exact value.
+	local blk=1
+	while [ $((blk * 2)) -le "$io_opt" ]; do blk=$((blk * 2)); done
+	expect_eq "$name st_blksize" "$(stat -c %o "$T/mnt/$name")" "$blk"
 	fio_verify "$T/mnt/$name"
 	echo check >"$md/sync_action"
 	wait_idle "$md"

@@ -1,0 +1,126 @@
+/* The classic internal bitmap (md-bitmap.c, version 4), kept coarse: while
+ * the array is dirty every bit is set, and all are cleared when it is
+ * clean again.  That is always a superset of what md would mark, so a crash
+ * resyncs at least what it must; the bitmap's events follow the
+ * superblock's so the kernel trusts it (a stale bitmap forces a full
+ * recovery).  Per-chunk bits are future work. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "raid.h"
+
+#define BITMAP_MAGIC 0x6d746962      /* "bitm" */
+#define BITMAP_SB_BYTES 256
+
+enum {  /* bitmap_super_t offsets, md-bitmap.h */
+	B_MAGIC = 0, B_VERSION = 4, B_UUID = 8, B_EVENTS = 24,
+	B_EVENTS_CLEARED = 32, B_SYNC_SIZE = 40, B_STATE = 48, B_CHUNKSIZE = 52,
+};
+
+struct bitmap {
+	uint8_t sb[BITMAP_SB_BYTES];  /* as found: fields we do not own stay */
+	uint64_t chunks;
+	uint32_t chunksize;           /* bytes */
+	size_t bytes;                 /* sb + bits, rounded to 512 */
+};
+
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return GUINT32_FROM_LE(v); }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return GUINT64_FROM_LE(v); }
+static void put64(uint8_t *p, uint64_t v) { v = GUINT64_TO_LE(v); memcpy(p, &v, 8); }
+
+static uint64_t bitmap_pos(struct md_rdev *rdev)
+{
+	return (uint64_t)((int64_t)rdev->sb.super_offset + rdev->sb.bitmap_offset)
+	       << SECTOR_SHIFT;
+}
+
+static struct md_rdev *first_usable(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_usable(mddev->slots[i]))
+			return mddev->slots[i];
+	return NULL;
+}
+
+static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
+{
+	struct md_rdev *rdev = first_usable(mddev);
+	struct bitmap *b = g_new0(struct bitmap, 1);
+	uint8_t uuid[16];
+
+	if (!rdev || pread(rdev->fd, b->sb, sizeof(b->sb), bitmap_pos(rdev)) !=
+		     (ssize_t)sizeof(b->sb)) {
+		snprintf(err, errlen, "%s: cannot read the bitmap", mddev->name);
+		g_free(b);
+		return -EIO;
+	}
+	md_sb_uuid_kernel(&mddev->sb, uuid);
+	uint32_t version = get32(b->sb + B_VERSION);
+	b->chunksize = get32(b->sb + B_CHUNKSIZE);
+	if (get32(b->sb + B_MAGIC) != BITMAP_MAGIC || version < 3 || version > 4 ||
+	    b->chunksize < 512 || (b->chunksize & (b->chunksize - 1)) ||
+	    (memcmp(b->sb + B_UUID, mddev->sb.set_uuid, 16) &&
+	     memcmp(b->sb + B_UUID, uuid, 16))) {
+		snprintf(err, errlen, "%s: the internal bitmap on %s is not a "
+			 "version 4 md bitmap of this array", mddev->name, rdev->name);
+		g_free(b);
+		return -EINVAL;
+	}
+	uint64_t sync_size = get64(b->sb + B_SYNC_SIZE);
+	uint64_t per_chunk = b->chunksize >> SECTOR_SHIFT;
+	b->chunks = (sync_size + per_chunk - 1) / per_chunk;
+	b->bytes = (BITMAP_SB_BYTES + (b->chunks + 7) / 8 + 511) & ~(size_t)511;
+	mddev->bitmap = b;
+	return 0;
+}
+
+static void bitmap_free(struct mddev *mddev)
+{
+	g_free(mddev->bitmap);
+	mddev->bitmap = NULL;
+}
+
+/* One write of superblock and bits: all set while dirty, all clear after. */
+static int bitmap_store(struct mddev *mddev, struct md_rdev *rdev, bool dirty)
+{
+	struct bitmap *b = mddev->bitmap;
+	uint8_t *buf = g_malloc0(b->bytes);
+
+	memcpy(buf, b->sb, BITMAP_SB_BYTES);
+	put64(buf + B_EVENTS, mddev->events);
+	if (!dirty)
+		put64(buf + B_EVENTS_CLEARED, mddev->events);
+	memcpy(b->sb, buf, BITMAP_SB_BYTES);
+	if (dirty) {
+		uint8_t *bits = buf + BITMAP_SB_BYTES;
+		memset(bits, 0xff, b->chunks / 8);
+		if (b->chunks % 8)
+			bits[b->chunks / 8] = (1u << (b->chunks % 8)) - 1;
+	}
+	ssize_t w = pwrite(rdev->fd, buf, b->bytes, bitmap_pos(rdev));
+	g_free(buf);
+	return w == (ssize_t)b->bytes ? 0 : w < 0 ? -errno : -EIO;
+}
+
+/* md_bitmap_status: the in-memory page counts are md's; ours has one. */
+static void bitmap_status(struct mddev *mddev, GString *out)
+{
+	struct bitmap *b = mddev->bitmap;
+	uint64_t pages = (b->chunks * 2 + 4095) / 4096;   /* md: 16 bits a chunk */
+
+	pthread_mutex_lock(&mddev->sb_lock);
+	uint64_t used = mddev->in_sync ? 0 : pages;   /* md allocates on write */
+	pthread_mutex_unlock(&mddev->sb_lock);
+
+	g_string_append_printf(out, "bitmap: %" PRIu64 "/%" PRIu64 " pages [%" PRIu64
+			       "KB], %uKB chunk\n", used, pages, used * 4,
+			       b->chunksize >> 10);
+}
+
+const struct bitmap_operations bitmap_ops = {
+	.name = "bitmap",
+	.load = bitmap_load,
+	.free = bitmap_free,
+	.store = bitmap_store,
+	.status = bitmap_status,
+};
