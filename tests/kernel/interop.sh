@@ -37,6 +37,33 @@ geometries() {
 	done
 }
 
+# Parity and raid10 arrays: every md layout, short names for --name.
+R5_LAYOUTS="la:left-asymmetric ra:right-asymmetric ls:left-symmetric rs:right-symmetric pf:parity-first pl:parity-last"
+R6_LAYOUTS="$R5_LAYOUTS zr:ddf-zero-restart nr:ddf-N-restart nc:ddf-N-continue la6:left-asymmetric-6 ra6:right-asymmetric-6 ls6:left-symmetric-6 rs6:right-symmetric-6 pf6:parity-first-6"
+R10_LAYOUTS="n2:4 f2:4 o2:4 n3:3 f3:3 o3:3 n2f2:4"
+
+# All layouts of the striped redundant levels, on each metadata given.
+layouts() {
+	local e l
+	for e in "$@"; do
+		echo "r4-$e 4 - $e 3 8M"
+		for l in $R5_LAYOUTS; do echo "r5${l%%:*}-$e 5 ${l#*:} $e 3 8M"; done
+		for l in $R6_LAYOUTS; do echo "r6${l%%:*}-$e 6 ${l#*:} $e 4 8M"; done
+		for l in $R10_LAYOUTS; do echo "r10${l%%:*}-$e 10 ${l%%:*} $e ${l#*:} 16M"; done
+	done
+}
+
+# Their default layouts only.
+default_layouts() {
+	local e
+	for e in "$@"; do
+		echo "r4d-$e 4 - $e 3 8M"
+		echo "r5d-$e 5 - $e 3 8M"
+		echo "r6d-$e 6 - $e 4 8M"
+		echo "r10d-$e 10 - $e 4 16M"
+	done
+}
+
 redundant() { case $1 in 0|linear) return 1;; esac; }
 
 row() { # case level layout metadata bitmap direction result
@@ -190,7 +217,9 @@ direction1() {
 			guest_verify "${devs[@]}" >>"$script"
 		batch+=("$name $level $layout $e $n ${sizes:--} $seek $size")
 		seek=$(( seek + (size >> 20) + 1 ))
-	done < <(geometries 1.0 1.1 1.2; echo "r1-0.90 1 - 0.90 2")
+	done < <(geometries 1.0 1.1 1.2; echo "r1-0.90 1 - 0.90 2"
+		 layouts 1.2; default_layouts 1.0 1.1
+		 [ -z "${INTEROP_FULL:-}" ] || layouts 1.0 1.1)
 	flush_d1
 }
 
@@ -235,6 +264,16 @@ d2_cases() {
 	geometries 1.0 1.1 1.2 0.90 | grep -v '^r0[a-z]*-0\.90 '
 	echo "r1deg-1.2 1 - 1.2 3 degraded"
 	echo "r1deg-0.90 1 - 0.90 3 degraded"
+	echo "r1bm-1.2 1 - 1.2 2 bitmap"
+	echo "r1bm-1.0 1 - 1.0 3 bitmap"
+	echo "r1bm-0.90 1 - 0.90 2 bitmap"
+	layouts 1.2 | grep -v '^r10n2f2'     # mdadm has no name for near+far
+	default_layouts 1.0 1.1 0.90
+	echo "r5deg-1.2 5 - 1.2 4 degraded"
+	echo "r6deg-1.2 6 - 1.2 5 degraded"
+	echo "r10deg-1.2 10 - 1.2 4 degraded"
+	echo "r5bm-1.2 5 - 1.2 3 bitmap"
+	echo "r10bm-1.2 10 - 1.2 4 bitmap"
 }
 
 # The guest side of creating one array with mdadm and writing PAT1 to it
@@ -246,6 +285,8 @@ guest_create() { # NAME MD LEVEL LAYOUT E N DEGRADED PATDEV devs...
 	[ "$layout" = - ] || opts="$opts --layout=$layout"
 	[ "$level" = 1 ] || opts="$opts --chunk=64"
 	[ "$e" = 0.90 ] || opts="$opts --name=$name"
+	if [ "$deg" = bitmap ]; then opts="$opts --bitmap=internal"
+	elif redundant "$level"; then opts="$opts --bitmap=none"; fi
 	cat <<EOF
 echo "== create $name"
 if mdadm --create /dev/$md --run --force $opts $* >/tmp/c.log 2>&1; then
@@ -315,24 +356,25 @@ direction2() {
 				guest_verify "${devs[@]}" >>"$verify"
 			local size=0
 			[ -f "$T/$name/expect" ] && size=$(stat -c %s "$T/$name/expect")
-			rows+=("$name $level $layout $e $seek $size $verdict")
+			rows+=("$name $level $layout $e $deg $seek $size $verdict")
 			seek=$(( seek + (size >> 20) + 1 ))
 			first=$((first + n)); k=$((k + 1))
 		done
 		truncate -s "${seek}M" "$out"
 		vm_batch "$verify" "$T/d2v-$b.log" "${disks[@]}" "$out"
 		for c in "${rows[@]}"; do
-			read -r name level layout e cseek csize verdict <<<"$c"
+			read -r name level layout e deg cseek csize verdict <<<"$c"
 			[ "$verdict" = ok ] && verdict=$(judge "$name" "$level" "$T/d2v-$b.log" \
 				"$T/$name/expect" "$out" "$cseek" "$csize" 0 "$PAT1" "$PAT2_OFF" "$PAT2")
-			row "$name" "$level" "$layout" "$e" none "kernel->raidfs->kernel" "$verdict"
+			row "$name" "$level" "$layout" "$e" "$([ "$deg" = bitmap ] && echo internal || echo none)" \
+				"kernel->raidfs->kernel" "$verdict"
 		done
 		cases=() disks=() b=$((b + 1))
 	}
 	while read -r name level layout e n rest; do
 		[ $(( ${#disks[@]} + n )) -le $MAX_DISKS ] || run_d2
 		local sizes=24M deg=-
-		case $rest in degraded) deg=degraded;; ?*) sizes=$rest;; esac
+		case $rest in degraded|bitmap) deg=$rest;; ?*) sizes=$rest;; esac
 		make_members "$T/$name" "$n" "$sizes"
 		mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$name")
 		cases+=("$name $level $layout $e $n $deg")
@@ -341,9 +383,12 @@ direction2() {
 }
 
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh installs it)"
-direction1
-dirty
-direction2
+# INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
+# Every layout runs on metadata 1.2, the default layouts on each version;
+# INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
+for part in ${INTEROP_PARTS:-direction1 dirty direction2}; do
+	"$part"
+done
 
 echo
 echo "| case | level | layout | metadata | bitmap | direction | result |"
