@@ -70,7 +70,7 @@ row() { # case level layout metadata bitmap direction result
 	local level=raid$2
 	[ "$2" = linear ] && level=linear
 	ROWS+=("| $1 | $level | $3 | $4 | $5 | $6 | $7 |")
-	[ "$6" = ok ] || FAILED=1
+	[ "$7" = ok ] || FAILED=1
 }
 
 # make_members DIR N SIZES: member files m0..m(N-1), sparse.
