@@ -71,3 +71,13 @@ random_file() { head -c "$2" /dev/urandom >"$1"; }
 same_range() { # IMAGE OFFSET FILE
 	cmp -s <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$2" count="$(stat -c %s "$3")" 2>/dev/null) "$3"
 }
+
+# wait_idle CTLDIR: until sync_action says idle (a minute at most).
+wait_idle() {
+	local i
+	for i in $(seq 600); do
+		[ "$(cat "$1/sync_action")" = idle ] && return 0
+		sleep 0.1
+	done
+	fail "$1: sync did not finish"
+}

@@ -4,14 +4,6 @@
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
-wait_idle() {
-	local i
-	for i in $(seq 300); do
-		[ "$(cat "$1/sync_action")" = idle ] && return 0
-		sleep 0.1
-	done
-	fail "$1: sync did not finish"
-}
 
 "$RAIDFS" create -l 1 -n 2 -N m --assume-clean --member-size 32M "$T/a" "$T/b" >/dev/null
 rf_mount "$T/mnt" "$T/a" "$T/b"

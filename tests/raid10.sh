@@ -6,14 +6,6 @@
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
-wait_idle() {
-	local i
-	for i in $(seq 600); do
-		[ "$(cat "$1/sync_action")" = idle ] && return 0
-		sleep 0.1
-	done
-	fail "$1: sync did not finish"
-}
 
 image_sum() { sha256sum <"$1" | cut -d' ' -f1; }
 

@@ -7,14 +7,6 @@
 need_fuse
 command -v fio >/dev/null || skip "no fio (package fio)"
 
-wait_idle() {
-	local i
-	for i in $(seq 600); do
-		[ "$(cat "$1/sync_action")" = idle ] && return 0
-		sleep 0.1
-	done
-	fail "$1: sync did not finish"
-}
 
 # fio_verify IMAGE: four jobs interleaved 4K by 4K, so every stripe has
 # several writers at once, then one of large sequential (full-stripe)
