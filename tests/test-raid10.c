@@ -10,7 +10,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-#include "../src/raid.h"
+#include "testlib.h"
 
 #define TAG_MAGIC 0x5241494431305441ull
 #define NEAR(n) ((uint32_t)(n) | 1u << 8)
@@ -109,39 +109,7 @@ static int ref_copies(const struct ref *r, uint64_t v, struct copy *out)
 
 static struct mddev *make_array(const struct geometry *g)
 {
-	struct mddev *m = g_new0(struct mddev, 1);
-	uint64_t smallest = UINT64_MAX;
-
-	m->name = g_strdup("t");
-	m->rdevs = g_ptr_array_new();
-	m->slots = g_new0(struct md_rdev *, g->n);
-	for (int i = 0; i < g->n; i++) {
-		struct md_rdev *r = g_new0(struct md_rdev, 1);
-		r->fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-		g_assert_cmpint(r->fd, >=, 0);
-		r->data_offset = 8 * (i + 3);          /* unequal on purpose */
-		r->sectors = g->sizes[i];
-		g_assert_cmpint(ftruncate(r->fd, (r->data_offset + r->sectors) << 9), ==, 0);
-		r->raid_disk = i;
-		r->name = g_strdup_printf("m%d", i);
-		atomic_store(&r->flags, RDEV_IN_SYNC);
-		r->mddev = m;
-		m->slots[i] = r;
-		g_ptr_array_add(m->rdevs, r);
-		smallest = MIN(smallest, g->sizes[i]);
-	}
-	m->sb.major = 1;
-	m->sb.level = 10;
-	m->sb.layout = g->layout;
-	m->sb.chunk_sectors = g->chunk;
-	m->sb.raid_disks = g->n;
-	m->sb.size = smallest;
-	m->sb.resync_offset = MD_MAX_SECTOR;
-	char err[256];
-	if (md_run(m, err, sizeof(err)) < 0)
-		g_error("md_run: %s", err);
-	m->in_sync = false;       /* no superblock writes on the write path */
-	return m;
+	return test_array(10, g->layout, g->chunk, g->n, g->sizes);
 }
 
 static void fill_tags(char *buf, uint64_t first, size_t sectors)

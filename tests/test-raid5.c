@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "../src/raid.h"
+#include "testlib.h"
 
 #define TAG_MAGIC 0x5241494435544147ull
 
@@ -173,36 +173,11 @@ static uint64_t member_sectors(const struct geometry *g)
 
 static struct mddev *make_array(const struct geometry *g)
 {
-	struct mddev *m = g_new0(struct mddev, 1);
+	uint64_t sectors[g->n];
 
-	m->name = g_strdup("t");
-	m->rdevs = g_ptr_array_new();
-	m->slots = g_new0(struct md_rdev *, g->n);
-	for (int i = 0; i < g->n; i++) {
-		struct md_rdev *r = g_new0(struct md_rdev, 1);
-		r->fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
-		g_assert_cmpint(r->fd, >=, 0);
-		r->data_offset = 8 * (i + 3);          /* unequal on purpose */
-		r->sectors = member_sectors(g);
-		g_assert_cmpint(ftruncate(r->fd, (r->data_offset + r->sectors) << 9), ==, 0);
-		r->raid_disk = i;
-		r->name = g_strdup_printf("m%d", i);
-		atomic_store(&r->flags, RDEV_IN_SYNC);
-		m->slots[i] = r;
-		g_ptr_array_add(m->rdevs, r);
-	}
-	m->sb.major = 1;
-	m->sb.level = g->level;
-	m->sb.layout = g->layout;
-	m->sb.chunk_sectors = g->chunk;
-	m->sb.raid_disks = g->n;
-	m->sb.size = member_sectors(g);
-	m->sb.resync_offset = MD_MAX_SECTOR;
-	char err[256];
-	if (md_run(m, err, sizeof(err)) < 0)
-		g_error("md_run: %s", err);
-	m->in_sync = false;       /* no superblock writes in this test */
-	return m;
+	for (int i = 0; i < g->n; i++)
+		sectors[i] = member_sectors(g);
+	return test_array(g->level, g->layout, g->chunk, g->n, sectors);
 }
 
 static uint64_t array_bytes(struct mddev *m)

@@ -1,0 +1,52 @@
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <unistd.h>
+#include "testlib.h"
+
+static struct md_rdev *tmp_member(struct mddev *m, int slot, uint64_t sectors)
+{
+	struct md_rdev *r = g_new0(struct md_rdev, 1);
+
+	r->fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+	g_assert_cmpint(r->fd, >=, 0);
+	r->data_offset = 8 * (slot + 3);
+	r->sectors = sectors;
+	g_assert_cmpint(ftruncate(r->fd, (r->data_offset + r->sectors) << 9), ==, 0);
+	r->raid_disk = slot;
+	r->name = g_strdup_printf("m%d", slot);
+	r->mddev = m;
+	atomic_store(&r->flags, RDEV_IN_SYNC);
+	return r;
+}
+
+struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
+			 int n, const uint64_t *sectors)
+{
+	struct mddev *m = g_new0(struct mddev, 1);
+	uint64_t smallest = UINT64_MAX;
+	char err[256];
+
+	m->name = g_strdup("t");
+	m->rdevs = g_ptr_array_new();
+	m->slots = g_new0(struct md_rdev *, n);
+	for (int i = 0; i < n; i++) {
+		m->slots[i] = tmp_member(m, i, sectors[i]);
+		g_ptr_array_add(m->rdevs, m->slots[i]);
+		smallest = MIN(smallest, sectors[i]);
+	}
+	m->sb.major = 1;
+	m->sb.level = level;
+	m->sb.layout = layout;
+	m->sb.chunk_sectors = chunk_sectors;
+	m->sb.raid_disks = n;
+	m->sb.size = smallest;
+	m->sb.resync_offset = MD_MAX_SECTOR;
+	if (level == 0 && layout)
+		m->sb.feature_map = MD_FEATURE_RAID0_LAYOUT;
+	if (md_run(m, err, sizeof(err)) < 0)
+		g_error("md_run: %s", err);
+	m->in_sync = false;       /* no superblock writes in unit tests */
+	return m;
+}
