@@ -137,15 +137,10 @@ static int check_geometry(struct create_opts *o, const char *level,
 		   : md_layout_default(o->level, o->raid_disks, &o->layout) < 0)
 		return refuse("--layout %s is not a %s layout", layout,
 				   pers->name);
-	/* As mdadm: every raid10 copy needs its own member; md's raid10
-	 * would refuse fewer than two copies at run time. */
-	int copies = (o->layout & 255) * ((o->layout >> 8) & 255);
-	if (o->level == 10 && copies > o->raid_disks)
-		return refuse("--layout %s: that layout requires at least %d "
-			      "devices", layout ? layout : "n2", copies);
-	if (o->level == 10 && copies < 2)
-		return refuse("--layout %s keeps one copy: raid10 needs at "
-			      "least 2", layout);
+	char why[160];
+	if (pers->check_geometry &&
+	    pers->check_geometry(o->raid_disks, o->layout, why, sizeof(why)) < 0)
+		return refuse("--layout %s: %s", layout ? layout : "(default)", why);
 	if (parse_metadata(metadata, &o->minor) < 0)
 		return refuse("--metadata %s: use 1.2, 1.1, 1.0 or 0.90",
 				   metadata);

@@ -69,6 +69,10 @@ struct md_personality {
 	 * members gone, and slot too (-1: none)?  Absent: max_degraded says. */
 	bool (*enough)(struct mddev *mddev, int slot);
 
+	/* Refuse, before anything is written, a layout the level cannot run
+	 * on raid_disks members (create's check; optional). */
+	int (*check_geometry)(int raid_disks, uint32_t layout, char *err,
+			      size_t errlen);
 	/* Check geometry, build private state, set array_sectors. */
 	int (*run)(struct mddev *mddev, char *err, size_t errlen);
 	void (*free)(struct mddev *mddev);

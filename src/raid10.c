@@ -83,6 +83,25 @@ static int setup_geo(struct geom *geo, uint32_t layout, uint32_t chunk,
 	return geo->near_copies * geo->far_copies;
 }
 
+/* As mdadm: every copy needs its own member, and one copy is no raid10. */
+static int raid10_check_geometry(int raid_disks, uint32_t layout, char *err,
+				 size_t errlen)
+{
+	struct geom geo;
+	int copies = setup_geo(&geo, layout, MIN_CHUNK_SECTORS, raid_disks);
+
+	if (copies < 0)
+		snprintf(err, errlen, "not a raid10 layout");
+	else if (copies > raid_disks)
+		snprintf(err, errlen, "that layout requires at least %d devices",
+			 copies);
+	else if (copies < 2)
+		snprintf(err, errlen, "keeps one copy: raid10 needs at least 2");
+	else
+		return 0;
+	return -EINVAL;
+}
+
 /* Array chunks that dev_sectors per member hold (md's raid10_size). */
 static uint64_t array_chunks(const struct geom *geo, uint64_t dev_sectors)
 {
@@ -689,6 +708,7 @@ const struct md_personality raid10_personality = {
 	.uses_chunk = true,
 	.keeps_last_copy = true,
 	.enough = raid10_enough,
+	.check_geometry = raid10_check_geometry,
 	.run = raid10_run,
 	.free = raid10_free,
 	.read = raid10_read,
