@@ -226,7 +226,7 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 
 /* ---- safe mode: md_write_start / md_write_end ---- */
 
-static int md_write_start(struct mddev *mddev)
+int md_write_start(struct mddev *mddev)
 {
 	int r = 0;
 
@@ -240,7 +240,7 @@ static int md_write_start(struct mddev *mddev)
 	return r;
 }
 
-static void md_write_end(struct mddev *mddev)
+void md_write_end(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->last_write_us = g_get_monotonic_time();
@@ -447,6 +447,8 @@ int md_flush(struct mddev *mddev)
 {
 	int r = 0;
 
+	if (!mddev->ro && mddev->pers->writeback)
+		r = mddev->pers->writeback(mddev);
 	if (mddev->ro || !atomic_exchange(&mddev->need_flush, false))
 		return md_broken(mddev) ? -EIO : 0;
 	struct mio v[mddev->raid_disks];
@@ -602,6 +604,8 @@ void md_start(struct mddev *mddev)
 void md_stop(struct mddev *mddev)
 {
 	md_sync_stop(mddev);
+	if (!mddev->ro && mddev->pers->writeback)
+		mddev->pers->writeback(mddev);
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->stopping = true;
 	pthread_cond_broadcast(&mddev->sb_cond);
@@ -623,11 +627,12 @@ void md_stop(struct mddev *mddev)
 /* Release an array that md_stop has stopped, or that never started. */
 void md_free(struct mddev *mddev)
 {
+	/* The level first: its threads may still be using the members. */
+	if (mddev->pers && mddev->pers->free && mddev->private)
+		mddev->pers->free(mddev);
 	for (guint i = 0; i < mddev->rdevs->len; i++)
 		rdev_close(g_ptr_array_index(mddev->rdevs, i));
 	g_ptr_array_free(mddev->rdevs, TRUE);
-	if (mddev->pers && mddev->pers->free && mddev->private)
-		mddev->pers->free(mddev);
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->free(mddev);
 	g_free(mddev->nr_pending);

@@ -78,6 +78,9 @@ struct md_personality {
 	void (*free)(struct mddev *mddev);
 	int (*read)(struct mddev *mddev, uint64_t off, size_t len, void *buf);
 	int (*write)(struct mddev *mddev, uint64_t off, size_t len, const void *buf);
+	/* Write to the members what the level holds back (raid5's partial
+	 * stripes waiting for the rest); md_flush and md_stop call it. */
+	int (*writeback)(struct mddev *mddev);
 	/* Resync/check/repair from sector; returns sectors covered or -errno. */
 	int64_t (*sync_request)(struct mddev *mddev, uint64_t sector,
 				uint64_t max_sectors, enum sync_action action);
@@ -168,6 +171,9 @@ void md_free(struct mddev *mddev);
 int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf);
 int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf);
 int md_flush(struct mddev *mddev);
+/* Safe mode around member writes a level makes outside md_write. */
+int md_write_start(struct mddev *mddev);
+void md_write_end(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
 int md_in_sync_count(struct mddev *mddev);

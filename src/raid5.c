@@ -19,6 +19,7 @@
 #include <isa-l/erasure_code.h>
 #include <isa-l/raid.h>
 #include "raid.h"
+#include "stripe_cache.h"
 
 /* md's layouts (drivers/md/raid5.h). */
 enum {
@@ -43,6 +44,14 @@ enum {
 #define NR_STRIPE_WAITQS 64
 #define MAX_DISKS 256             /* GF(2^8) has 255 distinct Q coefficients */
 #define PAGE_ALIGN 64             /* ISA-L wants 32-byte aligned vectors */
+#define MAX_WINDOW 1024           /* sectors of a chunk a cache entry holds */
+#define NR_STRIPES 256            /* md's default stripe_cache_size */
+#define MIN_CACHED_WINDOWS 16
+/* A partial-stripe write of at least this much, which would have to read,
+ * waits in the stripe cache for the rest of its stripe instead: at most
+ * WRITEBACK_DELAY_MS, or until an fsync. */
+#define DEFER_MIN_BYTES (64 << 10)
+#define WRITEBACK_DELAY_MS 20
 
 struct r5conf {
 	int level, algorithm;
@@ -53,6 +62,12 @@ struct r5conf {
 	pthread_mutex_t stripe_lock;  /* guards busy */
 	pthread_cond_t stripe_wait[NR_STRIPE_WAITQS];
 	uint64_t busy[NR_STRIPE_LOCKS / 64];
+	uint32_t window;              /* sectors: the chunk, or MAX_WINDOW of it */
+	struct stripe_cache cache;
+	GThread *raid5d;              /* writes back what waits too long */
+	pthread_mutex_t wb_lock;      /* guards wb_stop, raid5d's sleep */
+	pthread_cond_t wb_cond;
+	bool wb_stop;
 };
 
 /* Where one stripe keeps what (md's sh->pd_idx, qd_idx, ddf_layout). */
@@ -220,11 +235,15 @@ static void stripe_map(const struct r5conf *c, uint64_t s, struct rowmap *m)
 
 /* ---- stripes of a request ---- */
 
-enum stripe_mode { MODE_DIRECT, MODE_FULL, MODE_RCW, MODE_RMW, MODE_DEGRADED };
+enum stripe_mode {
+	MODE_DIRECT, MODE_FULL, MODE_RCW, MODE_RMW, MODE_DEGRADED,
+	MODE_DEFER,                   /* write held back in the stripe cache */
+};
 
 struct r5dev {
 	char *page;                   /* the member's [lo, hi) of the stripe */
 	char *orig;                   /* rmw, sync: contents as read */
+	char *disk;                   /* degraded: the member's, not the cache's */
 	uint32_t wa, wb;              /* bytes of the chunk requested; equal: none */
 	char *user;                   /* the caller's bytes at wa */
 	bool good;                    /* readable and trusted for this stripe */
@@ -233,7 +252,10 @@ struct r5dev {
 struct stripe {
 	uint64_t nr;                  /* md's stripe number: a row of chunks */
 	uint32_t lo, hi;              /* sectors of the chunk worked on */
+	uint32_t wbase;               /* writes: the cache window [lo, hi) is in */
+	struct sc_entry *entry;       /* writes: that window's cache entry */
 	enum stripe_mode mode;
+	int reads;                    /* members the mode must read */
 	char *pnew, *qnew;            /* rmw results */
 	struct rowmap map;
 	struct r5dev dev[];
@@ -290,6 +312,11 @@ static uint64_t dev_sector(const struct req *rq, const struct stripe *sh,
 	return sh->nr * rq->conf->chunk + in_chunk;
 }
 
+static uint64_t window_key(const struct r5conf *c, uint64_t nr, uint32_t wbase)
+{
+	return nr * (c->chunk / c->window) + wbase / c->window;
+}
+
 static struct stripe *new_stripe(struct req *rq, uint64_t nr)
 {
 	int n = rq->conf->raid_disks;
@@ -302,21 +329,38 @@ static struct stripe *new_stripe(struct req *rq, uint64_t nr)
 	return sh;
 }
 
-/* Cut [off, off + len) of the array into stripes and the chunk pieces each
- * data member holds of it. */
+/* The request's stripe of row nr, window wbase; the stripes of one row are
+ * the last ones made. */
+static struct stripe *find_stripe(struct req *rq, uint64_t nr, uint32_t wbase)
+{
+	for (unsigned i = rq->stripes.n; i-- > 0;) {
+		struct stripe *sh = stripe_at(rq, i);
+		if (sh->nr != nr)
+			break;
+		if (sh->wbase == wbase)
+			return sh;
+	}
+	struct stripe *sh = new_stripe(rq, nr);
+	sh->wbase = wbase;
+	return sh;
+}
+
+/* Cut [off, off + len) of the array into stripes, one per row and cache
+ * window, and the chunk pieces each data member holds of them. */
 static void build_stripes(struct req *rq, uint64_t off, size_t len, char *buf)
 {
 	struct r5conf *c = rq->conf;
 	uint64_t chunk_bytes = c->chunk << SECTOR_SHIFT;
-	struct stripe *sh = NULL;
+	uint32_t window_bytes = c->window << SECTOR_SHIFT;
 
 	for (uint64_t pos = off; pos < off + len;) {
 		uint64_t chunk_nr = pos / chunk_bytes;
 		uint32_t in_chunk = pos % chunk_bytes;
-		uint64_t k = MIN(off + len - pos, chunk_bytes - in_chunk);
+		uint32_t wbase = in_chunk / window_bytes * c->window;
+		uint64_t k = MIN(off + len - pos,
+				 window_bytes - in_chunk % window_bytes);
 		uint64_t nr = chunk_nr / c->data_disks;
-		if (!sh || sh->nr != nr)
-			sh = new_stripe(rq, nr);
+		struct stripe *sh = find_stripe(rq, nr, wbase);
 		struct r5dev *dev = &sh->dev[sh->map.dev_of[chunk_nr % c->data_disks]];
 		dev->wa = in_chunk;
 		dev->wb = in_chunk + k;
@@ -336,8 +380,12 @@ static void req_init(struct req *rq, struct mddev *mddev)
 
 static void req_free(struct req *rq)
 {
-	for (unsigned i = 0; i < rq->stripes.n; i++)
-		g_free(stripe_at(rq, i));
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		if (sh->entry)
+			sc_put(&rq->conf->cache, sh->entry);
+		g_free(sh);
+	}
 	for (unsigned i = 0; i < rq->bufs.n; i++)
 		free(((void **)rq->bufs.v)[i]);
 	g_free(rq->stripes.v);
@@ -628,68 +676,163 @@ static bool dev_full(const struct stripe *sh, const struct r5dev *dev)
 static uint32_t sector_floor(uint32_t bytes) { return bytes >> SECTOR_SHIFT; }
 static uint32_t sector_ceil(uint32_t bytes) { return (bytes + 511) >> SECTOR_SHIFT; }
 
-/* md's handle_stripe_dirtying: count the members each method must read;
- * rmw only when strictly cheaper, never where parity may be stale. */
+/* Work in the window's cache entry when one is to be had, so what this
+ * write reads and writes stays for the next; else in private pages. */
+static void attach_pages(struct req *rq, struct stripe *sh)
+{
+	struct r5conf *c = rq->conf;
+
+	if (!sh->entry)
+		sh->entry = sc_get(&c->cache, window_key(c, sh->nr, sh->wbase));
+	if (!sh->entry) {
+		alloc_pages(rq, sh);
+		return;
+	}
+	for (int i = 0; i < c->raid_disks; i++)
+		sh->dev[i].page = sh->entry->page[i] +
+				  ((size_t)(sh->lo - sh->wbase) << SECTOR_SHIFT);
+}
+
+/* Must sectors [a, b) of member i come from the member? */
+static bool must_read(struct req *rq, struct stripe *sh, int i,
+		      uint32_t a, uint32_t b)
+{
+	if (a >= b)
+		return false;
+	return !sh->entry || !sc_valid(&rq->conf->cache, sh->entry, i,
+				       a - sh->wbase, b - sh->wbase);
+}
+
+/* Is any of [lo, hi) of member i written data the member lacks? */
+static bool dev_dirty(struct req *rq, struct stripe *sh, int i)
+{
+	return sh->entry && sc_any_dirty(&rq->conf->cache, sh->entry, i,
+					 sh->lo - sh->wbase, sh->hi - sh->wbase);
+}
+
+static bool stripe_dirty(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++)
+		if (dev_dirty(rq, sh, i))
+			return true;
+	return false;
+}
+
+/* Queue reads of what the cache does not hold of sectors [a, b). */
+static void queue_read(struct req *rq, struct stripe *sh, int i,
+		       uint32_t a, uint32_t b)
+{
+	uint32_t w = sh->wbase, end;
+
+	if (!sh->entry) {
+		queue_io(rq, sh, i, false, a, b, sh->dev[i].page);
+		return;
+	}
+	for (a -= w, b -= w; sc_next_run(&rq->conf->cache, sh->entry, i, false,
+					 false, &a, b, &end); a = end)
+		queue_io(rq, sh, i, false, a + w, end + w, sh->dev[i].page);
+}
+
+/* What reconstruct-write reads of data member dev: [lo, hi) but for the
+ * whole sectors the request overwrites, as two gaps [g0, g1) [g2, g3). */
+static void rcw_gaps(const struct stripe *sh, const struct r5dev *dev,
+		     uint32_t g[4])
+{
+	uint32_t fa = sector_ceil(dev->wa), fb = sector_floor(dev->wb);
+
+	if (dev->wa == dev->wb || fa > fb)
+		fa = fb = sh->hi;
+	g[0] = sh->lo, g[1] = fa, g[2] = fb, g[3] = sh->hi;
+}
+
+/* md's handle_stripe_dirtying: count the members each method must read,
+ * what the stripe cache holds not counted; rmw only when strictly cheaper,
+ * never where parity may be stale nor over data still held back (the
+ * member's old data is not what the cache holds). */
 static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int failed)
 {
 	struct r5conf *c = rq->conf;
 	int rmw = 0, rcw = 0, full = 0;
+	uint32_t g[4];
 
 	for (int i = 0; i < c->raid_disks; i++) {
 		struct r5dev *dev = &sh->dev[i];
 		if (!is_data(sh, i)) {
-			rmw++;
+			rmw += must_read(rq, sh, i, sh->lo, sh->hi);
 			continue;
 		}
 		if (!dev->good)
 			return MODE_DEGRADED;
-		rmw += dev->wa < dev->wb;
-		if (dev_full(sh, dev))
-			full++;
-		else
-			rcw++;
+		if (dev->wa < dev->wb)
+			rmw += must_read(rq, sh, i, sector_floor(dev->wa),
+					 sector_ceil(dev->wb));
+		full += dev_full(sh, dev);
+		rcw_gaps(sh, dev, g);
+		rcw += must_read(rq, sh, i, g[0], g[1]) ||
+		       must_read(rq, sh, i, g[2], g[3]);
 	}
 	if (full == c->data_disks)
 		return MODE_FULL;
-	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev))
+	sh->reads = rcw;
+	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev) ||
+	    stripe_dirty(rq, sh) || rmw >= rcw)
 		return MODE_RCW;
-	return rmw < rcw ? MODE_RMW : MODE_RCW;
+	sh->reads = rmw;
+	return MODE_RMW;
+}
+
+/* Hold a large partial write that would have to read, in whole sectors,
+ * with every member there: the rest of its stripe is likely on its way. */
+static bool should_defer(struct req *rq, struct stripe *sh, int failed)
+{
+	size_t bytes = 0;
+
+	if (!sh->entry || failed || sh->reads == 0 ||
+	    (sh->mode != MODE_RCW && sh->mode != MODE_RMW))
+		return false;
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if ((dev->wa | dev->wb) % 512)
+			return false;
+		bytes += dev->wb - dev->wa;
+	}
+	return bytes >= DEFER_MIN_BYTES;
+}
+
+/* Degraded: reconstruction needs the members' own contents, which the
+ * cache's held-back data is not; read them into pages of their own. */
+static void plan_degraded_reads(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		dev->disk = sh->entry ? req_alloc(rq, stripe_bytes(sh)) : dev->page;
+		if (dev->good)
+			queue_io(rq, sh, i, false, sh->lo, sh->hi, dev->disk);
+	}
 }
 
 /* Queue the reads the chosen method needs. */
 static void plan_write_reads(struct req *rq, struct stripe *sh)
 {
+	uint32_t g[4];
+
+	if (sh->mode == MODE_DEGRADED) {
+		plan_degraded_reads(rq, sh);
+		return;
+	}
 	for (int i = 0; i < rq->conf->raid_disks; i++) {
 		struct r5dev *dev = &sh->dev[i];
-		char *p = dev->page;
-		uint32_t fa = sector_ceil(dev->wa), fb = sector_floor(dev->wb);
-		bool written = dev->wa < dev->wb;
-
 		if (!dev->good)
 			continue;
-		switch (sh->mode) {
-		case MODE_DEGRADED:
-			queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
-			break;
-		case MODE_RCW:
-			if (!is_data(sh, i) || dev_full(sh, dev))
-				break;
-			if (!written || fa > fb) {
-				queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
-			} else {
-				queue_io(rq, sh, i, false, sh->lo, fa, p);
-				queue_io(rq, sh, i, false, fb, sh->hi, p);
-			}
-			break;
-		case MODE_RMW:
-			if (!is_data(sh, i))
-				queue_io(rq, sh, i, false, sh->lo, sh->hi, p);
-			else if (written)
-				queue_io(rq, sh, i, false, sector_floor(dev->wa),
-					 sector_ceil(dev->wb), p);
-			break;
-		default:
-			break;
+		if (sh->mode == MODE_RCW && is_data(sh, i)) {
+			rcw_gaps(sh, dev, g);
+			queue_read(rq, sh, i, g[0], g[1]);
+			queue_read(rq, sh, i, g[2], g[3]);
+		} else if (sh->mode == MODE_RMW && !is_data(sh, i)) {
+			queue_read(rq, sh, i, sh->lo, sh->hi);
+		} else if (sh->mode == MODE_RMW && dev->wa < dev->wb) {
+			queue_read(rq, sh, i, sector_floor(dev->wa),
+				   sector_ceil(dev->wb));
 		}
 	}
 }
@@ -700,9 +843,12 @@ static int plan_write(struct req *rq, struct stripe *sh)
 
 	if (failed > rq->conf->max_degraded)
 		return -EIO;
+	attach_pages(rq, sh);
 	sh->mode = choose_mode(rq, sh, failed);
-	alloc_pages(rq, sh);
-	plan_write_reads(rq, sh);
+	if (should_defer(rq, sh, failed))
+		sh->mode = MODE_DEFER;
+	else
+		plan_write_reads(rq, sh);
 	return 0;
 }
 
@@ -713,18 +859,43 @@ static void merge_new_data(struct stripe *sh, struct r5dev *dev)
 		       dev->user, dev->wb - dev->wa);
 }
 
-/* rmw: the old contents outside what was read are zero in both copies, so
- * they add nothing to the parity change. */
+/* rmw: the old contents; outside what the request writes old and new are
+ * the same bytes, so they add nothing to the parity change. */
 static void keep_orig(struct req *rq, struct stripe *sh, struct r5dev *dev)
 {
-	size_t len = stripe_bytes(sh);
-	size_t a = ((size_t)(sector_floor(dev->wa) - sh->lo)) << SECTOR_SHIFT;
-	size_t b = ((size_t)(sector_ceil(dev->wb) - sh->lo)) << SECTOR_SHIFT;
+	dev->orig = req_alloc(rq, stripe_bytes(sh));
+	memcpy(dev->orig, dev->page, stripe_bytes(sh));
+}
 
-	memset(dev->page, 0, a);
-	memset(dev->page + b, 0, len - b);
-	dev->orig = req_alloc(rq, len);
-	memcpy(dev->orig, dev->page, len);
+static void swap_views(struct stripe *sh, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char *p = sh->dev[i].page;
+		sh->dev[i].page = sh->dev[i].disk;
+		sh->dev[i].disk = p;
+	}
+}
+
+/* Rebuild the missing members from the members' contents, then take into
+ * the cache what it does not already hold better. */
+static void reconstruct_degraded(struct req *rq, struct stripe *sh)
+{
+	struct r5conf *c = rq->conf;
+	uint32_t w = sh->wbase, a, end;
+
+	if (!sh->entry) {
+		reconstruct(c, sh);
+		return;
+	}
+	swap_views(sh, c->raid_disks);
+	reconstruct(c, sh);
+	swap_views(sh, c->raid_disks);
+	for (int i = 0; i < c->raid_disks; i++)
+		for (a = sh->lo - w; sc_next_run(&c->cache, sh->entry, i, false,
+						 false, &a, sh->hi - w, &end); a = end)
+			memcpy(sh->dev[i].page + ((size_t)(a + w - sh->lo) << SECTOR_SHIFT),
+			       sh->dev[i].disk + ((size_t)(a + w - sh->lo) << SECTOR_SHIFT),
+			       (size_t)(end - a) << SECTOR_SHIFT);
 }
 
 static void compute_write(struct req *rq, struct stripe *sh)
@@ -732,34 +903,96 @@ static void compute_write(struct req *rq, struct stripe *sh)
 	struct r5conf *c = rq->conf;
 
 	if (sh->mode == MODE_DEGRADED)
-		reconstruct(c, sh);
+		reconstruct_degraded(rq, sh);
 	for (int i = 0; i < c->raid_disks; i++) {
 		struct r5dev *dev = &sh->dev[i];
 		if (sh->mode == MODE_RMW && dev->wa < dev->wb)
 			keep_orig(rq, sh, dev);
 		merge_new_data(sh, dev);
 	}
-	if (sh->mode == MODE_RMW)
-		rmw_parity(rq, sh);
-	else
+	if (sh->mode != MODE_RMW) {
 		compute_parity(c, sh);
+		return;
+	}
+	rmw_parity(rq, sh);
+	memcpy(sh->dev[sh->map.pd].page, sh->pnew, stripe_bytes(sh));
+	if (sh->map.qd >= 0)
+		memcpy(sh->dev[sh->map.qd].page, sh->qnew, stripe_bytes(sh));
 }
 
+/* Parity over [lo, hi) covers what the cache held back there: that data
+ * goes out with it. */
 static void queue_writes(struct req *rq, struct stripe *sh)
 {
 	for (int i = 0; i < rq->conf->raid_disks; i++) {
 		struct r5dev *dev = &sh->dev[i];
 		if (!rdev_usable(rq->mddev->slots[i]))
 			continue;
-		if (is_data(sh, i)) {
+		if (is_data(sh, i) && !dev_dirty(rq, sh, i))
 			queue_io(rq, sh, i, true, sector_floor(dev->wa),
 				 sector_ceil(dev->wb), dev->page);
+		else
+			queue_io(rq, sh, i, true, sh->lo, sh->hi, dev->page);
+	}
+}
+
+static void defer_write(struct req *rq, struct stripe *sh)
+{
+	struct r5conf *c = rq->conf;
+	bool woke = false;
+
+	for (int i = 0; i < c->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		if (dev->wa == dev->wb)
 			continue;
+		merge_new_data(sh, dev);
+		woke |= sc_set_dirty(&c->cache, sh->entry, i,
+				     sector_floor(dev->wa) - sh->wbase,
+				     sector_floor(dev->wb) - sh->wbase);
+	}
+	if (woke) {
+		pthread_mutex_lock(&c->wb_lock);
+		pthread_cond_signal(&c->wb_cond);
+		pthread_mutex_unlock(&c->wb_lock);
+	}
+}
+
+/* The members hold what was written: so does the cache now.  rmw left the
+ * data members it did not write as they were. */
+static void cache_written(struct req *rq, struct stripe *sh)
+{
+	uint32_t w = sh->wbase;
+
+	if (!sh->entry)
+		return;
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		struct r5dev *dev = &sh->dev[i];
+		uint32_t a = sh->lo, b = sh->hi;
+		if (sh->mode == MODE_RMW && is_data(sh, i)) {
+			a = sector_floor(dev->wa);
+			b = sector_ceil(dev->wb);
 		}
-		char *p = dev->page;
-		if (sh->mode == MODE_RMW)
-			p = i == sh->map.pd ? sh->pnew : sh->qnew;
-		queue_io(rq, sh, i, true, sh->lo, sh->hi, p);
+		if (a < b)
+			sc_set_valid(&rq->conf->cache, sh->entry, i, a - w, b - w,
+				     true);
+	}
+	sc_clean(&rq->conf->cache, sh->entry, sh->lo - w, sh->hi - w);
+}
+
+/* After an error the pages may hold half a write: trust the members, and
+ * keep what is still held back. */
+static void cache_forget(struct r5conf *c, uint64_t nr, uint32_t lo, uint32_t hi)
+{
+	for (uint32_t w = lo / c->window * c->window; w < hi; w += c->window)
+		sc_forget(&c->cache, window_key(c, nr, w), MAX(lo, w) - w,
+			  MIN(hi, w + c->window) - w);
+}
+
+static void forget_stripes(struct req *rq)
+{
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		cache_forget(rq->conf, sh->nr, sh->lo, sh->hi);
 	}
 }
 
@@ -772,15 +1005,30 @@ static int write_stripes(struct req *rq)
 			return r;
 	}
 	int r = run_batch(rq);
-	if (r < 0)
+	if (r < 0) {
+		forget_stripes(rq);
 		return r;
+	}
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
 		struct stripe *sh = stripe_at(rq, i);
+		if (sh->mode == MODE_DEFER) {
+			defer_write(rq, sh);
+			continue;
+		}
 		compute_write(rq, sh);
 		queue_writes(rq, sh);
 	}
 	r = run_batch(rq);
-	return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
+	if (r < 0) {
+		forget_stripes(rq);
+		return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
+	}
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		if (sh->mode != MODE_DEFER)
+			cache_written(rq, sh);
+	}
+	return 0;
 }
 
 static int raid5_write(struct mddev *mddev, uint64_t off, size_t len,
@@ -877,6 +1125,40 @@ static int read_stripes(struct req *rq, bool locked)
 	return 0;
 }
 
+/* Data held back in the stripe cache is newer than the members': find
+ * whether the request reads any, and with copy give it to the reader. */
+static bool read_held_back(struct req *rq, bool copy)
+{
+	struct r5conf *c = rq->conf;
+	bool any = false;
+
+	if (atomic_load(&c->cache.ndirty) == 0)
+		return false;
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		struct sc_entry *e = sc_find(&c->cache, window_key(c, sh->nr, sh->wbase));
+		size_t base = (size_t)sh->wbase << SECTOR_SHIFT;
+		for (int i = 0; e && i < c->raid_disks; i++) {
+			struct r5dev *dev = &sh->dev[i];
+			uint32_t a = sector_floor(dev->wa) - sh->wbase, end;
+			uint32_t b = sector_ceil(dev->wb) - sh->wbase;
+			for (; dev->wa < dev->wb && sc_next_run(&c->cache, e, i, true,
+				true, &a, b, &end); a = end) {
+				any = true;
+				if (!copy)
+					break;
+				size_t from = MAX(base + ((size_t)a << SECTOR_SHIFT), dev->wa);
+				size_t to = MIN(base + ((size_t)end << SECTOR_SHIFT), dev->wb);
+				memcpy(dev->user + (from - dev->wa), e->page[i] + (from - base),
+				       to - from);
+			}
+		}
+		if (e)
+			sc_put(&c->cache, e);
+	}
+	return any;
+}
+
 static int raid5_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
 	struct req rq;
@@ -884,12 +1166,14 @@ static int raid5_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 
 	req_init(&rq, mddev);
 	build_stripes(&rq, off, len, buf);
-	int r = read_stripes(&rq, false);
+	int r = read_held_back(&rq, false) ? -EAGAIN : read_stripes(&rq, false);
 	if (r == -EAGAIN) {
 		stripes_lock(&rq, set);
 		do
 			r = read_stripes(&rq, true);
 		while (r == -EAGAIN);
+		if (r >= 0)
+			read_held_back(&rq, true);
 		stripes_unlock(&rq, set);
 	}
 	req_free(&rq);
@@ -1003,9 +1287,96 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 		}
 		r = sync_stripes(&rq, action);
 	} while (r == -EAGAIN);
+	if (action != ACTION_CHECK)
+		forget_stripes(&rq);   /* parity or a member was rewritten */
 	stripes_unlock(&rq, set);
 	req_free(&rq);
 	return r < 0 ? r : (int64_t)(end - sector);
+}
+
+/* ---- write-back of held-back stripes ---- */
+
+/* Write the held-back data of entry e, and the parity over it: a write of
+ * no new data over the span of its dirty sectors.  Takes over the caller's
+ * hold on e. */
+static int writeback_entry(struct mddev *mddev, struct sc_entry *e)
+{
+	struct r5conf *c = mddev->private;
+	uint32_t per_chunk = c->chunk / c->window, a, b;
+	uint64_t set[NR_STRIPE_LOCKS / 64];
+	struct req rq;
+	int r = 0;
+
+	req_init(&rq, mddev);
+	struct stripe *sh = new_stripe(&rq, e->key / per_chunk);
+	sh->wbase = e->key % per_chunk * c->window;
+	sh->entry = e;
+	if (!sc_dirty_span(&c->cache, e, &a, &b))
+		goto out;
+	sh->lo = sh->wbase + a;
+	sh->hi = sh->wbase + b;
+	r = md_write_start(mddev);
+	atomic_store(&mddev->need_flush, true);
+	/* Under the locks nothing in [lo, hi) changes; what was written back
+	 * meanwhile is clean, and the write then costs parity only. */
+	stripes_lock(&rq, set);
+	while (r == 0 && (r = write_stripes(&rq)) == -EAGAIN)
+		;
+	if (r < 0)   /* the array has failed: what was held back is lost */
+		sc_clean(&c->cache, e, a, b);
+	stripes_unlock(&rq, set);
+	md_write_end(mddev);
+out:
+	req_free(&rq);
+	return r;
+}
+
+/* Write back every entry dirty since before `before`. */
+static int writeback_older(struct mddev *mddev, gint64 before)
+{
+	struct r5conf *c = mddev->private;
+	struct sc_entry *e;
+	int r = 0;
+
+	while ((e = sc_oldest_dirty(&c->cache, before))) {
+		int k = writeback_entry(mddev, e);
+		r = r ? r : k;
+	}
+	return r;
+}
+
+/* fsync and stop: everything held back goes to the members. */
+static int raid5_writeback(struct mddev *mddev)
+{
+	return writeback_older(mddev, g_get_monotonic_time() + 1);
+}
+
+/* md's raid5d, for the one job left to a thread here: a stripe held back
+ * WRITEBACK_DELAY_MS without the rest of it arriving is written as it is. */
+static gpointer raid5d(gpointer arg)
+{
+	struct mddev *mddev = arg;
+	struct r5conf *c = mddev->private;
+	const gint64 delay = WRITEBACK_DELAY_MS * 1000;
+
+	pthread_mutex_lock(&c->wb_lock);
+	while (!c->wb_stop) {
+		gint64 since = sc_oldest_since(&c->cache);
+		if (since == G_MAXINT64) {
+			pthread_cond_wait(&c->wb_cond, &c->wb_lock);
+			continue;
+		}
+		gint64 now = g_get_monotonic_time();
+		if (now < since + delay) {
+			md_cond_wait_until(&c->wb_cond, &c->wb_lock, since + delay);
+			continue;
+		}
+		pthread_mutex_unlock(&c->wb_lock);
+		writeback_older(mddev, now - delay + 1);
+		pthread_mutex_lock(&c->wb_lock);
+	}
+	pthread_mutex_unlock(&c->wb_lock);
+	return NULL;
 }
 
 /* ---- setup ---- */
@@ -1070,6 +1441,11 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	if (posix_memalign((void **)&c->zero, PAGE_ALIGN, c->chunk << SECTOR_SHIFT))
 		g_error("out of memory");
 	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);
+	c->window = MIN(c->chunk, MAX_WINDOW);
+	sc_init(&c->cache, c->raid_disks, c->window,
+		MAX(MIN_CACHED_WINDOWS, NR_STRIPES * STRIPE_SECTORS / c->window));
+	pthread_mutex_init(&c->wb_lock, NULL);
+	md_cond_init(&c->wb_cond);
 	c->gexp[0] = 1;
 	for (int i = 1; i < 256; i++)
 		c->gexp[i] = gf_mul(c->gexp[i - 1], 2);
@@ -1080,6 +1456,7 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	mddev->dev_sectors -= mddev->dev_sectors % c->chunk;
 	mddev->array_sectors = mddev->dev_sectors * c->data_disks;
 	mddev->private = c;
+	c->raid5d = g_thread_new("raid5d", raid5d, mddev);
 	return 0;
 }
 
@@ -1089,9 +1466,17 @@ static void raid5_free(struct mddev *mddev)
 
 	if (!c)
 		return;
+	pthread_mutex_lock(&c->wb_lock);
+	c->wb_stop = true;
+	pthread_cond_signal(&c->wb_cond);
+	pthread_mutex_unlock(&c->wb_lock);
+	g_thread_join(c->raid5d);
+	pthread_mutex_destroy(&c->wb_lock);
+	pthread_cond_destroy(&c->wb_cond);
 	pthread_mutex_destroy(&c->stripe_lock);
 	for (int i = 0; i < NR_STRIPE_WAITQS; i++)
 		pthread_cond_destroy(&c->stripe_wait[i]);
+	sc_destroy(&c->cache);
 	free(c->zero);
 	g_free(c);
 	mddev->private = NULL;
@@ -1126,6 +1511,7 @@ static void raid5_status(struct mddev *mddev, GString *out)
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
 	.sync_request = raid5_sync_request, .io_hints = raid5_io_hints, \
+	.writeback = raid5_writeback,                                   \
 	.status = raid5_status
 
 const struct md_personality raid4_personality = { RAID456(4, 2, 1) };

@@ -226,6 +226,7 @@ static void check_placement(const struct geometry *g, struct mddev *m, char *sha
 		g_assert_cmpint(md_write(m, s * 512, k * 512, shadow + s * 512), ==,
 				(int)(k * 512));
 	}
+	g_assert_cmpint(md_flush(m), ==, 0);   /* nothing held back now */
 	for (uint64_t s = 0; s < sectors; s++) {
 		uint64_t stripe, tag[2];
 		struct ref_stripe r;
@@ -244,6 +245,8 @@ static void check_parity(const struct geometry *g, struct mddev *m)
 	size_t len = (size_t)g->chunk * 512;
 	char *d = g_malloc(len), *p = g_malloc0(len), *q = g_malloc0(len);
 	char *disk = g_malloc(len);
+
+	g_assert_cmpint(md_flush(m), ==, 0);
 
 	for (uint64_t s = 0; s < m->dev_sectors / g->chunk; s++) {
 		struct ref_stripe r;
@@ -358,6 +361,15 @@ static void set_missing(struct mddev *m, int i, bool missing, bool by_null)
 	atomic_fetch_sub(&m->degraded, 1);
 }
 
+/* A recover pass over recovering members; then they are in sync. */
+static void recover(struct mddev *m, const int *lost, int nlost)
+{
+	run_sync(m, ACTION_RECOVER);
+	for (int j = 0; j < nlost; j++)
+		atomic_store(&((struct md_rdev *)g_ptr_array_index(m->rdevs, lost[j]))->flags,
+			     RDEV_IN_SYNC);
+}
+
 /* With the members in lost gone: reads identical, writes land, and a
  * recover pass rebuilds them to a consistent array. */
 static void degraded_case(const struct geometry *g, struct mddev *m, char *shadow,
@@ -372,10 +384,7 @@ static void degraded_case(const struct geometry *g, struct mddev *m, char *shado
 	for (int j = 0; j < nlost; j++)
 		set_missing(m, lost[j], false, false);
 	check_contents(m, shadow);    /* recovering members are not trusted */
-	run_sync(m, ACTION_RECOVER);
-	for (int j = 0; j < nlost; j++)
-		atomic_store(&((struct md_rdev *)g_ptr_array_index(m->rdevs, lost[j]))->flags,
-			     RDEV_IN_SYNC);
+	recover(m, lost, nlost);
 	check_parity(g, m);
 	check_contents(m, shadow);
 }
@@ -468,20 +477,31 @@ struct writer {
 	struct mddev *m;
 	guint32 seed;
 	uint64_t span;
+	size_t max_len;               /* 0: an fsync-er, not a writer */
 };
 
 static gpointer writer_thread(gpointer arg)
 {
 	struct writer *w = arg;
 	GRand *rnd = g_rand_new_with_seed(w->seed);
-	char buf[20000];
+	char *buf = g_malloc(w->max_len + 1);
 
 	for (int i = 0; i < 300; i++) {
-		size_t len = g_rand_int_range(rnd, 1, sizeof(buf));
+		if (!w->max_len) {
+			g_assert_cmpint(md_flush(w->m), ==, 0);
+			g_usleep(g_rand_int_range(rnd, 0, 2000));
+			continue;
+		}
+		size_t len = g_rand_int_range(rnd, 1, (gint32)w->max_len);
 		uint64_t off = g_rand_int_range(rnd, 0, (gint32)(w->span - len));
+		if (g_rand_boolean(rnd)) {   /* whole sectors: may be held back */
+			off &= ~511ull;
+			len = MAX(len & ~511ul, 512ul);
+		}
 		memset(buf, (int)g_rand_int(rnd), len);
 		g_assert_cmpint(md_write(w->m, off, len, buf), ==, (int)len);
 	}
+	g_free(buf);
 	g_rand_free(rnd);
 	return NULL;
 }
@@ -492,16 +512,93 @@ static void check_concurrent(gconstpointer data)
 	struct mddev *m = make_array(g);
 	struct writer w[6];
 	GThread *t[6];
+	/* Big chunks: writes large enough to be held back, one thread
+	 * fsyncing, over a few stripes so that they collide on parity. */
+	bool big = g->chunk >= 128;
+	uint64_t span = MIN(array_bytes(m), big ? 3 * (uint64_t)g->chunk * 512 *
+			    (g->n - (g->level == 6 ? 2 : 1)) : 3 * 65536);
 
 	for (int i = 0; i < 6; i++) {
-		/* All over a few stripes, so they collide on parity. */
-		w[i] = (struct writer){ m, 1000 + i, MIN(array_bytes(m), 3 * 65536) };
+		size_t max_len = big ? (i == 5 ? 0 : g->chunk * 512 * 2) : 20000;
+		w[i] = (struct writer){ m, 1000 + i, span, max_len };
 		t[i] = g_thread_new("writer", writer_thread, &w[i]);
 	}
 	for (int i = 0; i < 6; i++)
 		g_thread_join(t[i]);
 	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
 	check_parity(g, m);
+	md_free(m);
+}
+
+/* ---- partial stripes held back in the stripe cache ---- */
+
+/* Whole-sector writes of 64K up to a stripe: most are held back to wait
+ * for the rest of their stripe. */
+static void held_back_writes(struct mddev *m, const struct geometry *g,
+			     char *shadow, GRand *rnd, int count)
+{
+	size_t stripe = (size_t)g->chunk * 512 * ref_data_disks(g);
+	uint64_t sectors = m->array_sectors;
+	char *buf = g_malloc(stripe);
+
+	for (int w = 0; w < count; w++) {
+		size_t len = g_rand_int_range(rnd, 128, (gint32)(stripe / 512)) * 512;
+		uint64_t off = g_rand_int_range(rnd, 0, (gint32)(sectors - len / 512)) * 512;
+		for (size_t b = 0; b < len; b++)
+			buf[b] = (char)g_rand_int(rnd);
+		g_assert_cmpint(md_write(m, off, len, buf), ==, (int)len);
+		memcpy(shadow + off, buf, len);
+	}
+	g_free(buf);
+}
+
+/* Reads see held-back data at once, healthy and degraded; writes and a
+ * recovery while data is held back leave the array right once flushed. */
+static void check_held_back(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	GRand *rnd = g_rand_new_with_seed(4242 + g->level);
+	char *shadow = g_malloc0(array_bytes(m));
+
+	held_back_writes(m, g, shadow, rnd, 12);
+	check_contents(m, shadow);
+	for (int lost = 0; lost < g->n; lost++) {
+		held_back_writes(m, g, shadow, rnd, 6);
+		set_missing(m, lost, true, false);
+		check_contents(m, shadow);          /* degraded, data held back */
+		held_back_writes(m, g, shadow, rnd, 6);
+		check_contents(m, shadow);
+		set_missing(m, lost, false, false);
+		held_back_writes(m, g, shadow, rnd, 4);
+		recover(m, &lost, 1);
+		check_contents(m, shadow);
+		check_parity(g, m);
+		check_contents(m, shadow);
+	}
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	g_free(shadow);
+	g_rand_free(rnd);
+	md_free(m);
+}
+
+/* Held back only for a while: the members get the data with no fsync. */
+static void test_held_back_expires(void)
+{
+	static const struct geometry g = { 5, 2, 128, 4, 4 };
+	struct mddev *m = make_array(&g);
+	char *buf = g_malloc(65536), *got = g_malloc(65536);
+	int64_t deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	fill_tags(buf, 0, 128);
+	g_assert_cmpint(md_write(m, 0, 65536, buf), ==, 65536);
+	do {   /* array chunk 0 is member 0's first chunk (left-symmetric) */
+		g_usleep(10000);
+		member_read(m, 0, 0, got, 65536);
+	} while (memcmp(got, buf, 65536) && g_get_monotonic_time() < deadline);
+	g_assert_true(memcmp(got, buf, 65536) == 0);
+	g_free(buf);
+	g_free(got);
 	md_free(m);
 }
 
@@ -627,9 +724,14 @@ int main(int argc, char **argv)
 		}
 		struct geometry c = { level, 2, 16, level == 6 ? 6 : 5, 16 };
 		add("concurrent", &c, check_concurrent);
+		struct geometry cb = { level, 2, 128, level == 6 ? 6 : 4, 8 };
+		add("concurrent", &cb, check_concurrent);
+		struct geometry h = { level, 2, 128, level == 6 ? 5 : 4, 6 };
+		add("held-back", &h, check_held_back);
 	}
 	g_test_add_func("/raid5/check-repair", test_check_repair);
 	g_test_add_func("/raid5/resync", test_resync);
+	g_test_add_func("/raid5/held-back-expires", test_held_back_expires);
 	g_test_add_func("/raid5/hints-status", test_hints_status);
 	return g_test_run();
 }
