@@ -421,6 +421,18 @@ static bool set_has(const uint64_t *set, unsigned k)
 	return set[k / 64] & (1ull << (k % 64));
 }
 
+/* The first lock at or after k in set; NR_STRIPE_LOCKS if none. */
+static unsigned set_next(const uint64_t *set, unsigned k)
+{
+	while (k < NR_STRIPE_LOCKS) {
+		uint64_t w = set[k / 64] >> (k % 64);
+		if (w)
+			return k + __builtin_ctzll(w);
+		k = (k / 64 + 1) * 64;
+	}
+	return NR_STRIPE_LOCKS;
+}
+
 /* Take each busy bit in ascending order, waiting while another holds it:
  * everyone climbs the same way, so nobody waits in a circle. */
 static void stripes_lock(struct req *rq, uint64_t *set)
@@ -429,9 +441,8 @@ static void stripes_lock(struct req *rq, uint64_t *set)
 
 	lock_set(rq, set);
 	pthread_mutex_lock(&c->stripe_lock);
-	for (unsigned k = 0; k < NR_STRIPE_LOCKS; k++) {
-		if (!set_has(set, k))
-			continue;
+	for (unsigned k = set_next(set, 0); k < NR_STRIPE_LOCKS;
+	     k = set_next(set, k + 1)) {
 		while (set_has(c->busy, k))
 			pthread_cond_wait(&c->stripe_wait[k % NR_STRIPE_WAITQS],
 					  &c->stripe_lock);
@@ -446,9 +457,8 @@ static void stripes_unlock(struct req *rq, const uint64_t *set)
 	uint64_t wake = 0;
 
 	pthread_mutex_lock(&c->stripe_lock);
-	for (unsigned k = 0; k < NR_STRIPE_LOCKS; k++) {
-		if (!set_has(set, k))
-			continue;
+	for (unsigned k = set_next(set, 0); k < NR_STRIPE_LOCKS;
+	     k = set_next(set, k + 1)) {
 		c->busy[k / 64] &= ~(1ull << (k % 64));
 		wake |= 1ull << (k % NR_STRIPE_WAITQS);
 	}
@@ -706,8 +716,10 @@ static bool must_read(struct req *rq, struct stripe *sh, int i,
 /* Is any of [lo, hi) of member i written data the member lacks? */
 static bool dev_dirty(struct req *rq, struct stripe *sh, int i)
 {
-	return sh->entry && sc_any_dirty(&rq->conf->cache, sh->entry, i,
-					 sh->lo - sh->wbase, sh->hi - sh->wbase);
+	struct stripe_cache *sc = &rq->conf->cache;
+
+	return sh->entry && atomic_load(&sc->ndirty) &&
+	       sc_any_dirty(sc, sh->entry, i, sh->lo - sh->wbase, sh->hi - sh->wbase);
 }
 
 static bool stripe_dirty(struct req *rq, struct stripe *sh)
