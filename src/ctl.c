@@ -167,7 +167,7 @@ static void sync_speed_show(struct mddev *mddev, struct md_rdev *rdev, GString *
 	g_string_append_printf(out, "%u", sync_rate(mddev));
 }
 
-static int parse_uint(const char *val, unsigned *out)
+int ctl_parse_uint(const char *val, unsigned *out)
 {
 	char *end;
 	errno = 0;
@@ -192,7 +192,7 @@ static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
 	unsigned v;
 
 	(void)rdev;
-	if (parse_uint(val, &v) < 0)
+	if (ctl_parse_uint(val, &v) < 0)
 		return -EINVAL;
 	mddev->sync_speed_min = v;
 	return 0;
@@ -211,7 +211,7 @@ static int sync_speed_max_store(struct mddev *mddev, struct md_rdev *rdev,
 	unsigned v;
 
 	(void)rdev;
-	if (parse_uint(val, &v) < 0 || v == 0)
+	if (ctl_parse_uint(val, &v) < 0 || v == 0)
 		return -EINVAL;
 	mddev->sync_speed_max = v;
 	return 0;

@@ -14,3 +14,5 @@ extern const struct md_attr md_attrs[];     /* NULL-name terminated */
 extern const struct md_attr rdev_attrs[];
 
 void md_mdstat(GPtrArray *arrays, GString *out);
+/* A decimal unsigned, all of val: 0, or -EINVAL. */
+int ctl_parse_uint(const char *val, unsigned *out);

@@ -86,6 +86,8 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 	g_free(dname);
 	dir->mddev = mddev;
 	add_attrs(fs, dir, md_attrs);
+	if (mddev->pers && mddev->pers->attrs)
+		add_attrs(fs, dir, mddev->pers->attrs);
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
 		char *name = g_strdup_printf("dev-%s", rdev->name);

@@ -16,6 +16,7 @@
 #define SECTOR_SHIFT 9
 
 struct mddev;
+struct md_attr;
 
 /* Member flags, as md's rdev->flags. */
 enum {
@@ -78,6 +79,8 @@ struct md_personality {
 	void (*free)(struct mddev *mddev);
 	int (*read)(struct mddev *mddev, uint64_t off, size_t len, void *buf);
 	int (*write)(struct mddev *mddev, uint64_t off, size_t len, const void *buf);
+	/* The level's own files in NAME.md/ (md's raid5 sysfs group). */
+	const struct md_attr *attrs;
 	/* Write to the members what the level holds back (raid5's partial
 	 * stripes waiting for the rest); md_flush and md_stop call it. */
 	int (*writeback)(struct mddev *mddev);

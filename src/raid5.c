@@ -18,6 +18,7 @@
 #include <string.h>
 #include <isa-l/erasure_code.h>
 #include <isa-l/raid.h>
+#include "ctl.h"
 #include "raid.h"
 #include "stripe_cache.h"
 
@@ -46,6 +47,7 @@ enum {
 #define PAGE_ALIGN 64             /* ISA-L wants 32-byte aligned vectors */
 #define MAX_WINDOW 1024           /* sectors of a chunk a cache entry holds */
 #define NR_STRIPES 256            /* md's default stripe_cache_size */
+#define MAX_NR_STRIPES 32768
 #define MIN_CACHED_WINDOWS 16
 /* A partial-stripe write of at least this much, which would have to read,
  * waits in the stripe cache for the rest of its stripe instead: at most
@@ -63,6 +65,7 @@ struct r5conf {
 	pthread_cond_t stripe_wait[NR_STRIPE_WAITQS];
 	uint64_t busy[NR_STRIPE_LOCKS / 64];
 	uint32_t window;              /* sectors: the chunk, or MAX_WINDOW of it */
+	atomic_uint stripe_cache_size; /* md's, in STRIPE_SECTORS stripe_heads */
 	struct stripe_cache cache;
 	GThread *raid5d;              /* writes back what waits too long */
 	pthread_mutex_t wb_lock;      /* guards wb_stop, raid5d's sleep */
@@ -1437,6 +1440,14 @@ static int check_geometry(struct mddev *mddev, char *err, size_t errlen)
 	return 0;
 }
 
+/* md sizes its cache in stripe_heads (a page per member); ours holds
+ * windows, never fewer than a few threads' worth. */
+static unsigned cache_windows(struct r5conf *c)
+{
+	return MAX(MIN_CACHED_WINDOWS,
+		   atomic_load(&c->stripe_cache_size) * STRIPE_SECTORS / c->window);
+}
+
 static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 {
 	int r = check_geometry(mddev, err, errlen);
@@ -1454,8 +1465,8 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 		g_error("out of memory");
 	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);
 	c->window = MIN(c->chunk, MAX_WINDOW);
-	sc_init(&c->cache, c->raid_disks, c->window,
-		MAX(MIN_CACHED_WINDOWS, NR_STRIPES * STRIPE_SECTORS / c->window));
+	c->stripe_cache_size = NR_STRIPES;
+	sc_init(&c->cache, c->raid_disks, c->window, cache_windows(c));
 	pthread_mutex_init(&c->wb_lock, NULL);
 	md_cond_init(&c->wb_cond);
 	c->gexp[0] = 1;
@@ -1518,12 +1529,55 @@ static void raid5_status(struct mddev *mddev, GString *out)
 	g_string_append_c(out, ']');
 }
 
+/* ---- md's raid5 attributes ---- */
+
+static void stripe_cache_size_show(struct mddev *mddev, struct md_rdev *rdev,
+				   GString *out)
+{
+	struct r5conf *c = mddev->private;
+
+	(void)rdev;
+	g_string_append_printf(out, "%u", atomic_load(&c->stripe_cache_size));
+}
+
+/* md's raid5_set_cache_size bounds. */
+static int stripe_cache_size_store(struct mddev *mddev, struct md_rdev *rdev,
+				   const char *val)
+{
+	struct r5conf *c = mddev->private;
+	unsigned v;
+
+	(void)rdev;
+	if (ctl_parse_uint(val, &v) < 0 || v <= 16 || v > MAX_NR_STRIPES)
+		return -EINVAL;
+	atomic_store(&c->stripe_cache_size, v);
+	sc_set_max(&c->cache, cache_windows(c));
+	return 0;
+}
+
+/* In use or holding data back, in stripe_heads as stripe_cache_size. */
+static void stripe_cache_active_show(struct mddev *mddev, struct md_rdev *rdev,
+				     GString *out)
+{
+	struct r5conf *c = mddev->private;
+
+	(void)rdev;
+	g_string_append_printf(out, "%u",
+			       sc_active(&c->cache) * (c->window / STRIPE_SECTORS));
+}
+
+static const struct md_attr raid5_attrs[] = {
+	{ "stripe_cache_size", 0644, stripe_cache_size_show, stripe_cache_size_store },
+	{ "stripe_cache_active", 0444, stripe_cache_active_show, NULL },
+	{ NULL, 0, NULL, NULL },
+};
+
 #define RAID456(lvl, min, maxdeg)                                       \
 	.name = "raid" #lvl, .level = lvl, .min_disks = min,            \
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
 	.sync_request = raid5_sync_request, .io_hints = raid5_io_hints, \
-	.writeback = raid5_writeback,                                   \
+	.writeback = raid5_writeback, .attrs = raid5_attrs,             \
 	.status = raid5_status
 
 const struct md_personality raid4_personality = { RAID456(4, 2, 1) };

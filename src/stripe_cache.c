@@ -56,6 +56,34 @@ static size_t bitmap_words(struct stripe_cache *sc)
 	return (size_t)sc->members * sc->words;
 }
 
+static struct sc_entry *entry_new(struct stripe_cache *sc);
+static void entry_free(struct stripe_cache *sc, struct sc_entry *e);
+
+void sc_set_max(struct stripe_cache *sc, unsigned max)
+{
+	pthread_mutex_lock(&sc->lock);
+	sc->max = max;
+	while (sc->nr > sc->max && sc->lru.next != &sc->lru) {
+		struct sc_entry *e = sc->lru.next;
+		lru_unlink(e);
+		g_hash_table_remove(sc->table, &e->key);
+		entry_free(sc, e);
+	}
+	pthread_mutex_unlock(&sc->lock);
+}
+
+unsigned sc_active(struct stripe_cache *sc)
+{
+	unsigned idle = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	for (struct sc_entry *e = sc->lru.next; e != &sc->lru; e = e->next)
+		idle++;
+	unsigned active = sc->nr - idle;
+	pthread_mutex_unlock(&sc->lock);
+	return active;
+}
+
 static struct sc_entry *entry_new(struct stripe_cache *sc)
 {
 	struct sc_entry *e = g_new0(struct sc_entry, 1);
@@ -145,6 +173,11 @@ void sc_put(struct stripe_cache *sc, struct sc_entry *e)
 	pthread_mutex_lock(&sc->lock);
 	e->refs--;
 	settle(sc, e);
+	if (sc->nr > sc->max && e->prev) {   /* the cache was made smaller */
+		lru_unlink(e);
+		g_hash_table_remove(sc->table, &e->key);
+		entry_free(sc, e);
+	}
 	pthread_mutex_unlock(&sc->lock);
 }
 

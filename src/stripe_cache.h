@@ -44,6 +44,10 @@ struct stripe_cache {
 };
 
 void sc_init(struct stripe_cache *sc, int members, uint32_t window, unsigned max);
+/* Allow max entries; idle clean ones beyond are freed. */
+void sc_set_max(struct stripe_cache *sc, unsigned max);
+/* Entries in use or holding data back. */
+unsigned sc_active(struct stripe_cache *sc);
 void sc_destroy(struct stripe_cache *sc);
 /* The entry for key, held; NULL when every entry is held and no new one
  * may be made (the caller works without the cache). */

@@ -78,7 +78,16 @@ run_level() {
 	local blk=1
 	while [ $((blk * 2)) -le "$io_opt" ]; do blk=$((blk * 2)); done
 	expect_eq "$name st_blksize" "$(stat -c %o "$T/mnt/$name")" "$blk"
+	# md's raid5 stripe cache knobs: its default and bounds.
+	expect_eq "$name stripe_cache_size" "$(cat "$md/stripe_cache_size")" 256
+	! echo 16 >"$md/stripe_cache_size" 2>/dev/null ||
+		fail "$name stripe_cache_size took 16 (md's minimum is 17)"
+	echo 4096 >"$md/stripe_cache_size"
+	expect_eq "$name stripe_cache_size set" "$(cat "$md/stripe_cache_size")" 4096
 	fio_verify "$T/mnt/$name"
+	echo 17 >"$md/stripe_cache_size"   # frees what it no longer may hold
+	[[ $(cat "$md/stripe_cache_active") =~ ^[0-9]+$ ]] ||
+		fail "$name stripe_cache_active: $(cat "$md/stripe_cache_active")"
 	echo check >"$md/sync_action"
 	wait_idle "$md"
 	expect_eq "$name mismatch_cnt after fio" "$(cat "$md/mismatch_cnt")" 0
