@@ -606,6 +606,11 @@ void md_stop(struct mddev *mddev)
 	md_sync_stop(mddev);
 	if (!mddev->ro && mddev->pers->writeback)
 		mddev->pers->writeback(mddev);
+	/* Before the superblocks say clean: the level's own threads (raid5d)
+	 * may be finishing a write. */
+	if (mddev->pers && mddev->pers->free)
+		mddev->pers->free(mddev);
+	mddev->private = NULL;
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->stopping = true;
 	pthread_cond_broadcast(&mddev->sb_cond);
@@ -618,10 +623,6 @@ void md_stop(struct mddev *mddev)
 	mddev->in_sync = true;
 	update_sb_locked(mddev);
 	pthread_mutex_unlock(&mddev->sb_lock);
-
-	if (mddev->pers && mddev->pers->free)
-		mddev->pers->free(mddev);
-	mddev->private = NULL;
 }
 
 /* Release an array that md_stop has stopped, or that never started. */
