@@ -1687,7 +1687,9 @@ static void exam_v1_offsets(FILE *out, const struct md_sb *sb, const struct exam
 	fprintf(out, "\n");
 }
 
-static void exam_v1_reshape(FILE *out, const struct md_sb *sb)
+/* The reshape lines both formats print alike; the new raid10 layout and
+ * chunk size follow, each format its own way. */
+static void exam_reshape_common(FILE *out, const struct md_sb *sb)
 {
 	char h[64];
 
@@ -1701,12 +1703,15 @@ static void exam_v1_reshape(FILE *out, const struct md_sb *sb)
 
 		fprintf(out, "      New Level : %s\n", c ? c : "-unknown-");
 	}
-	if (sb->new_layout != sb->layout) {
-		if (sb->level == 5 || sb->level == 6)
-			print_layout_line(out, "     New Layout", sb->level, sb->new_layout);
-		if (sb->level == 10)
-			print_layout_line(out, "     New Layout", 10, sb->new_layout);
-	}
+	if (sb->new_layout != sb->layout && (sb->level == 5 || sb->level == 6))
+		print_layout_line(out, "     New Layout", sb->level, sb->new_layout);
+}
+
+static void exam_v1_reshape(FILE *out, const struct md_sb *sb)
+{
+	exam_reshape_common(out, sb);
+	if (sb->new_layout != sb->layout && sb->level == 10)
+		print_layout_line(out, "     New Layout", 10, sb->new_layout);
 	if (sb->new_chunk != sb->chunk_sectors)
 		fprintf(out, "  New Chunksize : %uK\n", sb->new_chunk / 2);
 	fprintf(out, "\n");
@@ -1876,28 +1881,13 @@ static void exam_090_sizes(FILE *out, const struct md_sb *sb, const uint8_t *raw
 
 static void exam_090_reshape(FILE *out, const struct md_sb *sb, const uint8_t *raw)
 {
-	char h[64];
-
 	if (hw(raw, W_MINOR) <= 90 || sb->reshape_position == MD_MAX_SECTOR)
 		return;
-	fprintf(out, "  Reshape pos'n : %" PRIu64 "%s\n", sb->reshape_position / 2,
-		human_size((long long)(sb->reshape_position << 9), h, sizeof(h)));
-	if (sb->delta_disks)
-		fprintf(out, "  Delta Devices : %d (%d->%u)\n", sb->delta_disks,
-			(int)(sb->raid_disks - (uint32_t)sb->delta_disks), sb->raid_disks);
-	if (sb->new_level != (uint32_t)sb->level) {
-		const char *c = md_level_name((int)sb->new_level);
-
-		fprintf(out, "      New Level : %s\n", c ? c : "-unknown-");
-	}
-	if (sb->new_layout != sb->layout) {
-		if (sb->level == 5 || sb->level == 6)
-			print_layout_line(out, "     New Layout", sb->level, sb->new_layout);
-		if (sb->level == 10)
-			fprintf(out, "     New Layout : near=%u, %s=%u\n", sb->new_layout & 255,
-				sb->new_layout & 0x10000 ? "offset" : "far",
-				(sb->new_layout >> 8) & 255);
-	}
+	exam_reshape_common(out, sb);
+	if (sb->new_layout != sb->layout && sb->level == 10)
+		fprintf(out, "     New Layout : near=%u, %s=%u\n", sb->new_layout & 255,
+			sb->new_layout & 0x10000 ? "offset" : "far",
+			(sb->new_layout >> 8) & 255);
 	if (hw(raw, W_NEW_CHUNK) != hw(raw, W_CHUNK_SIZE))
 		fprintf(out, "  New Chunksize : %u\n", hw(raw, W_NEW_CHUNK));
 	fprintf(out, "\n");
