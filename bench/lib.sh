@@ -1,0 +1,151 @@
+# lib.sh: what the benchmarks share: a private tmpfs, waiting for mounts
+# and daemons, prefilling, running one fio job file into RESULT, ratios.
+# The sourcing script sets BENCH (its name, for messages), SIZE, RUNTIME
+# and JOBDIR, fills PATH_OF[name] with each target's file, and defines
+# cleanup().
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RAIDFS=${RAIDFS:-$here/../src/raidfs}
+JOBDIR=$here/../contrib/fio
+work=''                 # the private tmpfs
+declare -A RESULT PATH_OF
+# The job files in contrib/fio, as the tables name them.
+declare -A LABEL=(
+	[seq-write]='seq write 1M psync QD1 (MiB/s)'
+	[seq-read]='seq read 1M psync QD1 (MiB/s)'
+	[rand-write-psync]='rand write 4K psync QD1 (IOPS)'
+	[rand-read-psync]='rand read 4K psync QD1 (IOPS)'
+	[rand-write-aio]='rand write 4K libaio QD32 direct (IOPS)'
+	[rand-read-aio]='rand read 4K libaio QD32 direct (IOPS)'
+)
+
+die() { echo "$BENCH: $*" >&2; exit 2; }
+log() { echo "== $*" >&2; }
+
+# need_packages CMD=PACKAGE...: install what is missing, nothing when all
+# is there.
+need_packages() {
+	local missing=() pair
+	for pair in fio=fio jq=jq "$@"; do
+		command -v "${pair%%=*}" >/dev/null || missing+=("${pair#*=}")
+	done
+	((${#missing[@]} == 0)) && return 0
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2 ||
+		die "apt-get install ${missing[*]} failed"
+}
+
+# wait_mounted DIR [PID [FILE]]: until DIR is a mount point (holding FILE);
+# fail early if process PID died instead.
+wait_mounted() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		mountpoint -q "$1" && [[ -z ${3:-} || -e $1/$3 ]] && return 0
+		[[ -n ${2:-} ]] && ! kill -0 "$2" 2>/dev/null && return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_gone PID SECONDS: until process PID has exited.
+wait_gone() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# setup_tmpfs SIZE DIR...: the private tmpfs, with directories in it.
+setup_tmpfs() {
+	local size=$1 d
+	shift
+	work=$(mktemp -d /tmp/raidfs-bench.XXXXXX)
+	mount -t tmpfs -o "size=$size,mode=0700" raidfs-bench "$work" ||
+		{ rmdir "$work"; work=''; die "cannot mount a tmpfs"; }
+	for d in "$@"; do
+		mkdir "$work/$d"
+	done
+}
+
+umount_tmpfs() {
+	[[ -n $work ]] && umount "$work" && rmdir "$work"
+}
+
+# The checks and traps every benchmark starts with.
+bench_start() {
+	((EUID == 0)) || die "run as root (it mounts a tmpfs and FUSE file systems)"
+	need_packages "$@"
+	[[ -x $RAIDFS ]] || die "no raidfs binary at $RAIDFS (build it, or set RAIDFS)"
+	[[ -r $JOBDIR/seq-write.fio ]] || die "no fio job files in $JOBDIR"
+	export FIO_DIRECT=${BENCH_DIRECT:-1}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+
+# prefill NAME...: write every byte the jobs will touch, so no read lands
+# in a hole (and every parity block is real).
+prefill() {
+	local t bytes
+	bytes=$(numfmt --from=iec "$SIZE")
+	for t in "$@"; do
+		(($(stat -c %s "${PATH_OF[$t]}") >= bytes)) ||
+			die "$t: ${PATH_OF[$t]} is smaller than $SIZE"
+		log "prefilling $t"
+		dd if=/dev/zero of="${PATH_OF[$t]}" bs=1M count=$((bytes >> 20)) \
+			oflag=direct conv=notrunc,fsync status=none ||
+			die "prefill of $t failed"
+	done
+}
+
+# run_job JOB NAME: fio's JOB.fio on NAME; MiB/s (seq) or IOPS (rand) into
+# RESULT[JOB.NAME], ERR if the job failed.
+run_job() {
+	local job=$1 t=$2 json=$work/$1.$2.json expr
+	log "$job on $t"
+	if ! FIO_TARGET=${PATH_OF[$t]} FIO_SIZE=$SIZE FIO_RUNTIME=$RUNTIME \
+		fio --output-format=json --output="$json" "$JOBDIR/$job.fio" >&2; then
+		RESULT[$job.$t]=ERR
+		return 0
+	fi
+	# A job's bandwidth and IOPS are split by direction; one is zero.
+	case $job in
+	seq-*) expr='(.read.bw_bytes + .write.bw_bytes) / 1048576 | . * 10 | round / 10' ;;
+	*) expr='.read.iops + .write.iops | round' ;;
+	esac
+	RESULT[$job.$t]=$(jq -r ".jobs[0] | if .error != 0 then \"ERR\" else ($expr) end" "$json")
+	[[ -n ${BENCH_KEEP_JSON:-} ]] && cp "$json" "$BENCH_KEEP_JSON/"
+	return 0
+}
+
+# result JOB NAME: the number, ERR, or "-" when not run.
+result() { echo "${RESULT[$1.$2]:--}"; }
+
+# ratio JOB A B: A's result over B's, two decimals; "-" without numbers.
+ratio() {
+	local a b
+	a=$(result "$1" "$2") b=$(result "$1" "$3")
+	[[ $a == ERR || $a == - || $b == ERR || $b == - ]] && { echo -; return; }
+	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'
+}
+
+# verdict JOB A B GOAL TEXT: one PASS or FAIL line for A/B >= GOAL;
+# returns 1 when missed.
+verdict() {
+	local r
+	r=$(ratio "$1" "$2" "$3")
+	if [[ $r != - ]] && awk -v r="$r" -v g="$4" 'BEGIN { exit !(r >= g) }'; then
+		echo "PASS $5: $r (target >= $4)"
+	else
+		echo "FAIL $5: $r (target >= $4)"
+		return 1
+	fi
+}
+
+# The first line under every table.
+describe_run() {
+	echo "fio $(fio --version | sed 's/^fio-//'), $(uname -r), $(nproc) CPUs;" \
+		"${RUNTIME}s per job after 2s ramp; $*; psync direct=$FIO_DIRECT"
+}
