@@ -44,7 +44,6 @@ enum {
 #define NR_STRIPE_LOCKS 1024
 #define NR_STRIPE_WAITQS 64
 #define MAX_DISKS 256             /* GF(2^8) has 255 distinct Q coefficients */
-#define PAGE_ALIGN 64             /* ISA-L wants 32-byte aligned vectors */
 #define MAX_WINDOW 1024           /* sectors of a chunk a cache entry holds */
 #define NR_STRIPES 256            /* md's default stripe_cache_size */
 #define MAX_NR_STRIPES 32768
@@ -247,6 +246,7 @@ struct r5dev {
 	char *page;                   /* the member's [lo, hi) of the stripe */
 	char *orig;                   /* rmw, sync: contents as read */
 	char *disk;                   /* degraded: the member's, not the cache's */
+	bool held;                    /* writes: cache data of [lo, hi) not yet here */
 	uint32_t wa, wb;              /* bytes of the chunk requested; equal: none */
 	char *user;                   /* the caller's bytes at wa */
 	bool good;                    /* readable and trusted for this stripe */
@@ -259,6 +259,7 @@ struct stripe {
 	struct sc_entry *entry;       /* writes: that window's cache entry */
 	enum stripe_mode mode;
 	int reads;                    /* members the mode must read */
+	bool held;                    /* writes: some member's dev->held */
 	char *pnew, *qnew;            /* rmw results */
 	struct rowmap map;
 	struct r5dev dev[];
@@ -298,7 +299,7 @@ static char *req_alloc(struct req *rq, size_t len)
 {
 	void *p;
 
-	if (posix_memalign(&p, PAGE_ALIGN, MAX(len, (size_t)PAGE_ALIGN)))
+	if (posix_memalign(&p, VEC_ALIGN, MAX(len, (size_t)VEC_ALIGN)))
 		g_error("out of memory");
 	*(void **)vec_push(&rq->bufs, sizeof(void *)) = p;
 	return p;
@@ -716,21 +717,19 @@ static bool must_read(struct req *rq, struct stripe *sh, int i,
 				       a - sh->wbase, b - sh->wbase);
 }
 
-/* Is any of [lo, hi) of member i written data the member lacks? */
-static bool dev_dirty(struct req *rq, struct stripe *sh, int i)
+/* Which members' [lo, hi) hold written data the member lacks; under the
+ * stripe locks that cannot change until the request is done. */
+static void note_held_back(struct req *rq, struct stripe *sh)
 {
 	struct stripe_cache *sc = &rq->conf->cache;
 
-	return sh->entry && atomic_load(&sc->ndirty) &&
-	       sc_any_dirty(sc, sh->entry, i, sh->lo - sh->wbase, sh->hi - sh->wbase);
-}
-
-static bool stripe_dirty(struct req *rq, struct stripe *sh)
-{
-	for (int i = 0; i < rq->conf->raid_disks; i++)
-		if (dev_dirty(rq, sh, i))
-			return true;
-	return false;
+	sh->held = false;
+	for (int i = 0; i < rq->conf->raid_disks; i++) {
+		sh->dev[i].held = sh->entry && atomic_load(&sc->ndirty) &&
+			sc_any_dirty(sc, sh->entry, i, sh->lo - sh->wbase,
+				     sh->hi - sh->wbase);
+		sh->held |= sh->dev[i].held;
+	}
 }
 
 /* Queue reads of what the cache does not hold of sectors [a, b). */
@@ -790,7 +789,7 @@ static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int faile
 		return MODE_FULL;
 	sh->reads = rcw;
 	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev) ||
-	    stripe_dirty(rq, sh) || rmw >= rcw)
+	    sh->held || rmw >= rcw)
 		return MODE_RCW;
 	sh->reads = rmw;
 	return MODE_RMW;
@@ -859,6 +858,7 @@ static int plan_write(struct req *rq, struct stripe *sh)
 	if (failed > rq->conf->max_degraded)
 		return -EIO;
 	attach_pages(rq, sh);
+	note_held_back(rq, sh);
 	sh->mode = choose_mode(rq, sh, failed);
 	if (should_defer(rq, sh, failed))
 		sh->mode = MODE_DEFER;
@@ -943,7 +943,7 @@ static void queue_writes(struct req *rq, struct stripe *sh)
 		struct r5dev *dev = &sh->dev[i];
 		if (!rdev_usable(rq->mddev->slots[i]))
 			continue;
-		if (is_data(sh, i) && !dev_dirty(rq, sh, i))
+		if (is_data(sh, i) && !dev->held)
 			queue_io(rq, sh, i, true, sector_floor(dev->wa),
 				 sector_ceil(dev->wb), dev->page);
 		else
@@ -1461,7 +1461,7 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	c->max_degraded = mddev->pers->max_degraded;
 	c->data_disks = c->raid_disks - c->max_degraded;
 	c->chunk = mddev->chunk_sectors;
-	if (posix_memalign((void **)&c->zero, PAGE_ALIGN, c->chunk << SECTOR_SHIFT))
+	if (posix_memalign((void **)&c->zero, VEC_ALIGN, c->chunk << SECTOR_SHIFT))
 		g_error("out of memory");
 	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);
 	c->window = MIN(c->chunk, MAX_WINDOW);

@@ -3,8 +3,6 @@
 #include <string.h>
 #include "stripe_cache.h"
 
-#define PAGE_ALIGN 64             /* ISA-L wants 32-byte aligned vectors */
-
 static void lru_unlink(struct sc_entry *e)
 {
 	e->prev->next = e->next;
@@ -91,7 +89,7 @@ static struct sc_entry *entry_new(struct stripe_cache *sc)
 
 	e->page = g_new(char *, sc->members);
 	for (int m = 0; m < sc->members; m++)
-		if (posix_memalign((void **)&e->page[m], PAGE_ALIGN, bytes))
+		if (posix_memalign((void **)&e->page[m], VEC_ALIGN, bytes))
 			g_error("out of memory");
 	e->valid = g_new0(uint64_t, bitmap_words(sc));
 	e->dirty = g_new0(uint64_t, bitmap_words(sc));

@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define VEC_ALIGN 64              /* ISA-L wants 32-byte aligned vectors */
+
 struct sc_entry {
 	uint64_t key;                 /* chunk row * windows per chunk + window */
 	unsigned refs;                /* requests using it; idle ones sit in the LRU */
