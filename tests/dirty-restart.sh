@@ -32,9 +32,7 @@ rf_mount "$T/mnt" "$T/a" "$T/b"
 writer=$!
 sleep 1
 expect_eq "array_state while writing" "$(cat "$T/mnt/r1.md/array_state")" active
-kill -9 "$RF_PID"
-wait "$RF_PID" 2>/dev/null || true
-fusermount3 -u -z "$T/mnt"
+rf_crash "$T/mnt"
 wait "$writer" 2>/dev/null || true
 expect_eq "state after SIGKILL" "$(examine_field "$T/a" State)" active
 

@@ -50,6 +50,13 @@ rf_mount() {
 	fail "mount of $* did not appear"
 }
 
+# rf_crash MNT: SIGKILL the daemon, as a crash would, and drop its mount.
+rf_crash() {
+	kill -9 "$RF_PID"
+	wait "$RF_PID" 2>/dev/null || true
+	fusermount3 -u -z "$1"
+}
+
 # rf_umount MNT: unmount and insist the daemon stopped cleanly.
 rf_umount() {
 	fusermount3 -u "$1"
@@ -70,6 +77,7 @@ examine_field() {
 
 # A file of random data, and a check that a range of the image matches it.
 random_file() { head -c "$2" /dev/urandom >"$1"; }
+image_sum() { sha256sum <"$1" | cut -d' ' -f1; }
 same_range() { # IMAGE OFFSET FILE
 	cmp -s <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$2" count="$(stat -c %s "$3")" 2>/dev/null) "$3"
 }

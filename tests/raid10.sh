@@ -6,9 +6,6 @@
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
-
-image_sum() { sha256sum <"$1" | cut -d' ' -f1; }
-
 # layout_test LAYOUT MDSTAT-WORDS IO-OPT-KIB LOST...: LOST are members whose
 # loss together loses data (a whole mirror set for md's _enough).
 layout_test() {

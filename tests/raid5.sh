@@ -7,7 +7,6 @@
 need_fuse
 command -v fio >/dev/null || skip "no fio (package fio)"
 
-
 # fio_verify IMAGE: four jobs interleaved 4K by 4K, so every stripe has
 # several writers at once, then one of large sequential (full-stripe)
 # writes; each job verifies what it wrote.
@@ -34,18 +33,16 @@ fio_verify() {
 crash_after_fsync() {
 	local name=$1 off=$((1024 * 1024 + 65536)) len=$((3 * 1024 * 1024))
 	shift
-	head -c "$len" /dev/urandom >"$T/payload"
+	random_file "$T/payload" "$len"
 	rf_mount "$T/mnt" "$@"
 	dd if="$T/payload" of="$T/mnt/$name" bs=128K oflag=seek_bytes seek="$off" \
 	   conv=notrunc,fsync status=none
-	kill -9 "$RF_PID"
-	wait "$RF_PID" 2>/dev/null || true
-	fusermount3 -u -z "$T/mnt"
+	rf_crash "$T/mnt"
 	rf_mount "$T/mnt" "$@"
 	local md="$T/mnt/$name.md"
 	wait_idle "$md"
 	expect_eq "$name last_sync_action after SIGKILL" "$(cat "$md/last_sync_action")" resync
-	cmp -n "$len" -i "$off:0" "$T/mnt/$name" "$T/payload" ||
+	same_range "$T/mnt/$name" "$off" "$T/payload" ||
 		fail "$name lost fsync'd data to SIGKILL"
 	echo check >"$md/sync_action"
 	wait_idle "$md"
@@ -96,7 +93,7 @@ run_level() {
 	rf_umount "$T/mnt"
 	crash_after_fsync "$name" "${members[@]}"
 	rf_mount "$T/mnt" "${members[@]}"
-	sum=$(sha256sum <"$T/mnt/$name" | cut -d' ' -f1)
+	sum=$(image_sum "$T/mnt/$name")
 	rf_umount "$T/mnt"
 
 	# Pull members from the source and read the image degraded.
@@ -107,7 +104,7 @@ run_level() {
 		fail "$name degraded mdstat: $(cat "$T/mnt/mdstat")"
 	expect_eq "$name degraded" "$(cat "$md/degraded")" "$lose"
 	expect_eq "$name image read with $lose member(s) gone" \
-		"$(sha256sum <"$T/mnt/$name" | cut -d' ' -f1)" "$sum"
+		"$(image_sum "$T/mnt/$name")" "$sum"
 	rf_umount "$T/mnt"
 	rm -f "${kept[@]}"
 }

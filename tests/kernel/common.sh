@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Shared helpers for the kernel-interop harness; sourced by deps.sh, vm.sh
-# and selftest.sh.  Not executable on its own.
+# Shared helpers for the kernel-interop harness; sourced by deps.sh and
+# vm.sh.  Not executable on its own.
 #
 # Environment (all optional):
 #   KVM_CACHE       where the extracted kernel and built initramfs live
@@ -16,7 +16,7 @@ KVM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KVM_HOST_PKGS=(qemu-system-x86 busybox-static mdadm cpio kmod)
 
 kvm_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
-kvm_die() { kvm_log "$*"; exit "${KVM_DIE_STATUS:-99}"; }
+kvm_die() { kvm_log "$*"; exit 99; }
 
 # The cache must be writable; a read-only source tree (make distcheck)
 # falls back to a per-user directory so runs still share one cache.

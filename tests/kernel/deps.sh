@@ -50,8 +50,6 @@ fetch_kernels() {
         kvm_log "guest kernel $sel: $(readlink "$KVM_CACHE_DIR/kernel-$sel")"
     done
     prune_kernels
-    # Cheap to rebuild (vm.sh does it on demand); keeps the cache tidy.
-    rm -f "$KVM_CACHE_DIR"/initrd-*.cpio.gz
     kvm_unlock
 }
 
