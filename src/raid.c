@@ -288,8 +288,16 @@ static unsigned bucket_of(uint64_t sector)
 	return sector >> BARRIER_BUCKET_SHIFT;
 }
 
+/* Only levels whose sync works in array sectors use the buckets (raid1). */
+static bool uses_barrier(struct mddev *mddev)
+{
+	return mddev->pers->sync_request && !mddev->pers->sync_excludes_io;
+}
+
 void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
+	if (!uses_barrier(mddev))
+		return;
 	pthread_mutex_lock(&mddev->barrier_lock);
 	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
 	     && b < mddev->nr_buckets; b++) {
@@ -302,6 +310,8 @@ void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 
 void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
+	if (!uses_barrier(mddev))
+		return;
 	pthread_mutex_lock(&mddev->barrier_lock);
 	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
 	     && b < mddev->nr_buckets; b++)
@@ -314,6 +324,8 @@ void md_raise_barrier(struct mddev *mddev, uint64_t sector)
 {
 	unsigned b = bucket_of(sector);
 
+	if (!uses_barrier(mddev))
+		return;
 	pthread_mutex_lock(&mddev->barrier_lock);
 	while (mddev->barrier[b])
 		pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
@@ -325,6 +337,8 @@ void md_raise_barrier(struct mddev *mddev, uint64_t sector)
 
 void md_lower_barrier(struct mddev *mddev, uint64_t sector)
 {
+	if (!uses_barrier(mddev))
+		return;
 	pthread_mutex_lock(&mddev->barrier_lock);
 	mddev->barrier[bucket_of(sector)] = false;
 	pthread_cond_broadcast(&mddev->barrier_cond);
@@ -364,12 +378,9 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 
 	if (r < 0 || len == 0)
 		return r;
-	bool barrier = mddev->pers->sync_request != NULL;
-	if (barrier)
-		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	r = mddev->pers->read(mddev, off, len, buf);
-	if (barrier)
-		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	return r < 0 ? r : (int)len;
 }
 
@@ -388,13 +399,10 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 		md_write_end(mddev);
 		return r;
 	}
-	bool barrier = mddev->pers->sync_request != NULL;
-	if (barrier)
-		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	atomic_store(&mddev->need_flush, true);
 	r = mddev->pers->write(mddev, off, len, buf);
-	if (barrier)
-		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+	md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	md_write_end(mddev);
 	return r < 0 ? r : (int)len;
 }
@@ -412,13 +420,10 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	len = MIN(len, size - off);
 	int r = md_write_start(mddev);
 	if (r == 0) {
-		bool barrier = mddev->pers->sync_request != NULL;
-		if (barrier)
-			md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
+		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 		atomic_store(&mddev->need_flush, true);
 		r = mddev->pers->discard(mddev, off, len);
-		if (barrier)
-			md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
+		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	}
 	md_write_end(mddev);
 	return r;

@@ -65,6 +65,10 @@ struct md_personality {
 	int max_degraded;         /* members the level can lose (-1: any but one) */
 	bool uses_chunk;          /* chunk size is part of the geometry */
 	bool keeps_last_copy;     /* never fail the member holding the last copy */
+	/* sync_request itself keeps IO out of what it works on (raid5's stripe
+	 * locks, raid10's resync lock): its windows are in member sectors, the
+	 * core's barrier buckets in array sectors, so the core stays out. */
+	bool sync_excludes_io;
 
 	/* Would the array still hold all its data with the missing and faulty
 	 * members gone, and slot too (-1: none)?  Absent: max_degraded says. */

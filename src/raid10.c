@@ -714,6 +714,7 @@ const struct md_personality raid10_personality = {
 	.read = raid10_read,
 	.write = raid10_write,
 	.sync_request = raid10_sync_request,
+	.sync_excludes_io = true,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
 	.status = raid10_status,

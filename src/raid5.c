@@ -1576,7 +1576,8 @@ static const struct md_attr raid5_attrs[] = {
 	.name = "raid" #lvl, .level = lvl, .min_disks = min,            \
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
-	.sync_request = raid5_sync_request, .io_hints = raid5_io_hints, \
+	.sync_request = raid5_sync_request, .sync_excludes_io = true,   \
+	.io_hints = raid5_io_hints,                                     \
 	.writeback = raid5_writeback, .attrs = raid5_attrs,             \
 	.status = raid5_status
 
