@@ -137,11 +137,9 @@ static void write_all(struct mddev *m)
 
 static uint64_t member_tag(struct mddev *m, int dev, uint64_t sector)
 {
-	struct md_rdev *r = m->slots[dev];
-	uint64_t tag[2] = { 0, 0 };
+	uint64_t tag[2];
 
-	g_assert_cmpint(pread(r->fd, tag, sizeof(tag), (r->data_offset + sector) * 512),
-			==, sizeof(tag));
+	member_read(m, dev, sector, tag, sizeof(tag));
 	return tag[0] == TAG_MAGIC ? tag[1] : UINT64_MAX;
 }
 
@@ -397,11 +395,8 @@ static void test_unsynced_first_copy(gconstpointer data)
 	write_all(m);
 	for (uint64_t v = 0; v < r.array_sectors; v++) {
 		ref_copies(&r, v, c);
-		for (int k = 1; k < r.copies; k++) {
-			struct md_rdev *d = m->slots[c[k].dev];
-			g_assert_cmpint(pwrite(d->fd, zero, 512,
-					       (d->data_offset + c[k].sector) * 512), ==, 512);
-		}
+		for (int k = 1; k < r.copies; k++)
+			member_write(m, c[k].dev, c[k].sector, zero, 512);
 	}
 	m->resync_offset = 0;
 	g_assert_true(reads_match(m));
@@ -409,17 +404,6 @@ static void test_unsynced_first_copy(gconstpointer data)
 }
 
 /* ---- check, repair, resync ---- */
-
-static void run_sync(struct mddev *m, enum sync_action action)
-{
-	atomic_store(&m->resync_mismatches, 0);
-	for (uint64_t s = 0; s < m->dev_sectors; s += 2048) {
-		uint64_t n = MIN(2048, m->dev_sectors - s);
-		md_raise_barrier(m, s);
-		g_assert_cmpint(m->pers->sync_request(m, s, n, action), ==, (int64_t)n);
-		md_lower_barrier(m, s);
-	}
-}
 
 /* md counts a mismatch per differing copy in r10bio units: 128 sectors,
  * or the chunk when smaller and chunks matter. */
@@ -431,10 +415,8 @@ static uint64_t md_block(const struct ref *r)
 static void corrupt(struct mddev *m, const struct copy *c)
 {
 	static const char junk[512] = "junk";
-	struct md_rdev *d = m->slots[c->dev];
 
-	g_assert_cmpint(pwrite(d->fd, junk, 512, (d->data_offset + c->sector) * 512),
-			==, 512);
+	member_write(m, c->dev, c->sector, junk, 512);
 }
 
 static void test_sync(gconstpointer data)

@@ -185,24 +185,6 @@ static uint64_t array_bytes(struct mddev *m)
 	return m->array_sectors << 9;
 }
 
-static void member_read(struct mddev *m, int i, uint64_t sector, void *buf,
-			size_t len)
-{
-	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
-
-	g_assert_cmpint(pread(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
-			(ssize_t)len);
-}
-
-static void member_write(struct mddev *m, int i, uint64_t sector,
-			 const void *buf, size_t len)
-{
-	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
-
-	g_assert_cmpint(pwrite(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
-			(ssize_t)len);
-}
-
 /* ---- checks ---- */
 
 static void fill_tags(char *buf, uint64_t first, size_t sectors)
@@ -306,16 +288,6 @@ static void random_writes(struct mddev *m, char *shadow, GRand *rnd, int count,
 		memcpy(shadow + off, buf, len);
 	}
 	g_free(buf);
-}
-
-static uint64_t run_sync(struct mddev *m, enum sync_action action)
-{
-	atomic_store(&m->resync_mismatches, 0);
-	for (uint64_t s = 0; s < m->dev_sectors; s += 2048) {
-		uint64_t n = MIN(2048, m->dev_sectors - s);
-		g_assert_cmpint(m->pers->sync_request(m, s, n, action), ==, (int64_t)n);
-	}
-	return atomic_load(&m->resync_mismatches);
 }
 
 static void check_geometry(gconstpointer data)

@@ -50,3 +50,32 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 	m->in_sync = false;       /* no superblock writes in unit tests */
 	return m;
 }
+
+void member_read(struct mddev *m, int i, uint64_t sector, void *buf, size_t len)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+
+	g_assert_cmpint(pread(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
+			(ssize_t)len);
+}
+
+void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
+		  size_t len)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+
+	g_assert_cmpint(pwrite(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
+			(ssize_t)len);
+}
+
+uint64_t run_sync(struct mddev *m, enum sync_action action)
+{
+	atomic_store(&m->resync_mismatches, 0);
+	for (uint64_t s = 0; s < m->dev_sectors; s += 2048) {
+		uint64_t n = MIN(2048, m->dev_sectors - s);
+		md_raise_barrier(m, s);
+		g_assert_cmpint(m->pers->sync_request(m, s, n, action), ==, (int64_t)n);
+		md_lower_barrier(m, s);
+	}
+	return atomic_load(&m->resync_mismatches);
+}
