@@ -30,16 +30,48 @@ bool rdev_usable(const struct md_rdev *rdev)
 	return rdev && !(atomic_load(&rdev->flags) & RDEV_FAULTY);
 }
 
+bool rdev_in_sync(const struct md_rdev *rdev)
+{
+	return rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
+}
+
+bool rdev_readable(const struct md_rdev *rdev, uint64_t end_sector)
+{
+	return rdev_in_sync(rdev) ||
+	       (rdev_usable(rdev) && rdev->recovery_offset >= end_sector);
+}
+
 int md_in_sync_count(struct mddev *mddev)
 {
 	int n = 0;
 
-	for (int i = 0; i < mddev->raid_disks; i++) {
-		struct md_rdev *rdev = mddev->slots[i];
-		if (rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC))
-			n++;
-	}
+	for (int i = 0; i < mddev->raid_disks; i++)
+		n += rdev_in_sync(mddev->slots[i]);
 	return n;
+}
+
+void md_status_slots(struct mddev *mddev, GString *out)
+{
+	g_string_append_c(out, '[');
+	for (int i = 0; i < mddev->raid_disks; i++)
+		g_string_append_c(out, rdev_in_sync(mddev->slots[i]) ? 'U' : '_');
+	g_string_append_c(out, ']');
+}
+
+/* md's fix_read_error: rewrite what a member failed to read (off, len,
+ * sectors of it) from a good copy; a member that cannot take the rewrite
+ * is failed. */
+void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
+		       void *good, size_t len, uint64_t sectors)
+{
+	struct mio m = { .rdev = rdev, .write = true, .off = off, .buf = good,
+			 .len = len };
+
+	atomic_fetch_add(&rdev->read_errors, 1);
+	if (mio_run(&m, 1) < 0)
+		md_error(mddev, rdev);
+	else
+		atomic_fetch_add(&rdev->corrected_errors, sectors);
 }
 
 void md_cond_init(pthread_cond_t *cond)

@@ -14,6 +14,8 @@
 #include "superblock.h"
 
 #define SECTOR_SHIFT 9
+#define RESYNC_BLOCK_SECTORS 128  /* md's RESYNC_BLOCK_SIZE: mismatch unit of mirrors */
+#define READ_SPREAD_SHIFT 20      /* 1 MiB runs of reads alternate between copies */
 
 struct mddev;
 struct md_attr;
@@ -187,6 +189,13 @@ int md_in_sync_count(struct mddev *mddev);
 bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);
 bool rdev_usable(const struct md_rdev *rdev);
+bool rdev_in_sync(const struct md_rdev *rdev);
+/* In sync, or recovered past end_sector. */
+bool rdev_readable(const struct md_rdev *rdev, uint64_t end_sector);
+/* mdstat's [UU_] of the slots. */
+void md_status_slots(struct mddev *mddev, GString *out);
+void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
+		       void *good, size_t len, uint64_t sectors);
 const char *md_array_state(struct mddev *mddev);
 
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);

@@ -5,8 +5,6 @@
 #include <string.h>
 #include "raid.h"
 
-#define RESYNC_BLOCK_SECTORS 128   /* md's RESYNC_PAGES: mismatch granularity */
-#define READ_SPREAD_SHIFT 20       /* 1 MiB runs alternate between mirrors */
 
 static int raid1_run(struct mddev *mddev, char *err, size_t errlen)
 {
@@ -33,16 +31,6 @@ static int raid1_run(struct mddev *mddev, char *err, size_t errlen)
 	return 0;
 }
 
-static bool mirror_readable(struct mddev *mddev, int slot, uint64_t end_sector)
-{
-	struct md_rdev *rdev = mddev->slots[slot];
-
-	if (!rdev_usable(rdev))
-		return false;
-	return (atomic_load(&rdev->flags) & RDEV_IN_SYNC) ||
-	       rdev->recovery_offset >= end_sector;
-}
-
 /* Where the mirrors may differ (not yet resynced) only the first readable
  * one is the truth, as md's read_balance insists. */
 static int first_mirror(struct mddev *mddev, uint64_t off, size_t len)
@@ -54,22 +42,9 @@ static int first_mirror(struct mddev *mddev, uint64_t off, size_t len)
 	if (end <= md_synced_upto(mddev))
 		start = (off >> READ_SPREAD_SHIFT) % n;
 	for (int i = 0; i < n; i++)
-		if (mirror_readable(mddev, (start + i) % n, end))
+		if (rdev_readable(mddev->slots[(start + i) % n], end))
 			return (start + i) % n;
 	return -1;
-}
-
-static void fix_read_error(struct mddev *mddev, struct md_rdev *rdev,
-			   uint64_t off, size_t len, void *good)
-{
-	struct mio m = { .rdev = rdev, .write = true, .off = off, .buf = good,
-			 .len = len };
-
-	atomic_fetch_add(&rdev->read_errors, 1);
-	if (mio_run(&m, 1) < 0)
-		md_error(mddev, rdev);
-	else
-		atomic_fetch_add(&rdev->corrected_errors, len >> SECTOR_SHIFT);
 }
 
 static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
@@ -83,13 +58,14 @@ static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	struct md_rdev *failed = NULL;
 	for (int i = 0; i < n; i++) {
 		int slot = (first + i) % n;
-		if (!mirror_readable(mddev, slot, end))
+		if (!rdev_readable(mddev->slots[slot], end))
 			continue;
 		struct mio m = { .rdev = mddev->slots[slot], .off = off,
 				 .buf = buf, .len = len };
 		if (mio_run(&m, 1) == 0) {
 			if (failed)
-				fix_read_error(mddev, failed, off, len, buf);
+				md_fix_read_error(mddev, failed, off, buf, len,
+						  len >> SECTOR_SHIFT);
 			return 0;
 		}
 		if (!failed)
@@ -163,7 +139,7 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 	/* Read every in-sync mirror: the first is the source of truth. */
 	for (int i = 0; i < n; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
-		if (!mirror_readable(mddev, i, sector + max_sectors))
+		if (!rdev_readable(mddev->slots[i], sector + max_sectors))
 			continue;
 		if (src < 0)
 			src = i;
@@ -205,15 +181,9 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 
 static void raid1_status(struct mddev *mddev, GString *out)
 {
-	g_string_append_printf(out, " [%d/%d] [", mddev->raid_disks,
+	g_string_append_printf(out, " [%d/%d] ", mddev->raid_disks,
 			       md_in_sync_count(mddev));
-	for (int i = 0; i < mddev->raid_disks; i++) {
-		struct md_rdev *rdev = mddev->slots[i];
-		bool up = rdev_usable(rdev) &&
-			  (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
-		g_string_append_c(out, up ? 'U' : '_');
-	}
-	g_string_append_c(out, ']');
+	md_status_slots(mddev, out);
 }
 
 const struct md_personality raid1_personality = {

@@ -8,8 +8,6 @@
 #include <string.h>
 #include "raid.h"
 
-#define RESYNC_BLOCK_SECTORS 128   /* md's RESYNC_BLOCK_SIZE: mismatch unit */
-#define READ_SPREAD_SHIFT 20       /* 1 MiB runs alternate between near copies */
 #define MIN_CHUNK_SECTORS 8        /* md: at least PAGE_SIZE */
 
 struct geom {
@@ -171,13 +169,6 @@ static void find_phys(const struct geom *geo, uint64_t sector,
 
 /* ---- members ---- */
 
-static bool slot_working(struct mddev *mddev, int slot)
-{
-	struct md_rdev *rdev = mddev->slots[slot];
-
-	return rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
-}
-
 /* md's _enough: every run of `copies` members starting at each multiple of
  * near_copies must keep one working.  It reads the layout from the
  * superblock because assembly asks before the array runs. */
@@ -192,7 +183,7 @@ static bool raid10_enough(struct mddev *mddev, int ignore)
 	do {
 		int cnt = 0;
 		for (int k = 0, d = first; k < copies; k++, d = (d + 1) % disks)
-			cnt += d != ignore && slot_working(mddev, d);
+			cnt += d != ignore && rdev_in_sync(mddev->slots[d]);
 		if (!cnt)
 			return false;
 		first = (first + nc) % disks;
@@ -204,12 +195,7 @@ static bool raid10_enough(struct mddev *mddev, int ignore)
 static bool copy_readable(struct mddev *mddev, const struct r10dev *dev,
 			  uint64_t sectors)
 {
-	struct md_rdev *rdev = mddev->slots[dev->devnum];
-
-	if (!rdev_usable(rdev))
-		return false;
-	return (atomic_load(&rdev->flags) & RDEV_IN_SYNC) ||
-	       rdev->recovery_offset >= dev->addr + sectors;
+	return rdev_readable(mddev->slots[dev->devnum], dev->addr + sectors);
 }
 
 static uint64_t piece_sectors(const struct r10piece *p)
@@ -272,21 +258,12 @@ static int pick_copy(struct mddev *mddev, struct r10conf *conf,
 	return -1;
 }
 
-/* md's fix_read_error: rewrite the bad copy from a good one; a member
- * that cannot take the rewrite is failed. */
+/* Rewrite the bad copy from the good one read. */
 static void fix_read_error(struct mddev *mddev, const struct r10piece *p,
 			   int copy)
 {
-	struct md_rdev *rdev = mddev->slots[p->devs[copy].devnum];
-	struct mio m = { .rdev = rdev, .write = true,
-			 .off = piece_dev_off(p, copy), .buf = p->buf,
-			 .len = p->len };
-
-	atomic_fetch_add(&rdev->read_errors, 1);
-	if (mio_run(&m, 1) < 0)
-		md_error(mddev, rdev);
-	else
-		atomic_fetch_add(&rdev->corrected_errors, piece_sectors(p));
+	md_fix_read_error(mddev, mddev->slots[p->devs[copy].devnum],
+			  piece_dev_off(p, copy), p->buf, p->len, piece_sectors(p));
 }
 
 /* The chosen copy failed: try the others in turn, then repair. */
@@ -693,11 +670,9 @@ static void raid10_status(struct mddev *mddev, GString *out)
 			g_string_append_printf(out, " %d devices per set",
 					       geo->far_set_size);
 	}
-	g_string_append_printf(out, " [%d/%d] [", geo->raid_disks,
+	g_string_append_printf(out, " [%d/%d] ", geo->raid_disks,
 			       md_in_sync_count(mddev));
-	for (int i = 0; i < geo->raid_disks; i++)
-		g_string_append_c(out, slot_working(mddev, i) ? 'U' : '_');
-	g_string_append_c(out, ']');
+	md_status_slots(mddev, out);
 }
 
 const struct md_personality raid10_personality = {

@@ -474,22 +474,14 @@ static void stripes_unlock(struct req *rq, const uint64_t *set)
 
 /* ---- member IO ---- */
 
-/* In sync for this stripe: recovering members only below recovery_offset. */
-static bool dev_good(struct md_rdev *rdev, uint64_t end_sector)
-{
-	if (!rdev_usable(rdev))
-		return false;
-	return (atomic_load(&rdev->flags) & RDEV_IN_SYNC) ||
-	       rdev->recovery_offset >= end_sector;
-}
-
-/* Mark each member good or not; returns how many are not. */
+/* Mark each member good (readable over the stripe: recovering members only
+ * below recovery_offset) or not; returns how many are not. */
 static int stripe_check_devs(struct req *rq, struct stripe *sh)
 {
 	int failed = 0;
 
 	for (int i = 0; i < rq->conf->raid_disks; i++) {
-		sh->dev[i].good = dev_good(rq->mddev->slots[i],
+		sh->dev[i].good = rdev_readable(rq->mddev->slots[i],
 					   dev_sector(rq, sh, sh->hi));
 		failed += !sh->dev[i].good;
 	}
@@ -1518,15 +1510,10 @@ static void raid5_status(struct mddev *mddev, GString *out)
 {
 	int n = mddev->raid_disks;
 
-	g_string_append_printf(out, " level %d, %uk chunk, algorithm %u [%d/%d] [",
+	g_string_append_printf(out, " level %d, %uk chunk, algorithm %u [%d/%d] ",
 			       mddev->level, mddev->chunk_sectors / 2, mddev->layout,
 			       n, n - atomic_load(&mddev->degraded));
-	for (int i = 0; i < n; i++) {
-		struct md_rdev *rdev = mddev->slots[i];
-		bool up = rdev && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
-		g_string_append_c(out, up ? 'U' : '_');
-	}
-	g_string_append_c(out, ']');
+	md_status_slots(mddev, out);
 }
 
 /* ---- md's raid5 attributes ---- */
