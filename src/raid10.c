@@ -174,11 +174,12 @@ static void find_phys(const struct geom *geo, uint64_t sector,
  * superblock because assembly asks before the array runs. */
 static bool raid10_enough(struct mddev *mddev, int ignore)
 {
-	uint32_t layout = mddev->sb.layout;
-	int nc = layout & 255, copies = nc * ((layout >> 8) & 255);
+	struct geom geo;
 	int disks = mddev->raid_disks, first = 0;
+	int copies = setup_geo(&geo, mddev->sb.layout, MIN_CHUNK_SECTORS, disks);
+	int nc = geo.near_copies;
 
-	if (!copies || copies > disks)
+	if (copies < 1 || copies > disks)
 		return true;    /* a bad layout: let run() say what is wrong */
 	do {
 		int cnt = 0;
@@ -679,7 +680,6 @@ const struct md_personality raid10_personality = {
 	.name = "raid10",
 	.level = 10,
 	.min_disks = 2,
-	.max_degraded = 1,
 	.uses_chunk = true,
 	.keeps_last_copy = true,
 	.enough = raid10_enough,
