@@ -43,6 +43,8 @@ struct r10piece {
 	size_t len;
 	char *buf;
 	struct r10dev *devs;      /* conf->copies entries */
+	int chosen;               /* read: the copy read */
+	bool written;             /* write: an in-sync copy took it */
 };
 
 /* ---- geometry ---- */
@@ -304,23 +306,20 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	pthread_rwlock_rdlock(&conf->resync_lock);
 	unsigned n = split_pieces(conf, off, len, buf, &p);
 	struct mio *v = g_new(struct mio, n);
-	int *chosen = g_new(int, n);
 	for (unsigned i = 0; i < n && r == 0; i++) {
-		chosen[i] = pick_copy(mddev, conf, &p[i]);
-		if (chosen[i] < 0)
+		int c = p[i].chosen = pick_copy(mddev, conf, &p[i]);
+		if (c < 0)
 			r = -EIO;
 		else
-			v[i] = (struct mio){
-				.rdev = mddev->slots[p[i].devs[chosen[i]].devnum],
-				.off = piece_dev_off(&p[i], chosen[i]),
-				.buf = p[i].buf, .len = p[i].len };
+			v[i] = (struct mio){ .rdev = mddev->slots[p[i].devs[c].devnum],
+					     .off = piece_dev_off(&p[i], c),
+					     .buf = p[i].buf, .len = p[i].len };
 	}
 	if (r == 0 && mio_run(v, n) < 0)
 		for (unsigned i = 0; i < n; i++)
-			if (v[i].res < 0 && read_retry(mddev, conf, &p[i], chosen[i]) < 0)
+			if (v[i].res < 0 && read_retry(mddev, conf, &p[i], p[i].chosen) < 0)
 				r = -EIO;
 	pthread_rwlock_unlock(&conf->resync_lock);
-	g_free(chosen);
 	g_free(v);
 	free_pieces(p);
 	return r;
@@ -353,18 +352,16 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 	}
 	mio_run(v, nv);
 	/* A piece is written when an in-sync copy of it took the write. */
-	bool *ok = g_new0(bool, n);
 	for (unsigned j = 0; j < nv; j++) {
 		if (v[j].res < 0)
 			md_error(mddev, v[j].rdev);
 		else if (atomic_load(&v[j].rdev->flags) & RDEV_IN_SYNC)
-			ok[owner[j]] = true;
+			p[owner[j]].written = true;
 	}
 	for (unsigned i = 0; i < n; i++)
-		if (!ok[i])
+		if (!p[i].written)
 			r = -EIO;
 	pthread_rwlock_unlock(&conf->resync_lock);
-	g_free(ok);
 	g_free(owner);
 	g_free(v);
 	free_pieces(p);
