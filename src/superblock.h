@@ -72,7 +72,7 @@ struct md_sb {
 	uint32_t max_dev;
 	uint16_t dev_roles[MD_SB_MAX_ROLES];
 
-	/* Added by superblock.c; ignored by the encoders unless noted. */
+	/* Added on load and decode; ignored by the encoders unless noted. */
 	uint64_t member_sectors;  /* member size seen by md_sb_load/md_sb_place; 0 unknown */
 	bool csum_known;          /* decode saw an on-disk checksum: */
 	uint32_t sb_csum;         /*   as stored */

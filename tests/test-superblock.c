@@ -1,4 +1,5 @@
-/* Unit tests for src/superblock.c.
+/* Unit tests for the superblock code (src/superblock.c, super1.c, super0.c,
+ * examine.c).
  *
  * The reference for on-disk bytes is the kernel's <linux/raid/md_p.h>:
  * buffers are built field by field at offsetof() of its structures with
