@@ -329,29 +329,6 @@ static void test_run_refuses(void)
 
 /* ---- read errors ---- */
 
-/* Swap a member's fd for one that fails reads (write-only) or everything
- * (a directory), as a failing disk would. */
-static int swap_fd(struct md_rdev *r, bool writes_fail)
-{
-	int saved = r->fd;
-
-	if (writes_fail) {
-		r->fd = open("/tmp", O_RDONLY | O_DIRECTORY);
-	} else {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", saved);
-		r->fd = open(path, O_WRONLY);
-	}
-	g_assert_cmpint(r->fd, >=, 0);
-	return saved;
-}
-
-static void restore_fd(struct md_rdev *r, int saved)
-{
-	close(r->fd);
-	r->fd = saved;
-}
-
 static void test_read_error(gconstpointer data)
 {
 	const struct geometry *g = data;

@@ -68,6 +68,27 @@ void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 			(ssize_t)len);
 }
 
+int swap_fd(struct md_rdev *r, bool writes_fail)
+{
+	int saved = r->fd;
+
+	if (writes_fail) {
+		r->fd = open("/tmp", O_RDONLY | O_DIRECTORY);
+	} else {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", saved);
+		r->fd = open(path, O_WRONLY);
+	}
+	g_assert_cmpint(r->fd, >=, 0);
+	return saved;
+}
+
+void restore_fd(struct md_rdev *r, int saved)
+{
+	close(r->fd);
+	r->fd = saved;
+}
+
 uint64_t run_sync(struct mddev *m, enum sync_action action)
 {
 	atomic_store(&m->resync_mismatches, 0);

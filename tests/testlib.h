@@ -12,5 +12,10 @@ void member_read(struct mddev *m, int i, uint64_t sector, void *buf, size_t len)
 void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 		  size_t len);
 
+/* Swap a member's fd for one that fails reads (write-only) or everything
+ * (a directory), as a failing disk would; returns the fd to restore. */
+int swap_fd(struct md_rdev *r, bool writes_fail);
+void restore_fd(struct md_rdev *r, int saved);
+
 /* One whole sync pass as the sync thread runs it; the mismatches found. */
 uint64_t run_sync(struct mddev *m, enum sync_action action);
