@@ -5,6 +5,8 @@
 #include <string.h>
 #include "raid1-10.h"
 
+void (*mirror_read_error_hook)(struct mddev *mddev);
+
 /* ---- barrier buckets ---- */
 
 void mirror_barrier_init(struct mirror_barrier *b, uint64_t sectors,
@@ -172,21 +174,29 @@ static int fix_copies(struct mddev *mddev, struct mio *copies, int n,
 	return -EIO;
 }
 
-int mirror_read_errors(struct mddev *mddev, struct mio *copies, int n,
-		       const int *failed, unsigned nfailed)
+int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
+		       uint64_t sector, uint64_t sectors, struct mio *copies,
+		       int n, const int *failed, unsigned nfailed)
 {
 	int r = 0;
 
+	if (mirror_read_error_hook)
+		mirror_read_error_hook(mddev);
+	/* md freezes the whole array; holding off the range is enough. */
+	raise_barrier(b, sector, sectors);
 	for (unsigned i = 0; i < nfailed; i++)
 		if (fix_copies(mddev, copies + (size_t)i * n, n, failed[i]) < 0)
 			r = -EIO;
+	lower_barrier(b, sector, sectors);
 	return r;
 }
 
-int mirror_read_error(struct mddev *mddev, struct mio *copies, int n,
-		      int failed)
+int mirror_read_error(struct mddev *mddev, struct mirror_barrier *b,
+		      uint64_t sector, uint64_t sectors, struct mio *copies,
+		      int n, int failed)
 {
-	return mirror_read_errors(mddev, copies, n, &failed, 1);
+	return mirror_read_errors(mddev, b, sector, sectors, copies, n,
+				  &failed, 1);
 }
 
 /* ---- check and repair ---- */

@@ -74,9 +74,10 @@ static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	wait_barrier(&conf->barrier, sector, sectors);
 	int c = mirror_read_balance(copies, n, off, spread);
 	int r = c < 0 ? -EIO : mio_run(&copies[c], 1);
-	if (r < 0 && c >= 0)
-		r = mirror_read_error(mddev, copies, n, c);
 	allow_barrier(&conf->barrier, sector, sectors);
+	if (r < 0 && c >= 0)
+		r = mirror_read_error(mddev, &conf->barrier, sector, sectors,
+				      copies, n, c);
 	return r;
 }
 

@@ -287,9 +287,10 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 			failed[nfailed++] = p[i].chosen;
 		}
 	}
-	if (nfailed)
-		r = mirror_read_errors(mddev, copies, nc, failed, nfailed);
 	allow_barrier(&conf->barrier, 0, 1);
+	if (nfailed)
+		r = mirror_read_errors(mddev, &conf->barrier, 0, 1, copies, nc,
+				       failed, nfailed);
 	g_free(failed);
 	g_free(v);
 	g_free(copies);

@@ -359,6 +359,31 @@ static void test_read_error(gconstpointer data)
 	md_free(m);
 }
 
+/* A write landing between a failed read and the rewrite of the bad copy
+ * must not be undone there: every copy ends up holding it. */
+static void test_read_error_races_write(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct ref r;
+	ref_init(g, &r);
+	struct mddev *m = make_array(g);
+	struct copy c[r.copies];
+	char old[8 * 512], new[8 * 512], read[8 * 512], got[512];
+
+	fill_tags(old, 0, 8);
+	fill_tags(new, 1000, 8);
+	read_error_races_write(m, 0, 0, sizeof(old), old, new, read);
+	for (uint64_t v = 0; v < 8; v++) {
+		ref_copies(&r, v, c);
+		for (int k = 0; k < r.copies; k++) {
+			member_read(m, c[k].dev, c[k].sector, got, sizeof(got));
+			g_assert_true(memcmp(got, new + v * 512, 512) == 0);
+		}
+	}
+	g_assert_true(memcmp(read, new, sizeof(new)) == 0);
+	md_free(m);
+}
+
 /* Where the array is not in sync only the first copy is the truth. */
 static void test_unsynced_first_copy(gconstpointer data)
 {
@@ -552,6 +577,10 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(err_geos); i++) {
 		char *name = geometry_name("read-error", &err_geos[i], i);
 		g_test_add_data_func(name, &err_geos[i], test_read_error);
+		g_free(name);
+		name = geometry_name("read-error-races-write", &err_geos[i], i);
+		g_test_add_data_func(name, &err_geos[i],
+				     test_read_error_races_write);
 		g_free(name);
 		name = geometry_name("unsynced-first-copy", &err_geos[i], i);
 		g_test_add_data_func(name, &err_geos[i], test_unsynced_first_copy);

@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "../src/raid1-10.h"
 
 static struct md_rdev *tmp_member(struct mddev *m, int slot, uint64_t sectors)
 {
@@ -87,6 +89,38 @@ void restore_fd(struct md_rdev *r, int saved)
 {
 	close(r->fd);
 	r->fd = saved;
+}
+
+static struct {
+	uint64_t off;
+	size_t len;
+	const void *data;
+	int runs;
+} racing_write;
+
+static void write_in_race(struct mddev *m)
+{
+	g_assert_cmpint(md_write(m, racing_write.off, racing_write.len,
+				 racing_write.data), ==, (int)racing_write.len);
+	racing_write.runs++;
+}
+
+void read_error_races_write(struct mddev *m, int slot, uint64_t off,
+			    size_t len, const void *old, const void *new,
+			    void *got)
+{
+	g_assert_cmpint(md_write(m, off, len, old), ==, (int)len);
+	racing_write.off = off;
+	racing_write.len = len;
+	racing_write.data = new;
+	racing_write.runs = 0;
+	mirror_read_error_hook = write_in_race;
+	int saved = swap_fd(m->slots[slot], false);
+	g_assert_cmpint(md_read(m, off, len, got), ==, (int)len);
+	restore_fd(m->slots[slot], saved);
+	mirror_read_error_hook = NULL;
+	g_assert_cmpint(racing_write.runs, ==, 1);
+	g_assert_false(atomic_load(&m->slots[slot]->flags) & RDEV_FAULTY);
 }
 
 uint64_t run_sync(struct mddev *m, enum sync_action action)

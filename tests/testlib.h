@@ -17,5 +17,12 @@ void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 int swap_fd(struct md_rdev *r, bool writes_fail);
 void restore_fd(struct md_rdev *r, int saved);
 
+/* A read of off..+len into got fails on member slot, and a write of new
+ * over the same range (the range held old) lands before the read error
+ * is fixed.  The caller checks the copies and what the read returned. */
+void read_error_races_write(struct mddev *m, int slot, uint64_t off,
+			    size_t len, const void *old, const void *new,
+			    void *got);
+
 /* One whole sync pass as the sync thread runs it; the mismatches found. */
 uint64_t run_sync(struct mddev *m, enum sync_action action);
