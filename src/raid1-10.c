@@ -145,13 +145,14 @@ void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
 		atomic_fetch_add(&rdev->corrected_errors, sectors);
 }
 
-/* Read the copies after failed in turn; rewrite the bad ones from the
- * first good one, or fail them all when none reads. */
-static int fix_copies(struct mddev *mddev, struct mio *copies, int n,
-		      int failed)
+/* Read the copies after the failed one in turn; rewrite the bad ones from
+ * the first good one, or fail them all when none reads. */
+static int fix_copies(struct mddev *mddev, struct mio *copies, int n)
 {
-	int bad[n], nbad = 0;
+	int failed = 0, bad[n], nbad = 0;
 
+	while (failed < n - 1 && copies[failed].res == 0)
+		failed++;
 	bad[nbad++] = failed;
 	for (int i = 1; i < n; i++) {
 		struct mio *m = &copies[(failed + i) % n];
@@ -176,7 +177,7 @@ static int fix_copies(struct mddev *mddev, struct mio *copies, int n,
 
 int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 		       uint64_t sector, uint64_t sectors, struct mio *copies,
-		       int n, const int *failed, unsigned nfailed)
+		       int n, unsigned nsets)
 {
 	int r = 0;
 
@@ -184,19 +185,11 @@ int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 		mirror_read_error_hook(mddev);
 	/* md freezes the whole array; holding off the range is enough. */
 	raise_barrier(b, sector, sectors);
-	for (unsigned i = 0; i < nfailed; i++)
-		if (fix_copies(mddev, copies + (size_t)i * n, n, failed[i]) < 0)
+	for (unsigned i = 0; i < nsets; i++)
+		if (fix_copies(mddev, copies + (size_t)i * n, n) < 0)
 			r = -EIO;
 	lower_barrier(b, sector, sectors);
 	return r;
-}
-
-int mirror_read_error(struct mddev *mddev, struct mirror_barrier *b,
-		      uint64_t sector, uint64_t sectors, struct mio *copies,
-		      int n, int failed)
-{
-	return mirror_read_errors(mddev, b, sector, sectors, copies, n,
-				  &failed, 1);
 }
 
 /* ---- check and repair ---- */

@@ -40,20 +40,16 @@ uint64_t barrier_bucket_left(const struct mirror_barrier *b, uint64_t sector);
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 			bool spread);
 
-/* md's handle_read_error: copies[failed] could not be read.  With normal
- * IO held off sector..+sectors (the request's own pending count released
- * first), read the other copies in turn into their buf, rewrite the bad
- * ones from the first good one and return 0; or fail them, -EIO.  The
- * good copy is read again under the barrier: a write may have changed it
- * since the failed read, and rewriting older data would undo it. */
-int mirror_read_error(struct mddev *mddev, struct mirror_barrier *b,
-		      uint64_t sector, uint64_t sectors, struct mio *copies,
-		      int n, int failed);
-/* The same for several copy sets at once (a request's pieces): nfailed
- * sets of n copies each, failed[i] the copy that failed in set i. */
+/* md's handle_read_error, for nsets sets of n copies (a request's pieces),
+ * in each of which the copy read failed (res < 0).  With normal IO held
+ * off sector..+sectors (the request's own pending count released first),
+ * read the other copies in turn into their buf, rewrite the bad ones from
+ * the first good one and return 0; or fail them, -EIO.  The good copy is
+ * read again under the barrier: a write may have changed it since the
+ * failed read, and rewriting older data would undo it. */
 int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 		       uint64_t sector, uint64_t sectors, struct mio *copies,
-		       int n, const int *failed, unsigned nfailed);
+		       int n, unsigned nsets);
 /* Test seam: runs after a failed read, before the fix holds IO off. */
 extern void (*mirror_read_error_hook)(struct mddev *mddev);
 

@@ -76,8 +76,8 @@ static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	int r = c < 0 ? -EIO : mio_run(&copies[c], 1);
 	allow_barrier(&conf->barrier, sector, sectors);
 	if (r < 0 && c >= 0)
-		r = mirror_read_error(mddev, &conf->barrier, sector, sectors,
-				      copies, n, c);
+		r = mirror_read_errors(mddev, &conf->barrier, sector, sectors,
+				       copies, n, 1);
 	return r;
 }
 

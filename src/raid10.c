@@ -265,9 +265,8 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	int nc = conf->copies, r = 0;
 	struct r10piece *p;
 	unsigned n = split_pieces(conf, off, len, buf, &p), nfailed = 0;
-	struct mio *copies = g_new(struct mio, (size_t)n * nc);
-	struct mio *v = g_new(struct mio, n);
-	int *failed = g_new(int, n);
+	struct mio *copies = g_new(struct mio, (size_t)n * (nc + 1));
+	struct mio *v = copies + (size_t)n * nc;    /* the reads chosen */
 
 	wait_barrier(&conf->barrier, 0, 1);
 	for (unsigned i = 0; i < n && r == 0; i++) {
@@ -282,17 +281,15 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 		for (unsigned i = 0; i < n; i++) {
 			if (v[i].res == 0)
 				continue;
-			memmove(copies + nfailed * nc, copies + i * nc,
+			copies[i * nc + p[i].chosen].res = v[i].res;
+			memmove(copies + nfailed++ * nc, copies + i * nc,
 				nc * sizeof(*copies));
-			failed[nfailed++] = p[i].chosen;
 		}
 	}
 	allow_barrier(&conf->barrier, 0, 1);
 	if (nfailed)
 		r = mirror_read_errors(mddev, &conf->barrier, 0, 1, copies, nc,
-				       failed, nfailed);
-	g_free(failed);
-	g_free(v);
+				       nfailed);
 	g_free(copies);
 	free_pieces(p);
 	return r;
