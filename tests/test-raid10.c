@@ -384,6 +384,20 @@ static void test_read_error_races_write(gconstpointer data)
 	md_free(m);
 }
 
+/* Concurrent writers, readers taking the fix path and sync windows over
+ * every member sector.  Reads spread by MiB over the near copies: pieces
+ * from 2 MiB (chunk 64, on members 0 and 1) on start at member 0, which
+ * fails them. */
+static void test_stress(void)
+{
+	static const struct geometry g = { NEAR(2), 64, 4,
+					   { 8192, 8192, 8192, 8192 } };
+	struct mddev *m = make_array(&g);
+
+	stress_read_errors(m, 0, 4096 - 2 * STRESS_RANGE, 0, m->dev_sectors);
+	md_free(m);
+}
+
 /* Where the array is not in sync only the first copy is the truth. */
 static void test_unsynced_first_copy(gconstpointer data)
 {
@@ -586,6 +600,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(name, &err_geos[i], test_unsynced_first_copy);
 		g_free(name);
 	}
+	g_test_add_func("/raid10/read-errors-writes-and-sync", test_stress);
 	g_test_add_func("/raid10/enough", test_enough);
 	g_test_add_func("/raid10/run-refuses-lost-mirror-set", test_run_refuses);
 	g_test_add_func("/raid10/status-and-io-hints", test_status);

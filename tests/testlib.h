@@ -24,5 +24,14 @@ void read_error_races_write(struct mddev *m, int slot, uint64_t off,
 			    size_t len, const void *old, const void *new,
 			    void *got);
 
+/* Writers, readers hitting read errors on member slot and resync windows
+ * over sync_from..sync_to at once, on STRESS_WRITERS ranges of
+ * STRESS_RANGE sectors from first; then checks the copies agree and hold
+ * the last writes. */
+#define STRESS_WRITERS 4
+#define STRESS_RANGE 16
+void stress_read_errors(struct mddev *m, int slot, uint64_t first,
+			uint64_t sync_from, uint64_t sync_to);
+
 /* One whole sync pass as the sync thread runs it; the mismatches found. */
 uint64_t run_sync(struct mddev *m, enum sync_action action);
