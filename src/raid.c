@@ -58,22 +58,6 @@ void md_status_slots(struct mddev *mddev, GString *out)
 	g_string_append_c(out, ']');
 }
 
-/* md's fix_read_error: rewrite what a member failed to read (off, len,
- * sectors of it) from a good copy; a member that cannot take the rewrite
- * is failed. */
-void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
-		       void *good, size_t len, uint64_t sectors)
-{
-	struct mio m = { .rdev = rdev, .write = true, .off = off, .buf = good,
-			 .len = len };
-
-	atomic_fetch_add(&rdev->read_errors, 1);
-	if (mio_run(&m, 1) < 0)
-		md_error(mddev, rdev);
-	else
-		atomic_fetch_add(&rdev->corrected_errors, sectors);
-}
-
 void md_cond_init(pthread_cond_t *cond)
 {
 	pthread_condattr_t attr;
@@ -313,70 +297,6 @@ void md_safemode_start(struct mddev *mddev)
 						      mddev);
 }
 
-/* ---- barrier buckets ---- */
-
-static unsigned bucket_of(uint64_t sector)
-{
-	return sector >> BARRIER_BUCKET_SHIFT;
-}
-
-/* Only levels whose sync works in array sectors use the buckets (raid1). */
-static bool uses_barrier(struct mddev *mddev)
-{
-	return mddev->pers->sync_request && !mddev->pers->sync_excludes_io;
-}
-
-void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
-{
-	if (!uses_barrier(mddev))
-		return;
-	pthread_mutex_lock(&mddev->barrier_lock);
-	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
-	     && b < mddev->nr_buckets; b++) {
-		while (mddev->barrier[b])
-			pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
-		mddev->nr_pending[b]++;
-	}
-	pthread_mutex_unlock(&mddev->barrier_lock);
-}
-
-void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors)
-{
-	if (!uses_barrier(mddev))
-		return;
-	pthread_mutex_lock(&mddev->barrier_lock);
-	for (unsigned b = bucket_of(sector); b <= bucket_of(sector + sectors - 1)
-	     && b < mddev->nr_buckets; b++)
-		mddev->nr_pending[b]--;
-	pthread_cond_broadcast(&mddev->barrier_cond);
-	pthread_mutex_unlock(&mddev->barrier_lock);
-}
-
-void md_raise_barrier(struct mddev *mddev, uint64_t sector)
-{
-	unsigned b = bucket_of(sector);
-
-	if (!uses_barrier(mddev))
-		return;
-	pthread_mutex_lock(&mddev->barrier_lock);
-	while (mddev->barrier[b])
-		pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
-	mddev->barrier[b] = true;
-	while (mddev->nr_pending[b])
-		pthread_cond_wait(&mddev->barrier_cond, &mddev->barrier_lock);
-	pthread_mutex_unlock(&mddev->barrier_lock);
-}
-
-void md_lower_barrier(struct mddev *mddev, uint64_t sector)
-{
-	if (!uses_barrier(mddev))
-		return;
-	pthread_mutex_lock(&mddev->barrier_lock);
-	mddev->barrier[bucket_of(sector)] = false;
-	pthread_cond_broadcast(&mddev->barrier_cond);
-	pthread_mutex_unlock(&mddev->barrier_lock);
-}
-
 /* ---- IO ---- */
 
 static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
@@ -393,16 +313,6 @@ static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
 	return 0;
 }
 
-static uint64_t first_sector(uint64_t off)
-{
-	return off >> SECTOR_SHIFT;
-}
-
-static uint64_t nr_sectors(uint64_t off, size_t len)
-{
-	return ((off + len + 511) >> SECTOR_SHIFT) - first_sector(off);
-}
-
 /* Returns bytes read (short at the end of the array) or -errno. */
 int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
@@ -410,9 +320,7 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 
 	if (r < 0 || len == 0)
 		return r;
-	md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	r = mddev->pers->read(mddev, off, len, buf);
-	md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	return r < 0 ? r : (int)len;
 }
 
@@ -431,10 +339,8 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 		md_write_end(mddev);
 		return r;
 	}
-	md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	atomic_store(&mddev->need_flush, true);
 	r = mddev->pers->write(mddev, off, len, buf);
-	md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	md_write_end(mddev);
 	return r < 0 ? r : (int)len;
 }
@@ -452,10 +358,8 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	len = MIN(len, size - off);
 	int r = md_write_start(mddev);
 	if (r == 0) {
-		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
 		atomic_store(&mddev->need_flush, true);
 		r = mddev->pers->discard(mddev, off, len);
-		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	}
 	md_write_end(mddev);
 	return r;
@@ -578,15 +482,6 @@ const char *md_array_state(struct mddev *mddev)
 	return s;
 }
 
-static void init_barrier(struct mddev *mddev)
-{
-	pthread_mutex_init(&mddev->barrier_lock, NULL);
-	md_cond_init(&mddev->barrier_cond);
-	mddev->nr_buckets = bucket_of(mddev->dev_sectors) + 1;
-	mddev->nr_pending = g_new0(unsigned, mddev->nr_buckets);
-	mddev->barrier = g_new0(bool, mddev->nr_buckets);
-}
-
 int md_run(struct mddev *mddev, char *err, size_t errlen)
 {
 	const struct md_sb *sb = &mddev->sb;
@@ -625,7 +520,6 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 		if (r < 0)
 			return r;
 	}
-	init_barrier(mddev);
 	return 0;
 }
 
@@ -673,8 +567,6 @@ void md_free(struct mddev *mddev)
 	g_ptr_array_free(mddev->rdevs, TRUE);
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->free(mddev);
-	g_free(mddev->nr_pending);
-	g_free(mddev->barrier);
 	g_free(mddev->slots);
 	g_free(mddev->name);
 	g_free(mddev);

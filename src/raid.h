@@ -14,8 +14,6 @@
 #include "superblock.h"
 
 #define SECTOR_SHIFT 9
-#define RESYNC_BLOCK_SECTORS 128  /* md's RESYNC_BLOCK_SIZE: mismatch unit of mirrors */
-#define READ_SPREAD_SHIFT 20      /* 1 MiB runs of reads alternate between copies */
 
 struct mddev;
 struct md_attr;
@@ -67,10 +65,6 @@ struct md_personality {
 	int max_degraded;         /* members the level can lose (-1: any but one) */
 	bool uses_chunk;          /* chunk size is part of the geometry */
 	bool keeps_last_copy;     /* never fail the member holding the last copy */
-	/* sync_request itself keeps IO out of what it works on (raid5's stripe
-	 * locks, raid10's resync lock): its windows are in member sectors, the
-	 * core's barrier buckets in array sectors, so the core stays out. */
-	bool sync_excludes_io;
 
 	/* Would the array still hold all its data with the missing and faulty
 	 * members gone, and slot too (-1: none)?  Absent: max_degraded says. */
@@ -90,7 +84,9 @@ struct md_personality {
 	/* Write to the members what the level holds back (raid5's partial
 	 * stripes waiting for the rest); md_flush and md_stop call it. */
 	int (*writeback)(struct mddev *mddev);
-	/* Resync/check/repair from sector; returns sectors covered or -errno. */
+	/* Resync/check/repair from sector; returns sectors covered or -errno.
+	 * The level holds normal IO off what it works on itself (md's
+	 * raise_barrier in raid1's sync_request, raid5's stripe locks). */
 	int64_t (*sync_request)(struct mddev *mddev, uint64_t sector,
 				uint64_t max_sectors, enum sync_action action);
 	/* Punch the range out of the members (PUNCH_HOLE|KEEP_SIZE). */
@@ -153,16 +149,7 @@ struct mddev {
 	atomic_ullong resync_mismatches;
 	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
 	_Atomic enum sync_action last_sync_action;
-
-	/* Barrier between sync windows and normal IO (raid1's buckets). */
-	pthread_mutex_t barrier_lock;
-	pthread_cond_t barrier_cond;
-	unsigned *nr_pending;
-	bool *barrier;
-	unsigned nr_buckets;
 };
-
-#define BARRIER_BUCKET_SHIFT 17  /* sectors: 64 MiB buckets */
 
 /* Locks are pthread's (GLib's futex-based ones are invisible to TSan);
  * condition variables wait on the monotonic clock, in GLib's microseconds. */
@@ -194,8 +181,6 @@ bool rdev_in_sync(const struct md_rdev *rdev);
 bool rdev_readable(const struct md_rdev *rdev, uint64_t end_sector);
 /* mdstat's [UU_] of the slots. */
 void md_status_slots(struct mddev *mddev, GString *out);
-void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
-		       void *good, size_t len, uint64_t sectors);
 const char *md_array_state(struct mddev *mddev);
 
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
@@ -208,12 +193,6 @@ int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,
 int md_map_discard(struct mddev *mddev, md_map_fn map, uint64_t off,
 		   uint64_t len);
 int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
-
-/* Barrier: normal IO and sync windows exclude each other per bucket. */
-void md_wait_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors);
-void md_allow_barrier(struct mddev *mddev, uint64_t sector, uint64_t sectors);
-void md_raise_barrier(struct mddev *mddev, uint64_t sector);
-void md_lower_barrier(struct mddev *mddev, uint64_t sector);
 
 /* member.c */
 int mio_run(struct mio *v, unsigned n);

@@ -3,8 +3,11 @@
  * md's fix_read_error does); writes go to every working mirror at once. */
 #include <errno.h>
 #include <string.h>
-#include "raid.h"
+#include "raid1-10.h"
 
+struct r1conf {
+	struct mirror_barrier barrier;    /* in array (= member) sectors */
+};
 
 static int raid1_run(struct mddev *mddev, char *err, size_t errlen)
 {
@@ -27,60 +30,61 @@ static int raid1_run(struct mddev *mddev, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: no working mirror", mddev->name);
 		return -EINVAL;
 	}
+	struct r1conf *conf = g_new0(struct r1conf, 1);
+	mirror_barrier_init(&conf->barrier, mddev->dev_sectors,
+			    BARRIER_BUCKET_SHIFT);
+	mddev->private = conf;
 	mddev->array_sectors = mddev->dev_sectors;
 	return 0;
 }
 
-/* Where the mirrors may differ (not yet resynced) only the first readable
- * one is the truth, as md's read_balance insists. */
-static int first_mirror(struct mddev *mddev, uint64_t off, size_t len)
+static void raid1_free(struct mddev *mddev)
 {
-	uint64_t end = (off + len + 511) >> SECTOR_SHIFT;
-	int n = mddev->raid_disks;
-	int start = 0;
+	struct r1conf *conf = mddev->private;
 
-	if (end <= md_synced_upto(mddev))
-		start = (off >> READ_SPREAD_SHIFT) % n;
-	for (int i = 0; i < n; i++)
-		if (rdev_readable(mddev->slots[(start + i) % n], end))
-			return (start + i) % n;
-	return -1;
+	if (conf)
+		mirror_barrier_free(&conf->barrier);
+	g_free(conf);
+	mddev->private = NULL;
 }
 
+static uint64_t first_sector(uint64_t off)
+{
+	return off >> SECTOR_SHIFT;
+}
+
+static uint64_t nr_sectors(uint64_t off, uint64_t len)
+{
+	return ((off + len + 511) >> SECTOR_SHIFT) - first_sector(off);
+}
+
+/* Where the mirrors may differ (not yet resynced) only the first readable
+ * one is the truth, as md's read_balance insists. */
 static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
-	int first = first_mirror(mddev, off, len);
-	uint64_t end = (off + len + 511) >> SECTOR_SHIFT;
+	struct r1conf *conf = mddev->private;
+	uint64_t sector = first_sector(off), sectors = nr_sectors(off, len);
+	bool spread = sector + sectors <= md_synced_upto(mddev);
 	int n = mddev->raid_disks;
+	struct mio copies[n];
 
-	if (first < 0)
-		return -EIO;
-	struct md_rdev *failed = NULL;
-	for (int i = 0; i < n; i++) {
-		int slot = (first + i) % n;
-		if (!rdev_readable(mddev->slots[slot], end))
-			continue;
-		struct mio m = { .rdev = mddev->slots[slot], .off = off,
-				 .buf = buf, .len = len };
-		if (mio_run(&m, 1) == 0) {
-			if (failed)
-				md_fix_read_error(mddev, failed, off, buf, len,
-						  len >> SECTOR_SHIFT);
-			return 0;
-		}
-		if (!failed)
-			failed = m.rdev;
-		else
-			md_error(mddev, m.rdev);
-	}
-	if (failed)
-		md_error(mddev, failed);
-	return -EIO;
+	for (int i = 0; i < n; i++)
+		copies[i] = (struct mio){ .rdev = mddev->slots[i], .off = off,
+					  .buf = buf, .len = len };
+	wait_barrier(&conf->barrier, sector, sectors);
+	int c = mirror_read_balance(copies, n, off, spread);
+	int r = c < 0 ? -EIO : mio_run(&copies[c], 1);
+	allow_barrier(&conf->barrier, sector, sectors);
+	if (r < 0 && c >= 0)
+		r = mirror_read_errors(mddev, &conf->barrier, sector, sectors,
+				       copies, n, 1);
+	return r;
 }
 
 static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 		       const void *buf)
 {
+	struct r1conf *conf = mddev->private;
 	struct mio v[mddev->raid_disks];
 	unsigned n = 0, ok = 0;
 
@@ -91,6 +95,7 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 					       .off = off, .buf = (void *)buf,
 					       .len = len };
 	}
+	wait_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	mio_run(v, n);
 	for (unsigned i = 0; i < n; i++) {
 		if (v[i].res < 0)
@@ -98,36 +103,24 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 		else if (atomic_load(&v[i].rdev->flags) & RDEV_IN_SYNC)
 			ok++;
 	}
+	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	return ok ? 0 : -EIO;
 }
 
 static int raid1_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 {
-	for (int i = 0; i < mddev->raid_disks; i++) {
-		int r = rdev_discard(mddev->slots[i], off, len);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	struct r1conf *conf = mddev->private;
+	int r = 0;
+
+	wait_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
+	for (int i = 0; i < mddev->raid_disks && r == 0; i++)
+		r = rdev_discard(mddev->slots[i], off, len);
+	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
+	return r;
 }
 
-/* Count, in md's resync-block units, where a mirror differs from the first
- * copy; repair and resync then overwrite it with the first copy. */
-static uint64_t compare_blocks(const char *a, const char *b, size_t len)
-{
-	const size_t block = RESYNC_BLOCK_SECTORS << SECTOR_SHIFT;
-	uint64_t mismatches = 0;
-
-	for (size_t o = 0; o < len; o += block) {
-		size_t k = MIN(block, len - o);
-		if (memcmp(a + o, b + o, k))
-			mismatches += k >> SECTOR_SHIFT;
-	}
-	return mismatches;
-}
-
-static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
-				  uint64_t max_sectors, enum sync_action action)
+static int64_t sync_window(struct mddev *mddev, uint64_t sector,
+			   uint64_t max_sectors, enum sync_action action)
 {
 	size_t len = max_sectors << SECTOR_SHIFT;
 	uint64_t off = sector << SECTOR_SHIFT;
@@ -163,7 +156,7 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 			continue;
 		bool write = action == ACTION_RESYNC || action == ACTION_RECOVER;
 		if (action == ACTION_CHECK || action == ACTION_REPAIR) {
-			uint64_t bad = compare_blocks(truth, bufs + (size_t)i * len, len);
+			uint64_t bad = mirror_compare_blocks(truth, bufs + (size_t)i * len, len);
 			atomic_fetch_add(&mddev->resync_mismatches, bad);
 			write = bad && action == ACTION_REPAIR;
 		}
@@ -177,6 +170,20 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 			md_error(mddev, v[i].rdev);
 	g_free(bufs);
 	return max_sectors;
+}
+
+/* Resync/check/repair one window, held off normal IO as md's sync_request
+ * does with raise_barrier; the window ends at its bucket's end. */
+static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
+				  uint64_t max_sectors, enum sync_action action)
+{
+	struct r1conf *conf = mddev->private;
+
+	max_sectors = MIN(max_sectors, barrier_bucket_left(&conf->barrier, sector));
+	raise_barrier(&conf->barrier, sector, max_sectors);
+	int64_t r = sync_window(mddev, sector, max_sectors, action);
+	lower_barrier(&conf->barrier, sector, max_sectors);
+	return r;
 }
 
 static void raid1_status(struct mddev *mddev, GString *out)
@@ -194,6 +201,7 @@ const struct md_personality raid1_personality = {
 	.uses_chunk = false,
 	.keeps_last_copy = true,
 	.run = raid1_run,
+	.free = raid1_free,
 	.read = raid1_read,
 	.write = raid1_write,
 	.sync_request = raid1_sync_request,

@@ -6,7 +6,7 @@
  * batch; check/repair/resync compare the copies of each virtual block. */
 #include <errno.h>
 #include <string.h>
-#include "raid.h"
+#include "raid1-10.h"
 
 #define MIN_CHUNK_SECTORS 8        /* md: at least PAGE_SIZE */
 
@@ -25,10 +25,10 @@ struct r10conf {
 	struct geom geo;
 	int copies;
 	uint64_t dev_sectors;     /* sectors used on each member */
-	/* Sync windows hold off all normal IO: the core's barrier buckets are
-	 * in one address space, but a raid10 window touches scattered
-	 * virtual sectors.  Writers are preferred so sync cannot starve. */
-	pthread_rwlock_t resync_lock;
+	/* Sync windows hold off all normal IO: a window of member sectors
+	 * touches scattered virtual sectors, so the barrier has one bucket
+	 * (IO names it as sector 0, one sector). */
+	struct mirror_barrier barrier;
 };
 
 /* One copy of a virtual sector: md's r10bio->devs[]. */
@@ -247,80 +247,50 @@ static void free_pieces(struct r10piece *p)
  * copy is the truth; far layouts read the lowest address (the first copy);
  * near layouts spread 1 MiB runs over the copies. */
 static int pick_copy(struct mddev *mddev, struct r10conf *conf,
-		     const struct r10piece *p)
+		     const struct r10piece *p, struct mio *copies)
 {
-	uint64_t sectors = piece_sectors(p);
-	int copies = conf->copies, start = 0;
+	bool spread = conf->geo.far_copies == 1 &&
+		      p->devs[0].addr + piece_sectors(p) <= md_synced_upto(mddev);
 
-	if (conf->geo.far_copies == 1 &&
-	    p->devs[0].addr + sectors <= md_synced_upto(mddev))
-		start = (p->off >> READ_SPREAD_SHIFT) % copies;
-	for (int i = 0; i < copies; i++)
-		if (copy_readable(mddev, &p->devs[(start + i) % copies], sectors))
-			return (start + i) % copies;
-	return -1;
-}
-
-/* Rewrite the bad copy from the good one read. */
-static void fix_read_error(struct mddev *mddev, const struct r10piece *p,
-			   int copy)
-{
-	md_fix_read_error(mddev, mddev->slots[p->devs[copy].devnum],
-			  piece_dev_off(p, copy), p->buf, p->len, piece_sectors(p));
-}
-
-/* The chosen copy failed: try the others in turn, then repair. */
-static int read_retry(struct mddev *mddev, struct r10conf *conf,
-		      const struct r10piece *p, int failed)
-{
-	int copies = conf->copies, bad[copies], nbad = 0;
-	uint64_t sectors = piece_sectors(p);
-
-	bad[nbad++] = failed;
-	for (int i = 1; i < copies; i++) {
-		int c = (failed + i) % copies;
-		if (!copy_readable(mddev, &p->devs[c], sectors))
-			continue;
-		struct mio m = { .rdev = mddev->slots[p->devs[c].devnum],
-				 .off = piece_dev_off(p, c), .buf = p->buf,
-				 .len = p->len };
-		if (mio_run(&m, 1) == 0) {
-			for (int j = 0; j < nbad; j++)
-				fix_read_error(mddev, p, bad[j]);
-			return 0;
-		}
-		bad[nbad++] = c;
-	}
-	/* No copy readable: md_error keeps the last copy's member. */
-	for (int j = 0; j < nbad; j++)
-		md_error(mddev, mddev->slots[p->devs[bad[j]].devnum]);
-	return -EIO;
+	for (int c = 0; c < conf->copies; c++)
+		copies[c] = (struct mio){ .rdev = mddev->slots[p->devs[c].devnum],
+					  .off = piece_dev_off(p, c),
+					  .buf = p->buf, .len = p->len };
+	return mirror_read_balance(copies, conf->copies, p->off, spread);
 }
 
 static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
 	struct r10conf *conf = mddev->private;
+	int nc = conf->copies, r = 0;
 	struct r10piece *p;
-	int r = 0;
+	unsigned n = split_pieces(conf, off, len, buf, &p), nfailed = 0;
+	struct mio *copies = g_new(struct mio, (size_t)n * (nc + 1));
+	struct mio *v = copies + (size_t)n * nc;    /* the reads chosen */
 
-	pthread_rwlock_rdlock(&conf->resync_lock);
-	unsigned n = split_pieces(conf, off, len, buf, &p);
-	struct mio *v = g_new(struct mio, n);
+	wait_barrier(&conf->barrier, 0, 1);
 	for (unsigned i = 0; i < n && r == 0; i++) {
-		int c = p[i].chosen = pick_copy(mddev, conf, &p[i]);
+		int c = p[i].chosen = pick_copy(mddev, conf, &p[i], copies + i * nc);
 		if (c < 0)
 			r = -EIO;
 		else
-			v[i] = (struct mio){ .rdev = mddev->slots[p[i].devs[c].devnum],
-					     .off = piece_dev_off(&p[i], c),
-					     .buf = p[i].buf, .len = p[i].len };
+			v[i] = copies[i * nc + c];
 	}
-	if (r == 0 && mio_run(v, n) < 0)
-		for (unsigned i = 0; i < n; i++)
-			if (v[i].res < 0 && read_retry(mddev, conf, &p[i], p[i].chosen) < 0)
-				r = -EIO;
-	pthread_rwlock_unlock(&conf->resync_lock);
-	g_free(v);
+	if (r == 0 && mio_run(v, n) < 0) {
+		/* Gather the copies of the failed pieces for the fix. */
+		for (unsigned i = 0; i < n; i++) {
+			if (v[i].res == 0)
+				continue;
+			copies[i * nc + p[i].chosen].res = v[i].res;
+			memmove(copies + nfailed++ * nc, copies + i * nc,
+				nc * sizeof(*copies));
+		}
+	}
+	allow_barrier(&conf->barrier, 0, 1);
+	if (nfailed)
+		r = mirror_read_errors(mddev, &conf->barrier, 0, 1, copies, nc,
+				       nfailed);
+	g_free(copies);
 	free_pieces(p);
 	return r;
 }
@@ -334,7 +304,7 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 	struct r10piece *p;
 	int r = 0;
 
-	pthread_rwlock_rdlock(&conf->resync_lock);
+	wait_barrier(&conf->barrier, 0, 1);
 	unsigned n = split_pieces(conf, off, len, (void *)buf, &p);
 	struct mio *v = g_new(struct mio, (size_t)n * conf->copies);
 	unsigned *owner = g_new(unsigned, (size_t)n * conf->copies);
@@ -361,7 +331,7 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 	for (unsigned i = 0; i < n; i++)
 		if (!p[i].written)
 			r = -EIO;
-	pthread_rwlock_unlock(&conf->resync_lock);
+	allow_barrier(&conf->barrier, 0, 1);
 	g_free(owner);
 	g_free(v);
 	free_pieces(p);
@@ -375,7 +345,7 @@ static int raid10_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	struct r10dev devs[conf->copies];
 	int r = 0;
 
-	pthread_rwlock_rdlock(&conf->resync_lock);
+	wait_barrier(&conf->barrier, 0, 1);
 	while (len && r == 0) {
 		uint64_t k = MIN(len, chunk_bytes - off % chunk_bytes);
 		find_phys(&conf->geo, off >> SECTOR_SHIFT, devs);
@@ -385,7 +355,7 @@ static int raid10_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		off += k;
 		len -= k;
 	}
-	pthread_rwlock_unlock(&conf->resync_lock);
+	allow_barrier(&conf->barrier, 0, 1);
 	return r;
 }
 
@@ -394,7 +364,7 @@ static int raid10_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 /* What a sync block does to one copy after the reads. */
 static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
 			     bool readable, const struct mio *m,
-			     const char *truth, uint64_t sectors)
+			     const char *truth)
 {
 	if (!readable)           /* recovering member: bring it up to date */
 		return action != ACTION_CHECK;
@@ -402,10 +372,11 @@ static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
 		atomic_fetch_add(&m->rdev->read_errors, 1);
 		return true;
 	}
-	if (memcmp(truth, m->buf, m->len) == 0)
+	uint64_t bad = mirror_compare_blocks(truth, m->buf, m->len);
+	if (!bad)
 		return false;
 	if (action == ACTION_CHECK || action == ACTION_REPAIR)
-		atomic_fetch_add(&mddev->resync_mismatches, sectors);
+		atomic_fetch_add(&mddev->resync_mismatches, bad);
 	return action != ACTION_CHECK;
 }
 
@@ -461,7 +432,7 @@ static void sync_block(struct mddev *mddev, struct r10conf *conf,
 	for (int i = 0; truth >= 0 && i < copies; i++) {
 		if (i == truth || !rdev_usable(rd[i].rdev) ||
 		    !sync_wants_write(mddev, action, readable[i], &rd[i],
-				      rd[truth].buf, sectors))
+				      rd[truth].buf))
 			continue;
 		fixing[nw] = readable[i] && rd[i].res < 0;  /* a read error */
 		wr[nw++] = (struct mio){ .rdev = rd[i].rdev, .write = true,
@@ -531,7 +502,7 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 	struct r10conf *conf = mddev->private;
 	uint64_t end = sector + max_sectors;
 
-	pthread_rwlock_wrlock(&conf->resync_lock);
+	raise_barrier(&conf->barrier, 0, 1);
 	if (conf->geo.near_copies == conf->geo.raid_disks)
 		/* Every member is a full mirror: member and array sectors
 		 * coincide, and md's blocks ignore the chunk. */
@@ -539,7 +510,7 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 			     action);
 	else
 		sync_rows(mddev, conf, sector, end, action);
-	pthread_rwlock_unlock(&conf->resync_lock);
+	lower_barrier(&conf->barrier, 0, 1);
 	return max_sectors;
 }
 
@@ -614,12 +585,7 @@ static int raid10_run(struct mddev *mddev, char *err, size_t errlen)
 		g_free(conf);
 		return r;
 	}
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr,
-				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&conf->resync_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	mirror_barrier_init(&conf->barrier, 0, 63);
 	mddev->private = conf;
 	mddev->dev_sectors = conf->dev_sectors;     /* as md's raid10_run */
 	mddev->array_sectors = array_chunks(&geo, conf->dev_sectors)
@@ -633,7 +599,7 @@ static void raid10_free(struct mddev *mddev)
 	struct r10conf *conf = mddev->private;
 
 	if (conf)
-		pthread_rwlock_destroy(&conf->resync_lock);
+		mirror_barrier_free(&conf->barrier);
 	g_free(conf);
 	mddev->private = NULL;
 }
@@ -686,7 +652,6 @@ const struct md_personality raid10_personality = {
 	.read = raid10_read,
 	.write = raid10_write,
 	.sync_request = raid10_sync_request,
-	.sync_excludes_io = true,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
 	.status = raid10_status,

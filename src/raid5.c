@@ -1264,8 +1264,7 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 }
 
 /* The window is in member sectors; it may hold several stripes or part of
- * one.  The stripe locks keep writers out (the core's barrier buckets are
- * in array sectors, which for parity levels are not the member's). */
+ * one.  The stripe locks keep writers out. */
 static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 				  uint64_t max_sectors, enum sync_action action)
 {
@@ -1563,7 +1562,7 @@ static const struct md_attr raid5_attrs[] = {
 	.name = "raid" #lvl, .level = lvl, .min_disks = min,            \
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
-	.sync_request = raid5_sync_request, .sync_excludes_io = true,   \
+	.sync_request = raid5_sync_request,                             \
 	.io_hints = raid5_io_hints,                                     \
 	.writeback = raid5_writeback, .attrs = raid5_attrs,             \
 	.status = raid5_status

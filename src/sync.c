@@ -1,6 +1,6 @@
 /* The sync thread, md_do_sync's counterpart: resync after an unclean stop,
  * and check/repair on request.  It walks the component one window at a
- * time under a barrier that holds normal IO off that window, throttled to
+ * time (the level holds normal IO off the window), throttled to
  * sync_speed_max, checkpointing resync_offset so a restart resumes. */
 #include <errno.h>
 #include <string.h>
@@ -79,13 +79,8 @@ static bool sync_pass(struct mddev *mddev, enum sync_action action)
 	mddev->resync_mark = start;
 	mddev->resync_mark_us = t0;
 	while (s < end && !sync_interrupted(mddev)) {
-		uint64_t bucket_end = ((s >> BARRIER_BUCKET_SHIFT) + 1)
-				      << BARRIER_BUCKET_SHIFT;
-		uint64_t n = MIN(MIN(end, bucket_end) - s, SYNC_WINDOW_SECTORS);
-
-		md_raise_barrier(mddev, s);
+		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 		int64_t r = mddev->pers->sync_request(mddev, s, n, action);
-		md_lower_barrier(mddev, s);
 		if (r < 0) {
 			g_warning("%s: %s stopped at sector %" PRIu64 ": %s",
 				  mddev->name, md_sync_action_name(action), s,

@@ -12,5 +12,26 @@ void member_read(struct mddev *m, int i, uint64_t sector, void *buf, size_t len)
 void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 		  size_t len);
 
+/* Swap a member's fd for one that fails reads (write-only) or everything
+ * (a directory), as a failing disk would; returns the fd to restore. */
+int swap_fd(struct md_rdev *r, bool writes_fail);
+void restore_fd(struct md_rdev *r, int saved);
+
+/* A read of off..+len into got fails on member slot, and a write of new
+ * over the same range (the range held old) lands before the read error
+ * is fixed.  The caller checks the copies and what the read returned. */
+void read_error_races_write(struct mddev *m, int slot, uint64_t off,
+			    size_t len, const void *old, const void *new,
+			    void *got);
+
+/* Writers, readers hitting read errors on member slot and resync windows
+ * over sync_from..sync_to at once, on STRESS_WRITERS ranges of
+ * STRESS_RANGE sectors from first; then checks the copies agree and hold
+ * the last writes. */
+#define STRESS_WRITERS 4
+#define STRESS_RANGE 16
+void stress_read_errors(struct mddev *m, int slot, uint64_t first,
+			uint64_t sync_from, uint64_t sync_to);
+
 /* One whole sync pass as the sync thread runs it; the mismatches found. */
 uint64_t run_sync(struct mddev *m, enum sync_action action);
