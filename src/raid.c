@@ -186,6 +186,19 @@ static void sync_dev_roles(struct mddev *mddev)
 	}
 }
 
+/* fdatasync every working member at once; v has raid_disks entries and
+ * gets the results.  Returns how many ran. */
+static unsigned flush_members(struct mddev *mddev, struct mio *v)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_usable(mddev->slots[i]))
+			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
+	mio_run(v, n);
+	return n;
+}
+
 /* One member's bitmap and superblock.  Going clean, the data is made
  * durable first: neither may vouch for data still in flight. */
 static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
@@ -272,8 +285,11 @@ int md_write_start(struct mddev *mddev)
 	return r;
 }
 
+/* The write is done, in the members or failed: the next md_flush must
+ * reach the members for it. */
 void md_write_end(struct mddev *mddev)
 {
+	atomic_fetch_add(&mddev->writes_done, 1);
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->last_write_us = g_get_monotonic_time();
 	if (--mddev->writes_pending == 0)
@@ -432,7 +448,6 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 		return r;
 	}
 	md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
-	atomic_store(&mddev->need_flush, true);
 	r = mddev->pers->write(mddev, off, len, buf);
 	md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	md_write_end(mddev);
@@ -453,7 +468,6 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	int r = md_write_start(mddev);
 	if (r == 0) {
 		md_wait_barrier(mddev, first_sector(off), nr_sectors(off, len));
-		atomic_store(&mddev->need_flush, true);
 		r = mddev->pers->discard(mddev, off, len);
 		md_allow_barrier(mddev, first_sector(off), nr_sectors(off, len));
 	}
@@ -478,28 +492,36 @@ unsigned md_io_opt(struct mddev *mddev)
 	return MAX(MAX(io_opt, io_min), 4096u);
 }
 
-/* fsync: every working member durable.  Nothing written since the last
- * flush means nothing to do, so a close after reading costs no sync. */
+/* fsync: every working member durable.  It covers the writes completed
+ * when it starts, data a level held back then included (writeback); a
+ * write still in flight, or held back later, is the next md_flush's.
+ * Nothing written since the last flush means nothing to do, so a close
+ * after reading costs no sync. */
 int md_flush(struct mddev *mddev)
 {
+	uint64_t done = atomic_load(&mddev->writes_done);
 	int r = 0;
 
-	if (!mddev->ro && mddev->pers->writeback)
-		r = mddev->pers->writeback(mddev);
-	if (mddev->ro || !atomic_exchange(&mddev->need_flush, false))
+	if (mddev->ro)
 		return md_broken(mddev) ? -EIO : 0;
-	struct mio v[mddev->raid_disks];
-	unsigned n = 0;
-	for (int i = 0; i < mddev->raid_disks; i++)
-		if (rdev_usable(mddev->slots[i]))
-			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
-	mio_run(v, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i].res < 0) {
-			md_error(mddev, v[i].rdev);
-			if (rdev_usable(v[i].rdev))
-				r = v[i].res;   /* the last copy: the caller must know */
+	if (mddev->pers->writeback)
+		r = mddev->pers->writeback(mddev);
+	if (done != atomic_load(&mddev->writes_flushed)) {
+		struct mio v[mddev->raid_disks];
+		unsigned n = flush_members(mddev, v);
+		bool all = true;
+		for (unsigned i = 0; i < n; i++) {
+			if (v[i].res < 0) {
+				all = false;
+				md_error(mddev, v[i].rdev);
+				if (rdev_usable(v[i].rdev))
+					r = v[i].res;   /* the last copy: the caller must know */
+			}
 		}
+		/* A racing md_flush may store an older count: that only
+		 * costs the next one a needless flush. */
+		if (all)
+			atomic_store(&mddev->writes_flushed, done);
 	}
 	return md_broken(mddev) ? -EIO : r;
 }

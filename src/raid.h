@@ -127,7 +127,10 @@ struct mddev {
 	GPtrArray *rdevs;         /* every member we hold, spares too */
 	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
 	atomic_int degraded;
-	atomic_bool need_flush;   /* writes since the last md_flush */
+	/* fsync: md_write_end counts completed writes; md_flush records the
+	 * count it sampled once every member has flushed. */
+	atomic_ullong writes_done;
+	atomic_ullong writes_flushed;
 
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;

@@ -1323,7 +1323,6 @@ static int writeback_entry(struct mddev *mddev, struct sc_entry *e)
 	sh->lo = sh->wbase + a;
 	sh->hi = sh->wbase + b;
 	r = md_write_start(mddev);
-	atomic_store(&mddev->need_flush, true);
 	/* Under the locks nothing in [lo, hi) changes; what was written back
 	 * meanwhile is clean, and the write then costs parity only. */
 	stripes_lock(&rq, set);

@@ -1,0 +1,146 @@
+/* The core's data safety: going clean, fsync and md's error handling, on
+ * unit-test arrays whose members carry real v1.2 superblocks. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "testlib.h"
+
+static struct mddev *make_array(int level, int n)
+{
+	uint64_t sectors[8];
+
+	for (int i = 0; i < n; i++)
+		sectors[i] = 4 * 128 + 5;
+	return test_array(level, level == 5 ? 2 : 0, 128, n, sectors);
+}
+
+static struct md_rdev *member(struct mddev *m, int i)
+{
+	return g_ptr_array_index(m->rdevs, i);
+}
+
+/* Replace member i's fd: writes_fail makes it read-only, else it becomes
+ * /dev/null, which takes writes but cannot fdatasync.  Returns the saved
+ * fd for restore_fd. */
+static int swap_fd(struct mddev *m, int i, bool writes_fail)
+{
+	struct md_rdev *r = member(m, i);
+	char path[64];
+	int saved = dup(r->fd), fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fd);
+	fd = writes_fail ? open(path, O_RDONLY) : open("/dev/null", O_RDWR);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(dup2(fd, r->fd), ==, r->fd);
+	close(fd);
+	return saved;
+}
+
+static void restore_fd(struct mddev *m, int i, int saved)
+{
+	g_assert_cmpint(dup2(saved, member(m, i)->fd), >=, 0);
+	close(saved);
+}
+
+/* md_error and a failing superblock write warn. */
+static void warnings_fatal(bool fatal)
+{
+	g_log_set_always_fatal(G_LOG_FATAL_MASK |
+			       (fatal ? G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL : 0));
+}
+
+/* ---- fsync ---- */
+
+struct held_write {
+	struct mddev *m;
+	void *page;
+	int r;
+};
+
+static gpointer write_thread(gpointer arg)
+{
+	struct held_write *w = arg;
+
+	w->r = md_write(w->m, 0, 4096, w->page);
+	return NULL;
+}
+
+/* A write still in flight while an fsync runs is not covered by it: the
+ * next fsync must reach the members.  The write is held in flight on a
+ * page it copies from, which userfaultfd keeps missing until the first
+ * fsync has returned. */
+static void test_flush_racing_write(void)
+{
+	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		g_test_skip("no userfaultfd");
+		return;
+	}
+	struct uffdio_api api = { .api = UFFD_API };
+	g_assert_cmpint(ioctl(uffd, UFFDIO_API, &api), ==, 0);
+	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(page != MAP_FAILED);
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)page, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	g_assert_cmpint(ioctl(uffd, UFFDIO_REGISTER, &reg), ==, 0);
+
+	uint64_t sectors[1] = { 1024 };
+	struct mddev *m = test_array(MD_LEVEL_LINEAR, 0, 0, 1, sectors);
+	struct held_write w = { .m = m, .page = page };
+	GThread *t = g_thread_new("writer", write_thread, &w);
+
+	struct uffd_msg msg;   /* the write is copying from the page now */
+	g_assert_cmpint(read(uffd, &msg, sizeof(msg)), ==, sizeof(msg));
+	g_assert_cmpint(msg.event, ==, UFFD_EVENT_PAGEFAULT);
+	g_assert_cmpint(md_flush(m), ==, 0);
+
+	static char data[4096] = "the data";
+	struct uffdio_copy copy = { .dst = (uintptr_t)page, .src = (uintptr_t)data,
+				    .len = 4096 };
+	g_assert_cmpint(ioctl(uffd, UFFDIO_COPY, &copy), ==, 0);
+	g_thread_join(t);
+	g_assert_cmpint(w.r, ==, 4096);
+
+	/* The member cannot flush now: only an fsync that tries sees it. */
+	int saved = swap_fd(m, 0, false);
+	warnings_fatal(false);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	warnings_fatal(true);
+	restore_fd(m, 0, saved);
+	md_free(m);
+	munmap(page, 4096);
+	close(uffd);
+}
+
+/* Nothing written since the last fsync: no member flush at all. */
+static void test_flush_idle(void)
+{
+	struct mddev *m = make_array(1, 2);
+	char buf[4096] = "data";
+
+	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
+	g_assert_cmpint(md_flush(m), ==, 0);
+	int saved = swap_fd(m, 0, false);
+	g_assert_cmpint(md_flush(m), ==, 0);
+	restore_fd(m, 0, saved);
+	md_free(m);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/flush/racing-write", test_flush_racing_write);
+	g_test_add_func("/core/flush/idle", test_flush_idle);
+	return g_test_run();
+}
