@@ -269,6 +269,11 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
+void md_write_lost(struct mddev *mddev)
+{
+	atomic_store(&mddev->lost_writes, true);
+}
+
 /* ---- safe mode: md_write_start / md_write_end ---- */
 
 int md_write_start(struct mddev *mddev)
@@ -523,6 +528,8 @@ int md_flush(struct mddev *mddev)
 		if (all)
 			atomic_store(&mddev->writes_flushed, done);
 	}
+	if (atomic_load(&mddev->lost_writes))
+		return -EIO;
 	return md_broken(mddev) ? -EIO : r;
 }
 

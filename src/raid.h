@@ -131,6 +131,7 @@ struct mddev {
 	 * count it sampled once every member has flushed. */
 	atomic_ullong writes_done;
 	atomic_ullong writes_flushed;
+	atomic_bool lost_writes;  /* acknowledged data never reached the members */
 
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;
@@ -188,6 +189,8 @@ int md_write_start(struct mddev *mddev);
 void md_write_end(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
+/* Held-back data was dropped: every later md_flush reports EIO. */
+void md_write_lost(struct mddev *mddev);
 int md_in_sync_count(struct mddev *mddev);
 bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);
