@@ -109,9 +109,11 @@ bool md_enough(struct mddev *mddev, int slot)
 	return atomic_load(&mddev->degraded) + (slot >= 0) <= md_max_degraded(mddev);
 }
 
+/* Lost data (too many members gone) or, with no redundancy, a member's
+ * error (md's MD_BROKEN). */
 static bool md_broken(struct mddev *mddev)
 {
-	return !md_enough(mddev, -1);
+	return atomic_load(&mddev->broken) || !md_enough(mddev, -1);
 }
 
 /* Sectors below this hold the same data on every in-sync member. */
@@ -249,6 +251,10 @@ int md_update_sb(struct mddev *mddev)
  * which case the IO error simply goes back to the caller. */
 void md_error(struct mddev *mddev, struct md_rdev *rdev)
 {
+	if (mddev->pers->error_handler) {
+		mddev->pers->error_handler(mddev, rdev);
+		return;
+	}
 	pthread_mutex_lock(&mddev->sb_lock);
 	int flags = atomic_load(&rdev->flags);
 	bool active = rdev->raid_disk >= 0;
@@ -267,6 +273,16 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 		update_sb_locked(mddev);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
+}
+
+/* md's raid0_error and linear_error: with no redundancy the array is only
+ * marked broken, in memory.  Writes fail from now on, reads go on, and the
+ * superblocks are left alone, so the members assemble again as they are. */
+void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
+{
+	if (!atomic_exchange(&mddev->broken, true))
+		g_warning("%s: member %s failed; array has failed", mddev->name,
+			  rdev->name);
 }
 
 void md_write_lost(struct mddev *mddev)
@@ -404,7 +420,7 @@ static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
 {
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 
-	if (md_broken(mddev))
+	if (!md_enough(mddev, -1))
 		return -EIO;
 	if (off >= size) {
 		*len = 0;
@@ -441,6 +457,8 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 {
 	if (mddev->ro)
 		return -EROFS;
+	if (atomic_load(&mddev->broken))
+		return -EIO;
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 	if (off + len > size)
 		return -ENOSPC;
@@ -467,6 +485,8 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		return -EROFS;
 	if (!mddev->pers->discard)
 		return -EOPNOTSUPP;
+	if (atomic_load(&mddev->broken))
+		return -EIO;
 	if (off >= size)
 		return 0;
 	len = MIN(len, size - off);

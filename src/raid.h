@@ -97,6 +97,9 @@ struct md_personality {
 	int (*discard)(struct mddev *mddev, uint64_t off, uint64_t len);
 	/* md's io_min and io_opt in bytes; absent: logical block size and 0. */
 	void (*io_hints)(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
+	/* Instead of failing the member (levels without redundancy, as md's
+	 * raid0_error and linear_error: md_fail_array). */
+	void (*error_handler)(struct mddev *mddev, struct md_rdev *rdev);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 };
@@ -127,6 +130,7 @@ struct mddev {
 	GPtrArray *rdevs;         /* every member we hold, spares too */
 	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
 	atomic_int degraded;
+	atomic_bool broken;       /* md's MD_BROKEN: writes fail, reads go on */
 	/* fsync: md_write_end counts completed writes; md_flush records the
 	 * count it sampled once every member has flushed. */
 	atomic_ullong writes_done;
@@ -189,6 +193,7 @@ int md_write_start(struct mddev *mddev);
 void md_write_end(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
+void md_fail_array(struct mddev *mddev, struct md_rdev *rdev);
 /* Held-back data was dropped: every later md_flush reports EIO. */
 void md_write_lost(struct mddev *mddev);
 int md_in_sync_count(struct mddev *mddev);

@@ -27,6 +27,22 @@ static struct md_rdev *member(struct mddev *m, int i)
 	return g_ptr_array_index(m->rdevs, i);
 }
 
+/* Member i's superblock as it is on the file. */
+static void load_sb(struct mddev *m, int i, struct md_sb *sb)
+{
+	char err[256];
+
+	g_assert_cmpint(md_sb_load(member(m, i)->fd, sb, err, sizeof(err)), ==, 0);
+}
+
+/* Start from clean superblocks with events 10, as an assembled array. */
+static void start_clean(struct mddev *m)
+{
+	m->events = 9;
+	m->in_sync = true;
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+}
+
 /* Replace member i's fd: writes_fail makes it read-only, else it becomes
  * /dev/null, which takes writes but cannot fdatasync.  Returns the saved
  * fd for restore_fd. */
@@ -58,6 +74,59 @@ static void warnings_fatal(bool fatal)
 }
 
 /* ---- error handling ---- */
+
+/* raid0 and linear: a member's write error breaks the array in memory
+ * only (md's raid0_error): later writes fail, reads go on, and no
+ * superblock is touched, so the members assemble as they were. */
+static void check_broken(int level)
+{
+	struct mddev *m = make_array(level, 2);
+	size_t len = 2 * 128 * 512;   /* a chunk on each member */
+	char *buf = g_malloc(len), *got = g_malloc(len);
+	struct md_sb before[2], sb;
+	/* linear: the last chunk of member 0 and the first of member 1 */
+	uint64_t off = level == 0 ? 0 : (4 * 128 - 128) * 512;
+
+	start_clean(m);
+	memset(buf, 'a', len);
+	g_assert_cmpint(md_write(m, off, len, buf), ==, (int)len);
+	for (int i = 0; i < 2; i++)
+		load_sb(m, i, &before[i]);
+
+	int saved = swap_fd(m, 1, true);
+	warnings_fatal(false);
+	memset(buf, 'b', len);
+	g_assert_cmpint(md_write(m, off, len, buf), <, 0);
+	warnings_fatal(true);
+	restore_fd(m, 1, saved);   /* the error was transient */
+
+	g_assert_cmpstr(md_array_state(m), ==, "broken");
+	g_assert_false(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	g_assert_cmpint(md_write(m, off, 512, buf), ==, -EIO);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	g_assert_cmpint(md_read(m, off, len, got), ==, (int)len);
+	g_assert_true(memcmp(got + len / 2, "aaaa", 4) == 0);   /* member 1 */
+	for (int i = 0; i < 2; i++) {
+		load_sb(m, i, &sb);
+		g_assert_cmpuint(sb.events, ==, before[i].events);
+		g_assert_cmphex(sb.dev_roles[0], ==, 0);
+		g_assert_cmphex(sb.dev_roles[1], ==, 1);
+	}
+	g_free(buf);
+	g_free(got);
+	md_free(m);
+}
+
+static void test_raid0_error(void)
+{
+	check_broken(0);
+}
+
+static void test_linear_error(void)
+{
+	check_broken(MD_LEVEL_LINEAR);
+}
 
 /* raid5 holds a partial stripe back; raid5d's write-back of it then
  * cannot mark the array dirty (no superblock can be written) and the data
@@ -180,6 +249,8 @@ static void test_flush_idle(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
+	g_test_add_func("/core/error/linear-broken", test_linear_error);
 	g_test_add_func("/core/error/raid5-lost-writeback", test_raid5_lost_writeback);
 	g_test_add_func("/core/flush/racing-write", test_flush_racing_write);
 	g_test_add_func("/core/flush/idle", test_flush_idle);
