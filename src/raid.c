@@ -216,26 +216,37 @@ static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
 	return r;
 }
 
+static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
+
 /* Write every working member's superblock; caller holds sb_lock.  A member
- * whose superblock cannot be written is failed, as md does. */
+ * whose superblock cannot be written is failed, as md does, and the others
+ * are written again to say so. */
 static int update_sb_locked(struct mddev *mddev)
 {
+	int written, r;
+	bool failed;
+
 	if (mddev->ro)
 		return 0;
-	mddev->events++;
-	sync_dev_roles(mddev);
-	int written = 0, r = 0;
-	for (guint i = 0; i < mddev->rdevs->len; i++) {
-		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
-		if (!rdev_usable(rdev))
-			continue;
-		r = write_member_state(mddev, rdev);
-		if (r < 0)
+	do {
+		mddev->events++;
+		sync_dev_roles(mddev);
+		written = 0, r = 0, failed = false;
+		for (guint i = 0; i < mddev->rdevs->len; i++) {
+			struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+			if (!rdev_usable(rdev))
+				continue;
+			int k = write_member_state(mddev, rdev);
+			if (k == 0) {
+				written++;
+				continue;
+			}
+			r = k;
 			g_warning("%s: %s: superblock write failed: %s", mddev->name,
-				  rdev->name, g_strerror(-r));
-		else
-			written++;
-	}
+				  rdev->name, g_strerror(-k));
+			failed |= md_error_locked(mddev, rdev);
+		}
+	} while (failed);
 	return written ? 0 : (r ? r : -EIO);
 }
 
@@ -247,15 +258,14 @@ int md_update_sb(struct mddev *mddev)
 	return r;
 }
 
-/* md_error: fail a member, unless it is the last one holding the data, in
- * which case the IO error simply goes back to the caller. */
-void md_error(struct mddev *mddev, struct md_rdev *rdev)
+/* md_error's work under sb_lock; true when the member has just failed and
+ * the superblocks must say so. */
+static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 {
 	if (mddev->pers->error_handler) {
 		mddev->pers->error_handler(mddev, rdev);
-		return;
+		return false;
 	}
-	pthread_mutex_lock(&mddev->sb_lock);
 	int flags = atomic_load(&rdev->flags);
 	bool active = rdev->raid_disk >= 0;
 	/* Mirrors never fail the last copy of the data: its errors go back
@@ -270,8 +280,18 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 		g_warning("%s: member %s failed; %s", mddev->name, rdev->name,
 			  md_broken(mddev) ? "array has failed"
 					   : "continuing degraded");
-		update_sb_locked(mddev);
+		return true;
 	}
+	return false;
+}
+
+/* md_error: fail a member, unless it is the last one holding the data, in
+ * which case the IO error simply goes back to the caller. */
+void md_error(struct mddev *mddev, struct md_rdev *rdev)
+{
+	pthread_mutex_lock(&mddev->sb_lock);
+	if (md_error_locked(mddev, rdev))
+		update_sb_locked(mddev);
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 

@@ -75,6 +75,32 @@ static void warnings_fatal(bool fatal)
 
 /* ---- error handling ---- */
 
+/* A member whose superblock cannot be written is failed, and the other
+ * superblocks say so, as md's super_written does. */
+static void test_sb_write_fails_member(void)
+{
+	struct mddev *m = make_array(1, 3);
+	struct md_sb sb;
+
+	start_clean(m);
+	int saved = swap_fd(m, 1, true);
+	warnings_fatal(false);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+	warnings_fatal(true);
+	restore_fd(m, 1, saved);
+
+	g_assert_true(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	for (int i = 0; i < 3; i += 2) {
+		load_sb(m, i, &sb);
+		g_assert_cmphex(sb.dev_roles[1], ==, MD_ROLE_FAULTY);
+		g_assert_cmphex(sb.dev_roles[2 - i], ==, 2 - i);
+	}
+	load_sb(m, 1, &sb);
+	g_assert_cmpuint(sb.events, ==, 10);   /* never written again */
+	md_free(m);
+}
+
 /* raid0 and linear: a member's write error breaks the array in memory
  * only (md's raid0_error): later writes fail, reads go on, and no
  * superblock is touched, so the members assemble as they were. */
@@ -249,6 +275,7 @@ static void test_flush_idle(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
 	g_test_add_func("/core/error/raid5-lost-writeback", test_raid5_lost_writeback);
