@@ -201,35 +201,77 @@ static unsigned flush_members(struct mddev *mddev, struct mio *v)
 	return n;
 }
 
-/* One member's bitmap and superblock.  Going clean, the data is made
- * durable first: neither may vouch for data still in flight. */
+static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
+
+/* Going clean: every member's data is durable before any superblock says
+ * clean, or a power cut between two superblock writes would leave a clean
+ * one vouching for a member that lost its last writes.  A member that
+ * cannot flush is failed; true when one was. */
+static bool flush_before_clean(struct mddev *mddev)
+{
+	struct mio v[mddev->raid_disks];
+	unsigned n = flush_members(mddev, v);
+	bool failed = false;
+
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].res < 0)
+			failed |= md_error_locked(mddev, v[i].rdev);
+	return failed;
+}
+
+/* md's can_decrease_events: going clean right after going dirty, nothing
+ * else changed, takes events back to what the clean superblocks said.  A
+ * member the clean write misses is then the freshest, and dirty, rather
+ * than one event behind a clean one, where assembly takes it as in sync. */
+static void next_events(struct mddev *mddev, bool clean_change)
+{
+	/* Degraded: a failed member must stay behind (md's nospares). */
+	bool nospares = clean_change && !atomic_load(&mddev->degraded);
+
+	if (nospares && mddev->in_sync && mddev->resync_offset == MD_MAX_SECTOR &&
+	    mddev->can_decrease_events && mddev->events != 1) {
+		mddev->events--;
+		mddev->can_decrease_events = false;
+	} else {
+		mddev->events++;
+		mddev->can_decrease_events = nospares;
+	}
+}
+
+void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
+
+/* One member's bitmap and superblock. */
 static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
 {
-	int r = mddev->in_sync ? rdev_flush(rdev) : 0;
+	int r = 0;
 
-	if (r == 0 && mddev->bitmap_ops)
+	if (mddev->bitmap_ops)
 		r = mddev->bitmap_ops->store(mddev, rdev, !mddev->in_sync);
 	if (r == 0) {
 		sync_rdev_sb(mddev, rdev);
+		if (md_sb_write_hook)
+			md_sb_write_hook(mddev, rdev);
 		r = rdev_write_sb(rdev);
 	}
 	return r;
 }
 
-static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
-
-/* Write every working member's superblock; caller holds sb_lock.  A member
- * whose superblock cannot be written is failed, as md does, and the others
- * are written again to say so. */
-static int update_sb_locked(struct mddev *mddev)
+/* Write every working member's superblock; caller holds sb_lock.
+ * clean_change: only the clean/dirty state changed.  A member whose
+ * superblock cannot be written is failed, as md does, and the others are
+ * written again to say so. */
+static int update_sb_locked(struct mddev *mddev, bool clean_change)
 {
 	int written, r;
 	bool failed;
 
 	if (mddev->ro)
 		return 0;
+	if (mddev->in_sync && flush_before_clean(mddev))
+		clean_change = false;
 	do {
-		mddev->events++;
+		next_events(mddev, clean_change);
+		clean_change = false;
 		sync_dev_roles(mddev);
 		written = 0, r = 0, failed = false;
 		for (guint i = 0; i < mddev->rdevs->len; i++) {
@@ -253,7 +295,7 @@ static int update_sb_locked(struct mddev *mddev)
 int md_update_sb(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
-	int r = update_sb_locked(mddev);
+	int r = update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
 }
@@ -291,7 +333,7 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
 	if (md_error_locked(mddev, rdev))
-		update_sb_locked(mddev);
+		update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
@@ -320,7 +362,7 @@ int md_write_start(struct mddev *mddev)
 	mddev->writes_pending++;
 	if (mddev->in_sync) {
 		mddev->in_sync = false;
-		r = update_sb_locked(mddev);
+		r = update_sb_locked(mddev, true);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
@@ -357,7 +399,7 @@ static gpointer safemode_thread(gpointer arg)
 			continue;
 		}
 		mddev->in_sync = true;
-		update_sb_locked(mddev);
+		update_sb_locked(mddev, true);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return NULL;
@@ -727,7 +769,7 @@ void md_stop(struct mddev *mddev)
 
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->in_sync = true;
-	update_sb_locked(mddev);
+	update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 

@@ -143,6 +143,7 @@ struct mddev {
 	uint64_t events;
 	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
 	bool in_sync;             /* superblocks say clean */
+	bool can_decrease_events; /* md's: the last update only went dirty */
 	int writes_pending;
 	gint64 last_write_us;
 	atomic_uint safe_mode_delay_ms;
@@ -192,6 +193,8 @@ int md_flush(struct mddev *mddev);
 int md_write_start(struct mddev *mddev);
 void md_write_end(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
+/* Unit tests watch each superblock as it is about to be written. */
+extern void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev);
 /* Held-back data was dropped: every later md_flush reports EIO. */

@@ -73,6 +73,98 @@ static void warnings_fatal(bool fatal)
 			       (fatal ? G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL : 0));
 }
 
+static void wait_state(struct mddev *m, const char *state)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	while (strcmp(md_array_state(m), state) && g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpstr(md_array_state(m), ==, state);
+}
+
+/* ---- going clean ---- */
+
+/* Dirty and then clean again with nothing else changed: the clean
+ * superblocks carry the events of the clean ones before (md's
+ * can_decrease_events), so a member the clean write misses stays the
+ * freshest and says dirty. */
+static void test_clean_events(void)
+{
+	struct mddev *m = make_array(1, 2);
+	struct md_sb sb;
+
+	start_clean(m);
+	load_sb(m, 0, &sb);
+	g_assert_cmpuint(sb.events, ==, 10);
+	g_assert_cmpuint(sb.resync_offset, ==, MD_MAX_SECTOR);
+	m->safe_mode_delay_ms = 1;
+	md_safemode_start(m);
+
+	for (int round = 0; round < 2; round++) {
+		/* A write in progress keeps safe mode off. */
+		g_assert_cmpint(md_write_start(m), ==, 0);
+		for (int i = 0; i < 2; i++) {
+			load_sb(m, i, &sb);
+			g_assert_cmpuint(sb.events, ==, 11);
+			g_assert_cmpuint(sb.resync_offset, ==, 0);
+		}
+		md_write_end(m);
+		wait_state(m, "clean");
+		for (int i = 0; i < 2; i++) {
+			load_sb(m, i, &sb);
+			g_assert_cmpuint(sb.events, ==, 10);
+			g_assert_cmpuint(sb.resync_offset, ==, MD_MAX_SECTOR);
+		}
+	}
+	md_stop(m);
+	md_free(m);
+}
+
+static struct md_rdev *no_flush_member;
+static int clean_sb_writes;
+
+/* Any clean superblock written must come after every member's flush: the
+ * member that cannot flush is out of the array by then. */
+static void check_clean_write(struct mddev *m, struct md_rdev *rdev)
+{
+	(void)m;
+	if (rdev->sb.resync_offset != MD_MAX_SECTOR)
+		return;
+	clean_sb_writes++;
+	g_assert_true(atomic_load(&no_flush_member->flags) & RDEV_FAULTY);
+	g_assert_cmphex(rdev->sb.dev_roles[no_flush_member->desc_nr], ==,
+			MD_ROLE_FAULTY);
+}
+
+/* Going clean flushes every member's data before the first clean
+ * superblock: the last member cannot flush, and no superblock may say
+ * clean while it still counts as in sync. */
+static void test_clean_after_all_flushed(void)
+{
+	struct mddev *m = make_array(1, 3);
+	char buf[4096] = "data";
+
+	start_clean(m);
+	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
+	int saved = swap_fd(m, 2, false);
+	no_flush_member = member(m, 2);
+	md_sb_write_hook = check_clean_write;
+	clean_sb_writes = 0;
+	warnings_fatal(false);
+
+	pthread_mutex_lock(&m->sb_lock);
+	m->in_sync = true;    /* what safe mode does, and md_update_sb writes */
+	pthread_mutex_unlock(&m->sb_lock);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+
+	warnings_fatal(true);
+	md_sb_write_hook = NULL;
+	g_assert_cmpint(clean_sb_writes, ==, 2);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	restore_fd(m, 2, saved);
+	md_free(m);
+}
+
 /* ---- error handling ---- */
 
 /* A member whose superblock cannot be written is failed, and the other
@@ -275,6 +367,8 @@ static void test_flush_idle(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/clean/events-roll-back", test_clean_events);
+	g_test_add_func("/core/clean/after-all-flushed", test_clean_after_all_flushed);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
