@@ -91,6 +91,7 @@ const struct md_personality linear_personality = {
 	.free = linear_free,
 	.read = linear_read,
 	.write = linear_write,
+	.error_handler = md_fail_array,
 	.discard = linear_discard,
 	.status = linear_status,
 };

@@ -93,9 +93,11 @@ bool md_enough(struct mddev *mddev, int slot)
 	return atomic_load(&mddev->degraded) + (slot >= 0) <= md_max_degraded(mddev);
 }
 
+/* Lost data (too many members gone) or, with no redundancy, a member's
+ * error (md's MD_BROKEN). */
 static bool md_broken(struct mddev *mddev)
 {
-	return !md_enough(mddev, -1);
+	return atomic_load(&mddev->broken) || !md_enough(mddev, -1);
 }
 
 /* Sectors below this hold the same data on every in-sync member. */
@@ -170,57 +172,126 @@ static void sync_dev_roles(struct mddev *mddev)
 	}
 }
 
-/* One member's bitmap and superblock.  Going clean, the data is made
- * durable first: neither may vouch for data still in flight. */
+/* fdatasync every working member at once; v has raid_disks entries and
+ * gets the results.  Returns how many ran. */
+static unsigned flush_members(struct mddev *mddev, struct mio *v)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_usable(mddev->slots[i]))
+			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
+	mio_run(v, n);
+	return n;
+}
+
+static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
+
+/* Going clean: every member's data is durable before any superblock says
+ * clean, or a power cut between two superblock writes would leave a clean
+ * one vouching for a member that lost its last writes.  A member that
+ * cannot flush is failed; true when one was. */
+static bool flush_before_clean(struct mddev *mddev)
+{
+	struct mio v[mddev->raid_disks];
+	unsigned n = flush_members(mddev, v);
+	bool failed = false;
+
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].res < 0)
+			failed |= md_error_locked(mddev, v[i].rdev);
+	return failed;
+}
+
+/* md's can_decrease_events: going clean right after going dirty, nothing
+ * else changed, takes events back to what the clean superblocks said.  A
+ * member the clean write misses is then the freshest, and dirty, rather
+ * than one event behind a clean one, where assembly takes it as in sync. */
+static void next_events(struct mddev *mddev, bool clean_change)
+{
+	/* Degraded: a failed member must stay behind (md's nospares). */
+	bool nospares = clean_change && !atomic_load(&mddev->degraded);
+
+	if (nospares && mddev->in_sync && mddev->resync_offset == MD_MAX_SECTOR &&
+	    mddev->can_decrease_events && mddev->events != 1) {
+		mddev->events--;
+		mddev->can_decrease_events = false;
+	} else {
+		mddev->events++;
+		mddev->can_decrease_events = nospares;
+	}
+}
+
+void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
+
+/* One member's bitmap and superblock. */
 static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
 {
-	int r = mddev->in_sync ? rdev_flush(rdev) : 0;
+	int r = 0;
 
-	if (r == 0 && mddev->bitmap_ops)
+	if (mddev->bitmap_ops)
 		r = mddev->bitmap_ops->store(mddev, rdev, !mddev->in_sync);
 	if (r == 0) {
 		sync_rdev_sb(mddev, rdev);
+		if (md_sb_write_hook)
+			md_sb_write_hook(mddev, rdev);
 		r = rdev_write_sb(rdev);
 	}
 	return r;
 }
 
-/* Write every working member's superblock; caller holds sb_lock.  A member
- * whose superblock cannot be written is failed, as md does. */
-static int update_sb_locked(struct mddev *mddev)
+/* Write every working member's superblock; caller holds sb_lock.
+ * clean_change: only the clean/dirty state changed.  A member whose
+ * superblock cannot be written is failed, as md does, and the others are
+ * written again to say so. */
+static int update_sb_locked(struct mddev *mddev, bool clean_change)
 {
+	int written, r;
+	bool failed;
+
 	if (mddev->ro)
 		return 0;
-	mddev->events++;
-	sync_dev_roles(mddev);
-	int written = 0, r = 0;
-	for (guint i = 0; i < mddev->rdevs->len; i++) {
-		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
-		if (!rdev_usable(rdev))
-			continue;
-		r = write_member_state(mddev, rdev);
-		if (r < 0)
+	if (mddev->in_sync && flush_before_clean(mddev))
+		clean_change = false;
+	do {
+		next_events(mddev, clean_change);
+		clean_change = false;
+		sync_dev_roles(mddev);
+		written = 0, r = 0, failed = false;
+		for (guint i = 0; i < mddev->rdevs->len; i++) {
+			struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+			if (!rdev_usable(rdev))
+				continue;
+			int k = write_member_state(mddev, rdev);
+			if (k == 0) {
+				written++;
+				continue;
+			}
+			r = k;
 			g_warning("%s: %s: superblock write failed: %s", mddev->name,
-				  rdev->name, g_strerror(-r));
-		else
-			written++;
-	}
+				  rdev->name, g_strerror(-k));
+			failed |= md_error_locked(mddev, rdev);
+		}
+	} while (failed);
 	return written ? 0 : (r ? r : -EIO);
 }
 
 int md_update_sb(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
-	int r = update_sb_locked(mddev);
+	int r = update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
 }
 
-/* md_error: fail a member, unless it is the last one holding the data, in
- * which case the IO error simply goes back to the caller. */
-void md_error(struct mddev *mddev, struct md_rdev *rdev)
+/* md_error's work under sb_lock; true when the member has just failed and
+ * the superblocks must say so. */
+static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 {
-	pthread_mutex_lock(&mddev->sb_lock);
+	if (mddev->pers->error_handler) {
+		mddev->pers->error_handler(mddev, rdev);
+		return false;
+	}
 	int flags = atomic_load(&rdev->flags);
 	bool active = rdev->raid_disk >= 0;
 	/* Mirrors never fail the last copy of the data: its errors go back
@@ -235,9 +306,34 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 		g_warning("%s: member %s failed; %s", mddev->name, rdev->name,
 			  md_broken(mddev) ? "array has failed"
 					   : "continuing degraded");
-		update_sb_locked(mddev);
+		return true;
 	}
+	return false;
+}
+
+/* md_error: fail a member, unless it is the last one holding the data, in
+ * which case the IO error simply goes back to the caller. */
+void md_error(struct mddev *mddev, struct md_rdev *rdev)
+{
+	pthread_mutex_lock(&mddev->sb_lock);
+	if (md_error_locked(mddev, rdev))
+		update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
+}
+
+/* md's raid0_error and linear_error: with no redundancy the array is only
+ * marked broken, in memory.  Writes fail from now on, reads go on, and the
+ * superblocks are left alone, so the members assemble again as they are. */
+void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
+{
+	if (!atomic_exchange(&mddev->broken, true))
+		g_warning("%s: member %s failed; array has failed", mddev->name,
+			  rdev->name);
+}
+
+void md_write_lost(struct mddev *mddev)
+{
+	atomic_store(&mddev->lost_writes, true);
 }
 
 /* ---- safe mode: md_write_start / md_write_end ---- */
@@ -250,14 +346,17 @@ int md_write_start(struct mddev *mddev)
 	mddev->writes_pending++;
 	if (mddev->in_sync) {
 		mddev->in_sync = false;
-		r = update_sb_locked(mddev);
+		r = update_sb_locked(mddev, true);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return r;
 }
 
+/* The write is done, in the members or failed: the next md_flush must
+ * reach the members for it. */
 void md_write_end(struct mddev *mddev)
 {
+	atomic_fetch_add(&mddev->writes_done, 1);
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->last_write_us = g_get_monotonic_time();
 	if (--mddev->writes_pending == 0)
@@ -284,7 +383,7 @@ static gpointer safemode_thread(gpointer arg)
 			continue;
 		}
 		mddev->in_sync = true;
-		update_sb_locked(mddev);
+		update_sb_locked(mddev, true);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return NULL;
@@ -303,7 +402,7 @@ static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
 {
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 
-	if (md_broken(mddev))
+	if (!md_enough(mddev, -1))
 		return -EIO;
 	if (off >= size) {
 		*len = 0;
@@ -328,6 +427,8 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 {
 	if (mddev->ro)
 		return -EROFS;
+	if (atomic_load(&mddev->broken))
+		return -EIO;
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 	if (off + len > size)
 		return -ENOSPC;
@@ -339,7 +440,6 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 		md_write_end(mddev);
 		return r;
 	}
-	atomic_store(&mddev->need_flush, true);
 	r = mddev->pers->write(mddev, off, len, buf);
 	md_write_end(mddev);
 	return r < 0 ? r : (int)len;
@@ -353,12 +453,13 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		return -EROFS;
 	if (!mddev->pers->discard)
 		return -EOPNOTSUPP;
+	if (atomic_load(&mddev->broken))
+		return -EIO;
 	if (off >= size)
 		return 0;
 	len = MIN(len, size - off);
 	int r = md_write_start(mddev);
 	if (r == 0) {
-		atomic_store(&mddev->need_flush, true);
 		r = mddev->pers->discard(mddev, off, len);
 	}
 	md_write_end(mddev);
@@ -382,29 +483,39 @@ unsigned md_io_opt(struct mddev *mddev)
 	return MAX(MAX(io_opt, io_min), 4096u);
 }
 
-/* fsync: every working member durable.  Nothing written since the last
- * flush means nothing to do, so a close after reading costs no sync. */
+/* fsync: every working member durable.  It covers the writes completed
+ * when it starts, data a level held back then included (writeback); a
+ * write still in flight, or held back later, is the next md_flush's.
+ * Nothing written since the last flush means nothing to do, so a close
+ * after reading costs no sync. */
 int md_flush(struct mddev *mddev)
 {
+	uint64_t done = atomic_load(&mddev->writes_done);
 	int r = 0;
 
-	if (!mddev->ro && mddev->pers->writeback)
-		r = mddev->pers->writeback(mddev);
-	if (mddev->ro || !atomic_exchange(&mddev->need_flush, false))
+	if (mddev->ro)
 		return md_broken(mddev) ? -EIO : 0;
-	struct mio v[mddev->raid_disks];
-	unsigned n = 0;
-	for (int i = 0; i < mddev->raid_disks; i++)
-		if (rdev_usable(mddev->slots[i]))
-			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
-	mio_run(v, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i].res < 0) {
-			md_error(mddev, v[i].rdev);
-			if (rdev_usable(v[i].rdev))
-				r = v[i].res;   /* the last copy: the caller must know */
+	if (mddev->pers->writeback)
+		r = mddev->pers->writeback(mddev);
+	if (done != atomic_load(&mddev->writes_flushed)) {
+		struct mio v[mddev->raid_disks];
+		unsigned n = flush_members(mddev, v);
+		bool all = true;
+		for (unsigned i = 0; i < n; i++) {
+			if (v[i].res < 0) {
+				all = false;
+				md_error(mddev, v[i].rdev);
+				if (rdev_usable(v[i].rdev))
+					r = v[i].res;   /* the last copy: the caller must know */
+			}
 		}
+		/* A racing md_flush may store an older count: that only
+		 * costs the next one a needless flush. */
+		if (all)
+			atomic_store(&mddev->writes_flushed, done);
 	}
+	if (atomic_load(&mddev->lost_writes))
+		return -EIO;
 	return md_broken(mddev) ? -EIO : r;
 }
 
@@ -552,7 +663,7 @@ void md_stop(struct mddev *mddev)
 
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->in_sync = true;
-	update_sb_locked(mddev);
+	update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 

@@ -93,6 +93,9 @@ struct md_personality {
 	int (*discard)(struct mddev *mddev, uint64_t off, uint64_t len);
 	/* md's io_min and io_opt in bytes; absent: logical block size and 0. */
 	void (*io_hints)(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
+	/* Instead of failing the member (levels without redundancy, as md's
+	 * raid0_error and linear_error: md_fail_array). */
+	void (*error_handler)(struct mddev *mddev, struct md_rdev *rdev);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 };
@@ -123,7 +126,12 @@ struct mddev {
 	GPtrArray *rdevs;         /* every member we hold, spares too */
 	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
 	atomic_int degraded;
-	atomic_bool need_flush;   /* writes since the last md_flush */
+	atomic_bool broken;       /* md's MD_BROKEN: writes fail, reads go on */
+	/* fsync: md_write_end counts completed writes; md_flush records the
+	 * count it sampled once every member has flushed. */
+	atomic_ullong writes_done;
+	atomic_ullong writes_flushed;
+	atomic_bool lost_writes;  /* acknowledged data never reached the members */
 
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;
@@ -131,6 +139,7 @@ struct mddev {
 	uint64_t events;
 	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
 	bool in_sync;             /* superblocks say clean */
+	bool can_decrease_events; /* md's: the last update only went dirty */
 	int writes_pending;
 	gint64 last_write_us;
 	atomic_uint safe_mode_delay_ms;
@@ -171,7 +180,12 @@ int md_flush(struct mddev *mddev);
 int md_write_start(struct mddev *mddev);
 void md_write_end(struct mddev *mddev);
 int md_update_sb(struct mddev *mddev);
+/* Unit tests watch each superblock as it is about to be written. */
+extern void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
+void md_fail_array(struct mddev *mddev, struct md_rdev *rdev);
+/* Held-back data was dropped: every later md_flush reports EIO. */
+void md_write_lost(struct mddev *mddev);
 int md_in_sync_count(struct mddev *mddev);
 bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);

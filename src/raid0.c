@@ -172,6 +172,7 @@ const struct md_personality raid0_personality = {
 	.free = raid0_free,
 	.read = raid0_read,
 	.write = raid0_write,
+	.error_handler = md_fail_array,
 	.discard = raid0_discard,
 	.io_hints = raid0_io_hints,
 	.status = raid0_status,

@@ -1322,14 +1322,15 @@ static int writeback_entry(struct mddev *mddev, struct sc_entry *e)
 	sh->lo = sh->wbase + a;
 	sh->hi = sh->wbase + b;
 	r = md_write_start(mddev);
-	atomic_store(&mddev->need_flush, true);
 	/* Under the locks nothing in [lo, hi) changes; what was written back
 	 * meanwhile is clean, and the write then costs parity only. */
 	stripes_lock(&rq, set);
 	while (r == 0 && (r = write_stripes(&rq)) == -EAGAIN)
 		;
-	if (r < 0)   /* the array has failed: what was held back is lost */
+	if (r < 0) {   /* what was held back is lost: fsync must say so */
 		sc_clean(&c->cache, e, a, b);
+		md_write_lost(mddev);
+	}
 	stripes_unlock(&rq, set);
 	md_write_end(mddev);
 out:

@@ -17,6 +17,11 @@ static struct md_rdev *tmp_member(struct mddev *m, int slot, uint64_t sectors)
 	r->sectors = sectors;
 	g_assert_cmpint(ftruncate(r->fd, (r->data_offset + r->sectors) << 9), ==, 0);
 	r->raid_disk = slot;
+	r->desc_nr = slot;
+	/* Where a v1.2 superblock goes, so that superblock writes work. */
+	r->sb.super_offset = 8;
+	r->sb.data_offset = r->data_offset;
+	r->sb.data_size = sectors;
 	r->name = g_strdup_printf("m%d", slot);
 	r->mddev = m;
 	atomic_store(&r->flags, RDEV_IN_SYNC);
@@ -39,6 +44,7 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 		smallest = MIN(smallest, sectors[i]);
 	}
 	m->sb.major = 1;
+	m->sb.minor = 2;
 	m->sb.level = level;
 	m->sb.layout = layout;
 	m->sb.chunk_sectors = chunk_sectors;

@@ -1,0 +1,379 @@
+/* The core's data safety: going clean, fsync and md's error handling, on
+ * unit-test arrays whose members carry real v1.2 superblocks. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "testlib.h"
+
+static struct mddev *make_array(int level, int n)
+{
+	uint64_t sectors[8];
+
+	for (int i = 0; i < n; i++)
+		sectors[i] = 4 * 128 + 5;
+	return test_array(level, level == 5 ? 2 : 0, 128, n, sectors);
+}
+
+static struct md_rdev *member(struct mddev *m, int i)
+{
+	return g_ptr_array_index(m->rdevs, i);
+}
+
+/* Member i's superblock as it is on the file. */
+static void load_sb(struct mddev *m, int i, struct md_sb *sb)
+{
+	char err[256];
+
+	g_assert_cmpint(md_sb_load(member(m, i)->fd, sb, err, sizeof(err)), ==, 0);
+}
+
+/* Start from clean superblocks with events 10, as an assembled array. */
+static void start_clean(struct mddev *m)
+{
+	m->events = 9;
+	m->in_sync = true;
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+}
+
+/* Replace member i's fd: writes_fail makes it read-only, else it becomes
+ * /dev/null, which takes writes but cannot fdatasync.  Returns the saved
+ * fd for restore_fd. */
+static int swap_fd(struct mddev *m, int i, bool writes_fail)
+{
+	struct md_rdev *r = member(m, i);
+	char path[64];
+	int saved = dup(r->fd), fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fd);
+	fd = writes_fail ? open(path, O_RDONLY) : open("/dev/null", O_RDWR);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(dup2(fd, r->fd), ==, r->fd);
+	close(fd);
+	return saved;
+}
+
+static void restore_fd(struct mddev *m, int i, int saved)
+{
+	g_assert_cmpint(dup2(saved, member(m, i)->fd), >=, 0);
+	close(saved);
+}
+
+/* md_error and a failing superblock write warn. */
+static void warnings_fatal(bool fatal)
+{
+	g_log_set_always_fatal(G_LOG_FATAL_MASK |
+			       (fatal ? G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL : 0));
+}
+
+static void wait_state(struct mddev *m, const char *state)
+{
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+	while (strcmp(md_array_state(m), state) && g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpstr(md_array_state(m), ==, state);
+}
+
+/* ---- going clean ---- */
+
+/* Dirty and then clean again with nothing else changed: the clean
+ * superblocks carry the events of the clean ones before (md's
+ * can_decrease_events), so a member the clean write misses stays the
+ * freshest and says dirty. */
+static void test_clean_events(void)
+{
+	struct mddev *m = make_array(1, 2);
+	struct md_sb sb;
+
+	start_clean(m);
+	load_sb(m, 0, &sb);
+	g_assert_cmpuint(sb.events, ==, 10);
+	g_assert_cmpuint(sb.resync_offset, ==, MD_MAX_SECTOR);
+	m->safe_mode_delay_ms = 1;
+	md_safemode_start(m);
+
+	for (int round = 0; round < 2; round++) {
+		/* A write in progress keeps safe mode off. */
+		g_assert_cmpint(md_write_start(m), ==, 0);
+		for (int i = 0; i < 2; i++) {
+			load_sb(m, i, &sb);
+			g_assert_cmpuint(sb.events, ==, 11);
+			g_assert_cmpuint(sb.resync_offset, ==, 0);
+		}
+		md_write_end(m);
+		wait_state(m, "clean");
+		for (int i = 0; i < 2; i++) {
+			load_sb(m, i, &sb);
+			g_assert_cmpuint(sb.events, ==, 10);
+			g_assert_cmpuint(sb.resync_offset, ==, MD_MAX_SECTOR);
+		}
+	}
+	md_stop(m);
+	md_free(m);
+}
+
+static struct md_rdev *no_flush_member;
+static int clean_sb_writes;
+
+/* Any clean superblock written must come after every member's flush: the
+ * member that cannot flush is out of the array by then. */
+static void check_clean_write(struct mddev *m, struct md_rdev *rdev)
+{
+	(void)m;
+	if (rdev->sb.resync_offset != MD_MAX_SECTOR)
+		return;
+	clean_sb_writes++;
+	g_assert_true(atomic_load(&no_flush_member->flags) & RDEV_FAULTY);
+	g_assert_cmphex(rdev->sb.dev_roles[no_flush_member->desc_nr], ==,
+			MD_ROLE_FAULTY);
+}
+
+/* Going clean flushes every member's data before the first clean
+ * superblock: the last member cannot flush, and no superblock may say
+ * clean while it still counts as in sync. */
+static void test_clean_after_all_flushed(void)
+{
+	struct mddev *m = make_array(1, 3);
+	char buf[4096] = "data";
+
+	start_clean(m);
+	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
+	int saved = swap_fd(m, 2, false);
+	no_flush_member = member(m, 2);
+	md_sb_write_hook = check_clean_write;
+	clean_sb_writes = 0;
+	warnings_fatal(false);
+
+	pthread_mutex_lock(&m->sb_lock);
+	m->in_sync = true;    /* what safe mode does, and md_update_sb writes */
+	pthread_mutex_unlock(&m->sb_lock);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+
+	warnings_fatal(true);
+	md_sb_write_hook = NULL;
+	g_assert_cmpint(clean_sb_writes, ==, 2);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	restore_fd(m, 2, saved);
+	md_free(m);
+}
+
+/* ---- error handling ---- */
+
+/* A member whose superblock cannot be written is failed, and the other
+ * superblocks say so, as md's super_written does. */
+static void test_sb_write_fails_member(void)
+{
+	struct mddev *m = make_array(1, 3);
+	struct md_sb sb;
+
+	start_clean(m);
+	int saved = swap_fd(m, 1, true);
+	warnings_fatal(false);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+	warnings_fatal(true);
+	restore_fd(m, 1, saved);
+
+	g_assert_true(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	for (int i = 0; i < 3; i += 2) {
+		load_sb(m, i, &sb);
+		g_assert_cmphex(sb.dev_roles[1], ==, MD_ROLE_FAULTY);
+		g_assert_cmphex(sb.dev_roles[2 - i], ==, 2 - i);
+	}
+	load_sb(m, 1, &sb);
+	g_assert_cmpuint(sb.events, ==, 10);   /* never written again */
+	md_free(m);
+}
+
+/* raid0 and linear: a member's write error breaks the array in memory
+ * only (md's raid0_error): later writes fail, reads go on, and no
+ * superblock is touched, so the members assemble as they were. */
+static void check_broken(int level)
+{
+	struct mddev *m = make_array(level, 2);
+	size_t len = 2 * 128 * 512;   /* a chunk on each member */
+	char *buf = g_malloc(len), *got = g_malloc(len);
+	struct md_sb before[2], sb;
+	/* linear: the last chunk of member 0 and the first of member 1 */
+	uint64_t off = level == 0 ? 0 : (4 * 128 - 128) * 512;
+
+	start_clean(m);
+	memset(buf, 'a', len);
+	g_assert_cmpint(md_write(m, off, len, buf), ==, (int)len);
+	for (int i = 0; i < 2; i++)
+		load_sb(m, i, &before[i]);
+
+	int saved = swap_fd(m, 1, true);
+	warnings_fatal(false);
+	memset(buf, 'b', len);
+	g_assert_cmpint(md_write(m, off, len, buf), <, 0);
+	warnings_fatal(true);
+	restore_fd(m, 1, saved);   /* the error was transient */
+
+	g_assert_cmpstr(md_array_state(m), ==, "broken");
+	g_assert_false(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	g_assert_cmpint(md_write(m, off, 512, buf), ==, -EIO);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	g_assert_cmpint(md_read(m, off, len, got), ==, (int)len);
+	g_assert_true(memcmp(got + len / 2, "aaaa", 4) == 0);   /* member 1 */
+	for (int i = 0; i < 2; i++) {
+		load_sb(m, i, &sb);
+		g_assert_cmpuint(sb.events, ==, before[i].events);
+		g_assert_cmphex(sb.dev_roles[0], ==, 0);
+		g_assert_cmphex(sb.dev_roles[1], ==, 1);
+	}
+	g_free(buf);
+	g_free(got);
+	md_free(m);
+}
+
+static void test_raid0_error(void)
+{
+	check_broken(0);
+}
+
+static void test_linear_error(void)
+{
+	check_broken(MD_LEVEL_LINEAR);
+}
+
+/* raid5 holds a partial stripe back; raid5d's write-back of it then
+ * cannot mark the array dirty (no superblock can be written) and the data
+ * is lost.  The next fsync must say so, the members long since fine. */
+static void test_raid5_lost_writeback(void)
+{
+	struct mddev *m = make_array(5, 4);
+	size_t len = 128 * 512;   /* one chunk of three: held back */
+	char *buf = g_malloc(len);
+	int saved[4];
+
+	memset(buf, 'x', len);
+	g_assert_cmpint(md_write(m, 0, len, buf), ==, (int)len);
+	pthread_mutex_lock(&m->sb_lock);
+	m->in_sync = true;    /* safe mode: the held-back data is not written */
+	pthread_mutex_unlock(&m->sb_lock);
+	warnings_fatal(false);
+	for (int i = 0; i < 4; i++)
+		saved[i] = swap_fd(m, i, true);
+
+	/* raid5d's write-back, up to its md_write_end */
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	bool done = false;
+	while (!done && g_get_monotonic_time() < deadline) {
+		g_usleep(2000);
+		pthread_mutex_lock(&m->sb_lock);
+		done = !m->in_sync && !m->writes_pending;
+		pthread_mutex_unlock(&m->sb_lock);
+	}
+	g_assert_true(done);
+	for (int i = 0; i < 4; i++)
+		restore_fd(m, i, saved[i]);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	warnings_fatal(true);
+	g_free(buf);
+	md_free(m);
+}
+
+/* ---- fsync ---- */
+
+struct held_write {
+	struct mddev *m;
+	void *page;
+	int r;
+};
+
+static gpointer write_thread(gpointer arg)
+{
+	struct held_write *w = arg;
+
+	w->r = md_write(w->m, 0, 4096, w->page);
+	return NULL;
+}
+
+/* A write still in flight while an fsync runs is not covered by it: the
+ * next fsync must reach the members.  The write is held in flight on a
+ * page it copies from, which userfaultfd keeps missing until the first
+ * fsync has returned. */
+static void test_flush_racing_write(void)
+{
+	int uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0) {
+		g_test_skip("no userfaultfd");
+		return;
+	}
+	struct uffdio_api api = { .api = UFFD_API };
+	g_assert_cmpint(ioctl(uffd, UFFDIO_API, &api), ==, 0);
+	char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g_assert_true(page != MAP_FAILED);
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)page, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	g_assert_cmpint(ioctl(uffd, UFFDIO_REGISTER, &reg), ==, 0);
+
+	uint64_t sectors[1] = { 1024 };
+	struct mddev *m = test_array(MD_LEVEL_LINEAR, 0, 0, 1, sectors);
+	struct held_write w = { .m = m, .page = page };
+	GThread *t = g_thread_new("writer", write_thread, &w);
+
+	struct uffd_msg msg;   /* the write is copying from the page now */
+	g_assert_cmpint(read(uffd, &msg, sizeof(msg)), ==, sizeof(msg));
+	g_assert_cmpint(msg.event, ==, UFFD_EVENT_PAGEFAULT);
+	g_assert_cmpint(md_flush(m), ==, 0);
+
+	static char data[4096] = "the data";
+	struct uffdio_copy copy = { .dst = (uintptr_t)page, .src = (uintptr_t)data,
+				    .len = 4096 };
+	g_assert_cmpint(ioctl(uffd, UFFDIO_COPY, &copy), ==, 0);
+	g_thread_join(t);
+	g_assert_cmpint(w.r, ==, 4096);
+
+	/* The member cannot flush now: only an fsync that tries sees it. */
+	int saved = swap_fd(m, 0, false);
+	warnings_fatal(false);
+	g_assert_cmpint(md_flush(m), ==, -EIO);
+	warnings_fatal(true);
+	restore_fd(m, 0, saved);
+	md_free(m);
+	munmap(page, 4096);
+	close(uffd);
+}
+
+/* Nothing written since the last fsync: no member flush at all. */
+static void test_flush_idle(void)
+{
+	struct mddev *m = make_array(1, 2);
+	char buf[4096] = "data";
+
+	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
+	g_assert_cmpint(md_flush(m), ==, 0);
+	int saved = swap_fd(m, 0, false);
+	g_assert_cmpint(md_flush(m), ==, 0);
+	restore_fd(m, 0, saved);
+	md_free(m);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/core/clean/events-roll-back", test_clean_events);
+	g_test_add_func("/core/clean/after-all-flushed", test_clean_after_all_flushed);
+	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
+	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
+	g_test_add_func("/core/error/linear-broken", test_linear_error);
+	g_test_add_func("/core/error/raid5-lost-writeback", test_raid5_lost_writeback);
+	g_test_add_func("/core/flush/racing-write", test_flush_racing_write);
+	g_test_add_func("/core/flush/idle", test_flush_idle);
+	return g_test_run();
+}
