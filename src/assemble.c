@@ -116,6 +116,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->sb = best->sb;
 	mddev->unit = unit;
 	mddev->ro = ro;
+	mddev->ok_start_degraded = run;
 	mddev->name = array_name(&best->sb, unit);
 	mddev->raid_disks = best->sb.raid_disks;
 	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);

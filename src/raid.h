@@ -120,6 +120,7 @@ struct mddev {
 	uint64_t array_sectors;
 	uint32_t logical_block_size;
 	bool ro;
+	bool ok_start_degraded;   /* -o run: md's start_dirty_degraded */
 
 	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
 	struct bitmap *bitmap;

@@ -31,6 +31,17 @@ int md_sync_action_parse(const char *s, enum sync_action *action)
 	return -EINVAL;
 }
 
+/* A resync needs redundancy left to make consistent: some in-sync member
+ * the array could still lose.  raid4/5/6 with a member missing (raid1 with
+ * a single mirror) have none; their resync_offset stays as it is. */
+static bool resync_possible(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_in_sync(mddev->slots[i]) && md_enough(mddev, i))
+			return true;
+	return false;
+}
+
 static bool sync_interrupted(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
@@ -148,7 +159,7 @@ void md_sync_start(struct mddev *mddev)
 {
 	if (mddev->ro || !mddev->pers->sync_request)
 		return;
-	if (mddev->resync_offset != MD_MAX_SECTOR && md_in_sync_count(mddev) > 1)
+	if (mddev->resync_offset != MD_MAX_SECTOR && resync_possible(mddev))
 		mddev->sync_action = ACTION_RESYNC;
 	mddev->sync_thread = g_thread_new("md_sync", sync_thread, mddev);
 }
