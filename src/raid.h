@@ -37,7 +37,9 @@ struct md_rdev {
 	int raid_disk;            /* role in the array, -1 for a spare */
 	uint64_t data_offset;     /* sectors */
 	uint64_t sectors;         /* data sectors usable on this member */
-	uint64_t recovery_offset;
+	/* Not in sync: sectors below it are recovered (the sync thread
+	 * advances it while readers test it). */
+	_Atomic uint64_t recovery_offset;
 	atomic_int flags;
 	atomic_uint read_errors;
 	atomic_ulong corrected_errors;
