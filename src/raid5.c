@@ -1224,9 +1224,19 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 				queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
 		return;
 	}
+	int failed = 0;
 	for (int i = 0; i < c->raid_disks; i++)
-		if (is_data(sh, i) && !sh->dev[i].good)
+		failed += !sh->dev[i].good;
+	for (int i = 0; i < c->raid_disks; i++) {
+		if (!is_data(sh, i) || sh->dev[i].good)
+			continue;
+		if (failed >= c->max_degraded)
 			return;   /* nothing to check parity against */
+		/* raid6, one data member gone: rebuilt from P, so Q is what
+		 * gets checked, as md's handle_parity_checks6 does. */
+		reconstruct(c, sh);
+		break;
+	}
 	for (int i = 0; i < c->raid_disks; i++) {
 		if (is_data(sh, i))
 			continue;
