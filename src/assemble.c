@@ -85,18 +85,25 @@ static char *array_name(const struct md_sb *sb, int unit)
 	return *name ? g_strdup(name) : g_strdup_printf("md%d", unit);
 }
 
-/* Enough members to run?  Fewer than the superblock expects needs -o run. */
+/* Enough members to run?  Fewer than the superblock expects needs -o run.
+ * As in md, a member still recovering holds no data yet: degraded counts
+ * it. */
 static int check_members(struct mddev *mddev, bool run)
 {
 	int present = 0, need = expected_members(&mddev->sb);
+	int in_sync = md_in_sync_count(mddev);
 
 	for (int i = 0; i < mddev->raid_disks; i++)
 		present += mddev->slots[i] != NULL;
-	atomic_store(&mddev->degraded, mddev->raid_disks - present);
+	atomic_store(&mddev->degraded, mddev->raid_disks - in_sync);
 	if (!md_enough(mddev, -1)) {
-		fprintf(stderr, "raidfs: %s: %d of %d members present, too few for "
-			"%s to hold the data; not started\n", mddev->name, present,
-			mddev->raid_disks, mddev->pers->name);
+		char recovering[32] = "";
+		if (in_sync < present)
+			snprintf(recovering, sizeof(recovering), " (%d in sync)",
+				 in_sync);
+		fprintf(stderr, "raidfs: %s: %d of %d members present%s, too few "
+			"for %s to hold the data; not started\n", mddev->name,
+			present, mddev->raid_disks, recovering, mddev->pers->name);
 		return -EINVAL;
 	}
 	if (present < need && !run) {
@@ -116,6 +123,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->sb = best->sb;
 	mddev->unit = unit;
 	mddev->ro = ro;
+	mddev->ok_start_degraded = run;
 	mddev->name = array_name(&best->sb, unit);
 	mddev->raid_disks = best->sb.raid_disks;
 	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);

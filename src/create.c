@@ -289,6 +289,7 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 	if (total > MD_SB_MAX_ROLES || (o->minor == 90 && total > 27))
 		return refuse("too many members for this metadata: %d", total);
 	struct create_member *m = g_new0(struct create_member, total);
+	int nmissing = 0;
 	for (int i = 0; i < total; i++) {
 		bool missing = g_ascii_strcasecmp(paths[i], "missing") == 0;
 		if (missing && i >= o->raid_disks) {
@@ -296,9 +297,15 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 			return refuse("a spare cannot be \"missing\"");
 		}
 		m[i].path = missing ? NULL : paths[i];
+		nmissing += missing;
 	}
 	struct md_sb t;
 	template_sb(&t, o, total);
+	/* As mdadm: raid4/5 with a member missing, raid6 with two, have no
+	 * resync to run and start clean (md would not start them dirty). */
+	if (((o->level == 4 || o->level == 5) && nmissing >= 1) ||
+	    (o->level == 6 && nmissing >= 2))
+		t.resync_offset = MD_MAX_SECTOR;
 	int r = open_members(m, total, o);
 	if (r == 0)
 		r = check_existing(m, total, o->force);

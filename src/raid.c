@@ -293,7 +293,8 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		return false;
 	}
 	int flags = atomic_load(&rdev->flags);
-	bool active = rdev->raid_disk >= 0;
+	/* A recovering member holds no data yet: degraded counts it already. */
+	bool active = rdev->raid_disk >= 0 && (flags & RDEV_IN_SYNC);
 	/* Mirrors never fail the last copy of the data: its errors go back
 	 * to the caller instead.  Other levels fail it and the array stops. */
 	bool last = mddev->pers->keeps_last_copy && active &&

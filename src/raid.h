@@ -35,7 +35,9 @@ struct md_rdev {
 	int raid_disk;            /* role in the array, -1 for a spare */
 	uint64_t data_offset;     /* sectors */
 	uint64_t sectors;         /* data sectors usable on this member */
-	uint64_t recovery_offset;
+	/* Not in sync: sectors below it are recovered (the sync thread
+	 * advances it while readers test it). */
+	_Atomic uint64_t recovery_offset;
 	atomic_int flags;
 	atomic_uint read_errors;
 	atomic_ulong corrected_errors;
@@ -119,6 +121,7 @@ struct mddev {
 	uint64_t array_sectors;
 	uint32_t logical_block_size;
 	bool ro;
+	bool ok_start_degraded;   /* -o run: md's start_dirty_degraded */
 
 	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
 	struct bitmap *bitmap;

@@ -154,7 +154,10 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		struct md_rdev *rdev = mddev->slots[i];
 		if (i == src || !rdev_usable(rdev))
 			continue;
-		bool write = action == ACTION_RESYNC || action == ACTION_RECOVER;
+		/* Recovery writes only what a recovering mirror lacks. */
+		bool write = action == ACTION_RESYNC ||
+			     (action == ACTION_RECOVER &&
+			      !rdev_readable(rdev, sector + max_sectors));
 		if (action == ACTION_CHECK || action == ACTION_REPAIR) {
 			uint64_t bad = mirror_compare_blocks(truth, bufs + (size_t)i * len, len);
 			atomic_fetch_add(&mddev->resync_mismatches, bad);

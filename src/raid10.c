@@ -368,6 +368,8 @@ static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
 {
 	if (!readable)           /* recovering member: bring it up to date */
 		return action != ACTION_CHECK;
+	if (action == ACTION_RECOVER)
+		return false;    /* recovery writes only what members lack */
 	if (m->res < 0) {        /* unreadable: md rewrites it, even on check */
 		atomic_fetch_add(&m->rdev->read_errors, 1);
 		return true;
@@ -411,8 +413,9 @@ static int sync_read_copies(struct mddev *mddev, int copies,
 }
 
 /* md's raid10 sync of one r10bio: read every copy, the first readable one
- * is the truth, and a differing copy counts the whole block as mismatched. */
-static void sync_block(struct mddev *mddev, struct r10conf *conf,
+ * is the truth, and a differing copy counts the whole block as mismatched.
+ * -EIO when no copy could be read. */
+static int sync_block(struct mddev *mddev, struct r10conf *conf,
 		       uint64_t sector, uint64_t sectors, enum sync_action action)
 {
 	int copies = conf->copies, usable = 0;
@@ -425,7 +428,7 @@ static void sync_block(struct mddev *mddev, struct r10conf *conf,
 	for (int i = 0; i < copies; i++)
 		usable += rdev_usable(mddev->slots[devs[i].devnum]);
 	if (usable < 2)
-		return;          /* md: only one live copy, nothing to sync */
+		return 0;        /* md: only one live copy, nothing to sync */
 	char *bufs = g_malloc((size_t)copies * (sectors << SECTOR_SHIFT));
 	int truth = sync_read_copies(mddev, copies, devs, sectors, bufs, rd,
 				     readable);
@@ -447,6 +450,7 @@ static void sync_block(struct mddev *mddev, struct r10conf *conf,
 			atomic_fetch_add(&wr[i].rdev->corrected_errors, sectors);
 	}
 	g_free(bufs);
+	return truth < 0 ? -EIO : 0;
 }
 
 /* Sync a virtual range in md's blocks: at most RESYNC_BLOCK_SECTORS and,
@@ -496,14 +500,88 @@ static void sync_rows(struct mddev *mddev, struct r10conf *conf,
 	}
 }
 
+/* Does a chunk of the given stripe put a copy on member dev at sector?
+ * find_phys decides, so the answer is exact whatever the layout. */
+static bool virt_in_stripe(const struct r10conf *conf, uint64_t nchunks,
+			   uint64_t stripe, int dev, uint64_t sector,
+			   uint64_t *virt)
+{
+	const struct geom *geo = &conf->geo;
+	int disks = geo->raid_disks, nc = geo->near_copies;
+	uint64_t hi = MIN(((stripe + 1) * disks + nc - 1) / nc, nchunks);
+	struct r10dev devs[conf->copies];
+
+	for (uint64_t c = stripe * disks / nc; c < hi; c++) {
+		uint64_t v = (c << geo->chunk_shift) + (sector & geo->chunk_mask);
+		find_phys(geo, v, devs);
+		for (int i = 0; i < conf->copies; i++) {
+			if (devs[i].devnum == dev && devs[i].addr == sector) {
+				*virt = v;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* md's raid10_find_virt: the virtual sector whose copy member dev holds at
+ * sector, false where the member holds no data.  Far copy f lies f strides
+ * on; the first near copy lies on its row or, wrapped, the row below. */
+static bool find_virt(struct mddev *mddev, const struct r10conf *conf,
+		      int dev, uint64_t sector, uint64_t *virt)
+{
+	const struct geom *geo = &conf->geo;
+	uint64_t nchunks = mddev->array_sectors >> geo->chunk_shift;
+
+	for (int f = 0; f < geo->far_copies && f * geo->stride <= sector; f++) {
+		uint64_t row = (sector - f * geo->stride) >> geo->chunk_shift;
+		for (uint64_t k = 0; k < 2 && k <= row; k++) {
+			uint64_t r = row - k;
+			uint64_t stripe = geo->far_offset ? r / geo->far_copies : r;
+			if (virt_in_stripe(conf, nchunks, stripe, dev, sector, virt))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* md's raid10 recovery: walk each recovering member's own sectors, and
+ * rebuild each block there from a readable copy of what it holds. */
+static int recover_rows(struct mddev *mddev, struct r10conf *conf,
+			uint64_t from, uint64_t to)
+{
+	uint64_t block = MIN(RESYNC_BLOCK_SECTORS, conf->geo.chunk_mask + 1);
+	uint64_t virt;
+
+	for (int d = 0; d < conf->geo.raid_disks; d++) {
+		struct md_rdev *rdev = mddev->slots[d];
+		if (!rdev_usable(rdev) || rdev_in_sync(rdev))
+			continue;
+		for (uint64_t s = from, end; s < to; s = end) {
+			end = MIN(to, (s | (block - 1)) + 1);
+			if (rdev_readable(rdev, end) ||
+			    !find_virt(mddev, conf, d, s, &virt))
+				continue;
+			int r = sync_block(mddev, conf, virt, end - s,
+					   ACTION_RECOVER);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 				   uint64_t max_sectors, enum sync_action action)
 {
 	struct r10conf *conf = mddev->private;
 	uint64_t end = sector + max_sectors;
+	int r = 0;
 
 	raise_barrier(&conf->barrier, 0, 1);
-	if (conf->geo.near_copies == conf->geo.raid_disks)
+	if (action == ACTION_RECOVER)
+		r = recover_rows(mddev, conf, sector, MIN(end, conf->dev_sectors));
+	else if (conf->geo.near_copies == conf->geo.raid_disks)
 		/* Every member is a full mirror: member and array sectors
 		 * coincide, and md's blocks ignore the chunk. */
 		sync_virtual(mddev, conf, sector, MIN(end, mddev->array_sectors),
@@ -511,7 +589,7 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 	else
 		sync_rows(mddev, conf, sector, end, action);
 	lower_barrier(&conf->barrier, 0, 1);
-	return max_sectors;
+	return r < 0 ? r : (int64_t)max_sectors;
 }
 
 /* ---- run, hints, status ---- */

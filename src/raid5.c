@@ -1224,9 +1224,19 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 				queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
 		return;
 	}
+	int failed = 0;
 	for (int i = 0; i < c->raid_disks; i++)
-		if (is_data(sh, i) && !sh->dev[i].good)
+		failed += !sh->dev[i].good;
+	for (int i = 0; i < c->raid_disks; i++) {
+		if (!is_data(sh, i) || sh->dev[i].good)
+			continue;
+		if (failed >= c->max_degraded)
 			return;   /* nothing to check parity against */
+		/* raid6, one data member gone: rebuilt from P, so Q is what
+		 * gets checked, as md's handle_parity_checks6 does. */
+		reconstruct(c, sh);
+		break;
+	}
 	for (int i = 0; i < c->raid_disks; i++) {
 		if (is_data(sh, i))
 			continue;
@@ -1440,6 +1450,53 @@ static unsigned cache_windows(struct r5conf *c)
 		   atomic_load(&c->stripe_cache_size) * STRIPE_SECTORS / c->window);
 }
 
+/* md's only_parity: does member slot hold parity and never data? */
+static bool only_parity(int slot, int algorithm, int raid_disks, int max_degraded)
+{
+	switch (algorithm) {
+	case ALGORITHM_PARITY_0:
+		return slot < max_degraded;
+	case ALGORITHM_PARITY_N:
+		return slot >= raid_disks - max_degraded;
+	case ALGORITHM_PARITY_0_6:
+		return slot == 0 || slot == raid_disks - 1;
+	case ALGORITHM_LEFT_ASYMMETRIC_6:
+	case ALGORITHM_RIGHT_ASYMMETRIC_6:
+	case ALGORITHM_LEFT_SYMMETRIC_6:
+	case ALGORITHM_RIGHT_SYMMETRIC_6:
+		return slot == raid_disks - 1;
+	}
+	return false;
+}
+
+/* md's raid5_run: after an unclean stop, parity may disagree with the
+ * data, and a missing data member rebuilt from it would be garbage.  Only
+ * a recovering member that holds nothing but parity is harmless. */
+static int check_dirty_degraded(struct mddev *mddev, const struct r5conf *c,
+				char *err, size_t errlen)
+{
+	int dirty_parity_disks = 0;
+
+	if (mddev->resync_offset == MD_MAX_SECTOR)
+		return 0;
+	for (int i = 0; i < c->raid_disks; i++)
+		dirty_parity_disks += rdev_usable(mddev->slots[i]) &&
+				      !rdev_in_sync(mddev->slots[i]) &&
+				      only_parity(i, c->algorithm, c->raid_disks,
+						  c->max_degraded);
+	if (atomic_load(&mddev->degraded) <= dirty_parity_disks)
+		return 0;
+	if (!mddev->ok_start_degraded) {
+		snprintf(err, errlen, "%s: cannot start dirty degraded array: its "
+			 "parity may be stale; -o run starts it, risking corrupt "
+			 "data where a member is missing", mddev->name);
+		return -EINVAL;
+	}
+	g_warning("%s: starting dirty degraded array - data corruption possible",
+		  mddev->name);
+	return 0;
+}
+
 static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 {
 	int r = check_geometry(mddev, err, errlen);
@@ -1453,6 +1510,11 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	c->max_degraded = mddev->pers->max_degraded;
 	c->data_disks = c->raid_disks - c->max_degraded;
 	c->chunk = mddev->chunk_sectors;
+	r = check_dirty_degraded(mddev, c, err, errlen);
+	if (r < 0) {
+		g_free(c);
+		return r;
+	}
 	if (posix_memalign((void **)&c->zero, VEC_ALIGN, c->chunk << SECTOR_SHIFT))
 		g_error("out of memory");
 	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);

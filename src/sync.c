@@ -1,7 +1,9 @@
 /* The sync thread, md_do_sync's counterpart: resync after an unclean stop,
- * and check/repair on request.  It walks the component one window at a
- * time (the level holds normal IO off the window), throttled to
- * sync_speed_max, checkpointing resync_offset so a restart resumes. */
+ * recovery of members not in sync, and check/repair on request.  It walks
+ * the component one window at a time (the level holds normal IO off the
+ * window), throttled to sync_speed_max, checkpointing resync_offset
+ * (recovery: each recovering member's recovery_offset) so a restart
+ * resumes. */
 #include <errno.h>
 #include <string.h>
 #include "raid.h"
@@ -31,6 +33,41 @@ int md_sync_action_parse(const char *s, enum sync_action *action)
 	return -EINVAL;
 }
 
+/* A member with a role but not in sync: md's recovering member. */
+static bool rdev_recovering(const struct md_rdev *rdev)
+{
+	return rdev_usable(rdev) && !rdev_in_sync(rdev);
+}
+
+static bool recovery_needed(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_recovering(mddev->slots[i]))
+			return true;
+	return false;
+}
+
+/* A resync needs redundancy left to make consistent: some in-sync member
+ * the array could still lose.  raid4/5/6 with a member missing (raid1 with
+ * a single mirror) have none; their resync_offset stays as it is. */
+static bool resync_possible(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_in_sync(mddev->slots[i]) && md_enough(mddev, i))
+			return true;
+	return false;
+}
+
+/* md_choose_sync_action: a resync owed first, then recovery. */
+static enum sync_action needed_action(struct mddev *mddev)
+{
+	if (mddev->resync_offset != MD_MAX_SECTOR && resync_possible(mddev))
+		return ACTION_RESYNC;
+	if (recovery_needed(mddev))
+		return ACTION_RECOVER;
+	return ACTION_IDLE;
+}
+
 static bool sync_interrupted(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
@@ -57,22 +94,87 @@ static void sync_throttle(struct mddev *mddev, uint64_t done_sectors,
 	}
 }
 
-static void checkpoint(struct mddev *mddev, uint64_t sector)
+/* The members a recovery pass brings up to date: those recovering when it
+ * starts (one added later has missed the windows already done). */
+static void recovery_targets(struct mddev *mddev, struct md_rdev **targets)
 {
+	for (int i = 0; i < mddev->raid_disks; i++)
+		targets[i] = rdev_recovering(mddev->slots[i]) ? mddev->slots[i]
+							      : NULL;
+}
+
+/* Record progress in the superblocks: resync_offset, or the recovery
+ * targets' recovery_offset (a pass starts at the least of them: the others
+ * move only once it passes them). */
+static void checkpoint(struct mddev *mddev, enum sync_action action,
+		       struct md_rdev **targets, uint64_t sector)
+{
+	/* What was recovered is durable before a superblock vouches for it
+	 * (md's superblock writes are REQ_PREFLUSH for the same reason). */
+	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++)
+		if (rdev_recovering(targets[i]) && rdev_flush(targets[i]) < 0)
+			md_error(mddev, targets[i]);
 	pthread_mutex_lock(&mddev->sb_lock);
-	if (sector > mddev->resync_offset || mddev->resync_offset == MD_MAX_SECTOR)
+	if (action == ACTION_RESYNC && (sector > mddev->resync_offset ||
+					mddev->resync_offset == MD_MAX_SECTOR))
 		mddev->resync_offset = sector;
+	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = targets[i];
+		if (rdev_recovering(rdev) && rdev->recovery_offset < sector)
+			rdev->recovery_offset = sector;
+	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	md_update_sb(mddev);
 }
 
-/* One pass of action over the component; returns true when it finished. */
-static bool sync_pass(struct mddev *mddev, enum sync_action action)
+/* md's spare_active: the targets, recovered to the end, are in sync and
+ * the array no longer degraded by them. */
+static void recovery_done(struct mddev *mddev, struct md_rdev **targets)
 {
-	uint64_t start = action == ACTION_RESYNC ? mddev->resync_offset : 0;
+	pthread_mutex_lock(&mddev->sb_lock);
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rdev = targets[i];
+		if (!rdev_recovering(rdev))
+			continue;
+		rdev->recovery_offset = MD_MAX_SECTOR;
+		atomic_fetch_or(&rdev->flags, RDEV_IN_SYNC);
+		atomic_fetch_sub(&mddev->degraded, 1);
+		g_message("%s: %s recovered", mddev->name, rdev->name);
+	}
+	pthread_mutex_unlock(&mddev->sb_lock);
+	md_update_sb(mddev);
+}
+
+static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
+			   struct md_rdev **targets)
+{
+	uint64_t start = mddev->dev_sectors;
+
+	if (action == ACTION_RESYNC)
+		return mddev->resync_offset;
+	if (action != ACTION_RECOVER)
+		return 0;
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (targets[i])
+			start = MIN(start, targets[i]->recovery_offset);
+	return start;
+}
+
+static bool checkpointed(enum sync_action action)
+{
+	return action == ACTION_RESYNC || action == ACTION_RECOVER;
+}
+
+/* One pass of action over the component: 1 when it finished, 0 when
+ * interrupted, -errno when it failed. */
+static int sync_pass(struct mddev *mddev, enum sync_action action,
+		     struct md_rdev **targets)
+{
+	uint64_t start = pass_start(mddev, action, targets);
 	uint64_t end = mddev->dev_sectors;
 	gint64 t0 = g_get_monotonic_time(), last_ckpt = t0;
 	uint64_t s = start;
+	int64_t r = 0;
 
 	if (action == ACTION_CHECK || action == ACTION_REPAIR)
 		atomic_store(&mddev->resync_mismatches, 0);
@@ -80,7 +182,8 @@ static bool sync_pass(struct mddev *mddev, enum sync_action action)
 	mddev->resync_mark_us = t0;
 	while (s < end && !sync_interrupted(mddev)) {
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
-		int64_t r = mddev->pers->sync_request(mddev, s, n, action);
+
+		r = mddev->pers->sync_request(mddev, s, n, action);
 		if (r < 0) {
 			g_warning("%s: %s stopped at sector %" PRIu64 ": %s",
 				  mddev->name, md_sync_action_name(action), s,
@@ -90,15 +193,15 @@ static bool sync_pass(struct mddev *mddev, enum sync_action action)
 		s += r;
 		mddev->curr_resync = s;
 		sync_throttle(mddev, s - start, t0);
-		if (action == ACTION_RESYNC &&
+		if (checkpointed(action) &&
 		    g_get_monotonic_time() - last_ckpt > CHECKPOINT_US) {
-			checkpoint(mddev, s);
+			checkpoint(mddev, action, targets, s);
 			last_ckpt = g_get_monotonic_time();
 		}
 	}
-	if (action == ACTION_RESYNC)
-		checkpoint(mddev, s);
-	return s >= end;
+	if (checkpointed(action))
+		checkpoint(mddev, action, targets, s);
+	return r < 0 ? (int)r : s >= end;
 }
 
 static enum sync_action wait_for_work(struct mddev *mddev)
@@ -118,16 +221,26 @@ static gpointer sync_thread(gpointer arg)
 	enum sync_action action;
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
-		mddev->curr_resync = action == ACTION_RESYNC ? mddev->resync_offset : 0;
-		bool done = sync_pass(mddev, action);
+		struct md_rdev *targets[mddev->raid_disks];
+		recovery_targets(mddev, targets);
+		mddev->curr_resync = pass_start(mddev, action, targets);
+		int r = sync_pass(mddev, action, targets);
+		bool done = r > 0;
 		if (done && action == ACTION_RESYNC) {
 			pthread_mutex_lock(&mddev->sb_lock);
 			mddev->resync_offset = MD_MAX_SECTOR;
 			pthread_mutex_unlock(&mddev->sb_lock);
 			md_update_sb(mddev);
 		}
+		if (done && action == ACTION_RECOVER)
+			recovery_done(mddev, targets);
 		pthread_mutex_lock(&mddev->sync_lock);
 		if (done || mddev->sync_action == ACTION_IDLE) {
+			mddev->last_sync_action = action;
+			mddev->sync_action = needed_action(mddev);
+		} else if (r < 0) {
+			/* Retrying at once would fail the same way; what it
+			 * owes stays recorded for the next start. */
 			mddev->last_sync_action = action;
 			mddev->sync_action = ACTION_IDLE;
 		}
@@ -138,13 +251,13 @@ static gpointer sync_thread(gpointer arg)
 	return NULL;
 }
 
-/* Start the thread; an array that was not clean starts resyncing at once. */
+/* Start the thread; an array that was not clean starts resyncing at once,
+ * one with members not in sync recovering them. */
 void md_sync_start(struct mddev *mddev)
 {
 	if (mddev->ro || !mddev->pers->sync_request)
 		return;
-	if (mddev->resync_offset != MD_MAX_SECTOR && md_in_sync_count(mddev) > 1)
-		mddev->sync_action = ACTION_RESYNC;
+	mddev->sync_action = needed_action(mddev);
 	mddev->sync_thread = g_thread_new("md_sync", sync_thread, mddev);
 }
 
@@ -174,8 +287,10 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 		mddev->sync_frozen = true;
 		break;
 	case ACTION_IDLE:
+		/* md restarts an owed resync or recovery at once. */
 		mddev->sync_frozen = false;
-		if (mddev->sync_action != ACTION_RESYNC)
+		if (mddev->sync_action != ACTION_RESYNC &&
+		    mddev->sync_action != ACTION_RECOVER)
 			mddev->sync_action = ACTION_IDLE;
 		break;
 	case ACTION_RESYNC:

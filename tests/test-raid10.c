@@ -477,6 +477,39 @@ static void test_sync(gconstpointer data)
 	md_free(m);
 }
 
+/* A member recovered up to R (not chunk aligned) with junk beyond: reads
+ * never take the junk, and a recovery from R, walking the member's own
+ * sectors as md's does, puts every copy it holds back in place. */
+static void test_recovery(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct ref r;
+	ref_init(g, &r);
+	struct mddev *m = make_array(g);
+	write_all(m);
+
+	for (int d = 0; d < r.disks; d++) {
+		struct md_rdev *rdev = m->slots[d];
+		uint64_t from = m->dev_sectors / 3 + 5;
+		static const char junk[512] = "junk";
+		for (uint64_t s = from; s < rdev->sectors; s++)
+			member_write(m, d, s, junk, 512);
+		atomic_store(&rdev->flags, 0);
+		rdev->recovery_offset = from;
+		atomic_fetch_add(&m->degraded, 1);
+		g_assert_true(reads_match(m));
+		for (uint64_t s = from; s < m->dev_sectors; s += 2048) {
+			uint64_t n = MIN(2048, m->dev_sectors - s);
+			g_assert_cmpint(m->pers->sync_request(m, s, n, ACTION_RECOVER),
+					==, (int64_t)n);
+		}
+		atomic_store(&rdev->flags, RDEV_IN_SYNC);
+		atomic_fetch_sub(&m->degraded, 1);
+		check_placement(m, &r);
+	}
+	md_free(m);
+}
+
 static const struct geometry sync_geometries[] = {
 	{ NEAR(2), 16, 4, { 3000, 3000, 3000, 3000 } },
 	{ NEAR(2), 16, 2, { 3000, 3000 } },
@@ -581,6 +614,11 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < G_N_ELEMENTS(sync_geometries); i++) {
 		char *name = geometry_name("sync", &sync_geometries[i], i);
 		g_test_add_data_func(name, &sync_geometries[i], test_sync);
+		g_free(name);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(geometries); i++) {
+		char *name = geometry_name("recovery", &geometries[i], i);
+		g_test_add_data_func(name, &geometries[i], test_recovery);
 		g_free(name);
 	}
 	static const struct geometry err_geos[] = {

@@ -421,6 +421,35 @@ static void test_check_repair(void)
 	md_free(m);
 }
 
+/* raid6 with one data member gone still has Q to check and resync: the
+ * data rebuilt from P, Q against it. */
+static void test_raid6_sync_degraded(void)
+{
+	static const struct geometry g = { 6, 2, 16, 5, 6 };
+	struct mddev *m = make_array(&g);
+	char *shadow = g_malloc(array_bytes(m));
+	char junk = 0x5a;
+	struct ref_stripe r;
+	int data = 0;
+
+	check_placement(&g, m, shadow);
+	ref_stripe_of(&g, 4, &r);
+	while (data == r.pd || data == r.qd)
+		data++;
+	member_write(m, r.qd, 4 * g.chunk + 1, &junk, 1);
+	set_missing(m, data, true, false);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 8);
+	run_sync(m, ACTION_RESYNC);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	set_missing(m, data, false, false);
+	recover(m, &data, 1);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(&g, m);
+	check_contents(m, shadow);
+	g_free(shadow);
+	md_free(m);
+}
+
 /* A fresh (all-zero) array resyncs without writing a byte: zero parity is
  * right, and sparse members stay sparse. */
 static void test_resync(void)
@@ -703,6 +732,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/raid5/check-repair", test_check_repair);
 	g_test_add_func("/raid5/resync", test_resync);
+	g_test_add_func("/raid5/raid6-sync-one-missing", test_raid6_sync_degraded);
 	g_test_add_func("/raid5/held-back-expires", test_held_back_expires);
 	g_test_add_func("/raid5/hints-status", test_hints_status);
 	return g_test_run();
