@@ -78,29 +78,77 @@ static void mio_prep(struct io_uring *ring, struct mio *m)
 	io_uring_sqe_set_data(sqe, m);
 }
 
-static int mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
+/* Test seams: the next N io_uring submits or waits fail as if interrupted. */
+atomic_uint mio_fail_submits, mio_fail_waits;
+
+static bool seam_fires(atomic_uint *left)
 {
+	unsigned n = atomic_load(left);
+
+	while (n && !atomic_compare_exchange_weak(left, &n, n - 1))
+		;
+	return n != 0;
+}
+
+static int ring_submit(struct io_uring *ring)
+{
+	return seam_fires(&mio_fail_submits) ? -EINTR : io_uring_submit(ring);
+}
+
+static int ring_wait(struct io_uring *ring, struct io_uring_cqe **cqe)
+{
+	return seam_fires(&mio_fail_waits) ? -EINTR : io_uring_wait_cqe(ring, cqe);
+}
+
+static void mio_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
+{
+	struct mio *m = io_uring_cqe_get_data(cqe);
+	int res = cqe->res;
+
+	io_uring_cqe_seen(ring, cqe);
+	if (res < 0 && res != -EAGAIN && res != -EINTR)
+		m->res = res;
+	else if (m->flush && res >= 0)
+		m->res = 0;
+	else
+		m->res = mio_sync(m, res < 0 ? 0 : (size_t)res);
+}
+
+#define WAIT_RETRIES 1000
+
+/* Run v[0..n) on the ring; returns how many ran there, in order.  Every
+ * submitted IO is reaped before we return, whatever fails: its mio and
+ * buffer belong to the caller's stack, and a completion left behind would
+ * land in the next batch.  SQEs a failed submit left unsubmitted stay in
+ * the ring, so the caller must drop it when we return less than n. */
+static unsigned mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
+{
+	unsigned submitted = 0, reaped = 0, failed_waits = 0;
+	bool give_up = false;
+
 	for (unsigned i = 0; i < n; i++)
 		mio_prep(ring, &v[i]);
-	int r = io_uring_submit_and_wait(ring, n);
-	if (r < 0)
-		return r;
-	for (unsigned done = 0; done < n; done++) {
+	while (reaped < n) {
+		if (submitted < n && !give_up) {
+			int r = ring_submit(ring);
+			if (r > 0)
+				submitted += r;
+			else if (reaped == submitted)
+				give_up = true;   /* nothing in flight to make room */
+		}
+		if (reaped == submitted)
+			break;
 		struct io_uring_cqe *cqe;
-		r = io_uring_wait_cqe(ring, &cqe);
-		if (r < 0)
-			return r;
-		struct mio *m = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		if (res < 0 && res != -EAGAIN && res != -EINTR)
-			m->res = res;
-		else if (m->flush && res >= 0)
-			m->res = 0;
-		else
-			m->res = mio_sync(m, res < 0 ? 0 : (size_t)res);
+		if (ring_wait(ring, &cqe) < 0) {
+			if (++failed_waits > WAIT_RETRIES)
+				g_error("io_uring: cannot reap in-flight member IO");
+			continue;
+		}
+		failed_waits = 0;
+		mio_complete(ring, cqe);
+		reaped++;
 	}
-	return 0;
+	return submitted;
 }
 
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
@@ -109,20 +157,22 @@ static int mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
 int mio_run(struct mio *v, unsigned n)
 {
 	struct io_uring *ring = n > 1 ? thread_ring() : NULL;
+	unsigned i = 0;
 	int first = 0;
 
-	if (ring) {
-		for (unsigned i = 0; i < n; i += RING_DEPTH) {
-			unsigned k = MIN(n - i, RING_DEPTH);
-			if (mio_ring(ring, v + i, k) < 0)
-				for (unsigned j = i; j < i + k; j++)
-					v[j].res = mio_sync(&v[j], 0);
+	while (ring && i < n) {
+		unsigned k = MIN(n - i, RING_DEPTH);
+		unsigned done = mio_ring(ring, v + i, k);
+		i += done;
+		if (done < k) {
+			/* A fresh ring next time, without the unsubmitted SQEs. */
+			g_private_replace(&ring_key, NULL);
+			ring = NULL;
 		}
-	} else {
-		for (unsigned i = 0; i < n; i++)
-			v[i].res = mio_sync(&v[i], 0);
 	}
-	for (unsigned i = 0; i < n && !first; i++)
+	for (; i < n; i++)
+		v[i].res = mio_sync(&v[i], 0);
+	for (i = 0; i < n && !first; i++)
 		first = v[i].res;
 	return first;
 }

@@ -217,6 +217,8 @@ void md_lower_barrier(struct mddev *mddev, uint64_t sector);
 
 /* member.c */
 int mio_run(struct mio *v, unsigned n);
+/* Test seams: the next N io_uring submits / waits of mio_run fail. */
+extern atomic_uint mio_fail_submits, mio_fail_waits;
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 int rdev_flush(struct md_rdev *rdev);
