@@ -41,23 +41,69 @@ static struct io_uring *thread_ring(void)
 
 static uint64_t mio_pos(const struct mio *m)
 {
-	return (m->rdev->data_offset << SECTOR_SHIFT) + m->off;
+	return m->abs ? m->off : (m->rdev->data_offset << SECTOR_SHIFT) + m->off;
+}
+
+/* ---- the member IO layers; NULL is the plain file ---- */
+
+ssize_t member_pread(struct member_io *io, struct md_rdev *rdev, void *buf,
+		     size_t len, uint64_t pos)
+{
+	if (io)
+		return io->ops->pread(io, rdev, buf, len, pos);
+	ssize_t r = pread(rdev->fd, buf, len, pos);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t member_pwrite(struct member_io *io, struct md_rdev *rdev,
+		      const void *buf, size_t len, uint64_t pos)
+{
+	if (io)
+		return io->ops->pwrite(io, rdev, buf, len, pos);
+	ssize_t r = pwrite(rdev->fd, buf, len, pos);
+	return r < 0 ? -errno : r;
+}
+
+int member_fdatasync(struct member_io *io, struct md_rdev *rdev)
+{
+	if (io)
+		return io->ops->fdatasync(io, rdev);
+	return fdatasync(rdev->fd) < 0 ? -errno : 0;
+}
+
+int member_punch(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
+		 uint64_t len)
+{
+	if (io)
+		return io->ops->punch(io, rdev, pos, len);
+	if (fallocate(rdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      pos, len) < 0)
+		return -errno;
+	return 0;
+}
+
+void rdev_push_io(struct md_rdev *rdev, struct member_io *io)
+{
+	io->lower = atomic_load(&rdev->io);
+	atomic_store(&rdev->io, io);
 }
 
 /* Finish an IO synchronously from byte done onwards. */
 static int mio_sync(struct mio *m, size_t done)
 {
+	struct member_io *io = atomic_load(&m->rdev->io);
+
 	if (m->flush)
-		return fdatasync(m->rdev->fd) < 0 ? -errno : 0;
+		return member_fdatasync(io, m->rdev);
 	while (done < m->len) {
 		char *p = (char *)m->buf + done;
 		ssize_t r = m->write
-			? pwrite(m->rdev->fd, p, m->len - done, mio_pos(m) + done)
-			: pread(m->rdev->fd, p, m->len - done, mio_pos(m) + done);
-		if (r < 0 && errno == EINTR)
+			? member_pwrite(io, m->rdev, p, m->len - done, mio_pos(m) + done)
+			: member_pread(io, m->rdev, p, m->len - done, mio_pos(m) + done);
+		if (r == -EINTR)
 			continue;
 		if (r < 0)
-			return -errno;
+			return r;
 		if (r == 0)
 			return -EIO;   /* past the end of a member: never expected */
 		done += r;
@@ -151,12 +197,22 @@ static unsigned mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
 	return submitted;
 }
 
+/* A batch touching a member with a layer runs synchronously through the
+ * layers (test mode); io_uring stays the plain files' fast path. */
+static bool layered(const struct mio *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load(&v[i].rdev->io))
+			return true;
+	return false;
+}
+
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
  * the return is the first error, so callers that need not care which member
  * failed can just test it. */
 int mio_run(struct mio *v, unsigned n)
 {
-	struct io_uring *ring = n > 1 ? thread_ring() : NULL;
+	struct io_uring *ring = n > 1 && !layered(v, n) ? thread_ring() : NULL;
 	unsigned i = 0;
 	int first = 0;
 
@@ -228,6 +284,10 @@ void rdev_close(struct md_rdev *rdev)
 {
 	if (!rdev)
 		return;
+	for (struct member_io *io = rdev->io, *lower; io; io = lower) {
+		lower = io->lower;
+		io->ops->free(io);
+	}
 	close(rdev->fd);
 	g_free(rdev->path);
 	g_free(rdev->name);
@@ -236,14 +296,22 @@ void rdev_close(struct md_rdev *rdev)
 
 int rdev_flush(struct md_rdev *rdev)
 {
-	return fdatasync(rdev->fd) < 0 ? -errno : 0;
+	struct mio m = { .rdev = rdev, .flush = true };
+
+	return mio_run(&m, 1);
 }
 
 /* The superblock, made durable. */
 int rdev_write_sb(struct md_rdev *rdev)
 {
-	int r = md_sb_store(rdev->fd, &rdev->sb);
+	uint8_t buf[4096];
+	struct mio m = { .rdev = rdev, .write = true, .abs = true, .buf = buf };
+	int r = md_sb_encode(rdev->fd, &rdev->sb, buf, &m.off);
 
+	if (r < 0)
+		return r;
+	m.len = r;
+	r = mio_run(&m, 1);
 	return r < 0 ? r : rdev_flush(rdev);
 }
 
@@ -252,8 +320,6 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len)
 {
 	if (!rdev_usable(rdev))
 		return 0;
-	if (fallocate(rdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (rdev->data_offset << SECTOR_SHIFT) + off, len) < 0)
-		return -errno;
-	return 0;
+	return member_punch(atomic_load(&rdev->io), rdev,
+			    (rdev->data_offset << SECTOR_SHIFT) + off, len);
 }
