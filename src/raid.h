@@ -181,6 +181,11 @@ struct mddev {
 	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
 	_Atomic enum sync_action last_sync_action;
 
+	/* The mount's: the power cut calls it before touching the members, to
+	 * take the array out of service and stop it once idle. */
+	void (*power_lost)(struct mddev *mddev);
+	void *mount;
+
 	/* Barrier between sync windows and normal IO (raid1's buckets). */
 	pthread_mutex_t barrier_lock;
 	pthread_cond_t barrier_cond;
