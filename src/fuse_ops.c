@@ -101,22 +101,23 @@ static void node_exit(struct node *n)
 }
 
 /* Not on a request's own path: the kernel may wait on our requests to
- * drop its names. */
+ * drop its names.  The names go first, the stop waits for the requests
+ * still inside (the cut's own write among them). */
 static gpointer array_leave(gpointer p)
 {
 	struct mount_array *a = p;
-
-	pthread_mutex_lock(&a->lock);
-	while (a->busy)
-		pthread_cond_wait(&a->idle, &a->lock);
-	pthread_mutex_unlock(&a->lock);
-	md_stop(a->mddev);
 	char *dname = g_strdup_printf("%s.md", a->mddev->name);
+
 	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, a->mddev->name,
 					 strlen(a->mddev->name));
 	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, dname,
 					 strlen(dname));
 	g_free(dname);
+	pthread_mutex_lock(&a->lock);
+	while (a->busy)
+		pthread_cond_wait(&a->idle, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	md_stop(a->mddev);
 	return NULL;
 }
 

@@ -89,8 +89,16 @@ expect_eq "nothing at risk" "$(cat "$PC")" "armed 0"
 echo cut >"$PC"
 expect_eq "state after an empty cut" "$(examine_field "$T/a1" State)" clean
 expect_eq "events after an empty cut" "$(examine_field "$T/a1" Events)" "$ev"
+# The kernel drops its cached names of a and a.md as the cut returns, or
+# at the latest when they expire (a second).
+for i in $(seq 50); do
+	[ -e "$M/a" ] || [ -e "$M/a.md" ] || break
+	sleep 0.1
+done
 [ -e "$M/a" ] && fail "the cut array is still in the mount"
 [ -e "$M/a.md" ] && fail "the cut array's control directory is still in the mount"
+ls "$M" | grep -qx 'a\|a\.md' && fail "the cut array is still listed"
+cat "$M/a.md/array_state" 2>/dev/null && fail "the cut array's control files still open"
 grep -q '^a :' "$M/mdstat" && fail "mdstat still lists the cut array"
 
 note "the other array keeps serving; the cut one is free to mount again"

@@ -40,7 +40,7 @@ size=$REGION
 EOF
 	done
 }
-run_round() { # K [--verify_only]
+run_round() { # K [FIO OPTIONS]: with --verify_only --do_verify=1, verify it
 	local k=$1; shift
 	round_job "$k" >"$T/job-$k.fio"
 	fio --output=/dev/null --rw=randwrite --bs=4k --direct=1 --ioengine=psync \
@@ -101,7 +101,7 @@ one_seed() {
 	rf_mount "$M" $(all_members)
 	for a in "${ARRAYS[@]}"; do wait_idle "$M/$a.md"; done
 	for k in "${acked[@]}"; do
-		run_round "$k" --verify_only || fail "seed $seed: round $k (acknowledged) does not verify"
+		run_round "$k" --verify_only --do_verify=1 || fail "seed $seed: round $k (acknowledged) does not verify"
 	done
 	for a in "${ARRAYS[@]}"; do
 		echo check >"$M/$a.md/sync_action"
