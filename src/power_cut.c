@@ -221,9 +221,11 @@ static gint by_desc_nr(gconstpointer a, gconstpointer b)
 }
 
 /* Put back the kept blocks the cut takes (all without rand), in block
- * order; a file the writes grew shrinks back to what is left of them. */
+ * order; a file the writes grew shrinks back to what is left of them.
+ * Called with the layer's lock held exclusive. */
 static void undo_member(struct pc_layer *l, struct md_rdev *rdev, GRand *rand)
 {
+	pthread_mutex_lock(&l->map_lock);
 	GList *blocks = g_list_sort(g_hash_table_get_keys(l->saved), by_block);
 	uint64_t keep_size = l->size;
 
@@ -244,6 +246,7 @@ static void undo_member(struct pc_layer *l, struct md_rdev *rdev, GRand *rand)
 		g_warning("%s: power cut: cannot restore the size", rdev->name);
 	g_list_free(blocks);
 	g_hash_table_remove_all(l->saved);
+	pthread_mutex_unlock(&l->map_lock);
 }
 
 /* The member file is let go at once, for a remount to take it; the fd
