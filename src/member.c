@@ -136,9 +136,13 @@ static bool seam_fires(atomic_uint *left)
 	return n != 0;
 }
 
-static int ring_submit(struct io_uring *ring)
+/* One syscall submits and waits for wait_nr completions; the kernel does
+ * not wait after a short submit. */
+static int ring_submit(struct io_uring *ring, unsigned wait_nr)
 {
-	return seam_fires(&mio_fail_submits) ? -EINTR : io_uring_submit(ring);
+	if (seam_fires(&mio_fail_submits))
+		return -EINTR;
+	return io_uring_submit_and_wait(ring, wait_nr);
 }
 
 static int ring_wait(struct io_uring *ring, struct io_uring_cqe **cqe)
@@ -176,7 +180,7 @@ static unsigned mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
 		mio_prep(ring, &v[i]);
 	while (reaped < n) {
 		if (submitted < n && !give_up) {
-			int r = ring_submit(ring);
+			int r = ring_submit(ring, n - reaped);
 			if (r > 0)
 				submitted += r;
 			else if (reaped == submitted)
