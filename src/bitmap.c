@@ -48,8 +48,9 @@ static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
 	struct bitmap *b = g_new0(struct bitmap, 1);
 	uint8_t uuid[16];
 
-	if (!rdev || pread(rdev->fd, b->sb, sizeof(b->sb), bitmap_pos(rdev)) !=
-		     (ssize_t)sizeof(b->sb)) {
+	if (!rdev || mio_run(&(struct mio){ .rdev = rdev, .abs = true,
+			.off = bitmap_pos(rdev), .buf = b->sb,
+			.len = sizeof(b->sb) }, 1) < 0) {
 		snprintf(err, errlen, "%s: cannot read the bitmap", mddev->name);
 		g_free(b);
 		return -EIO;
@@ -97,9 +98,11 @@ static int bitmap_store(struct mddev *mddev, struct md_rdev *rdev, bool dirty)
 		if (b->chunks % 8)
 			bits[b->chunks / 8] = (1u << (b->chunks % 8)) - 1;
 	}
-	ssize_t w = pwrite(rdev->fd, buf, b->bytes, bitmap_pos(rdev));
+	struct mio m = { .rdev = rdev, .write = true, .abs = true,
+			 .off = bitmap_pos(rdev), .buf = buf, .len = b->bytes };
+	int r = mio_run(&m, 1);
 	g_free(buf);
-	return w == (ssize_t)b->bytes ? 0 : w < 0 ? -errno : -EIO;
+	return r;
 }
 
 /* md_bitmap_status: the in-memory page counts are md's; ours has one. */

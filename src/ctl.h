@@ -12,6 +12,7 @@ struct md_attr {
 
 extern const struct md_attr md_attrs[];     /* NULL-name terminated */
 extern const struct md_attr rdev_attrs[];
+extern const struct md_attr md_fault_attrs[];   /* NAME.md/fault/ */
 
 void md_mdstat(GPtrArray *arrays, GString *out);
 /* A decimal unsigned, all of val: 0, or -EINVAL. */

@@ -16,11 +16,25 @@
 
 enum node_kind { NODE_DIR, NODE_MDSTAT, NODE_IMAGE, NODE_ATTR, NODE_LINK };
 
+/* An array in the mount.  The power cut takes it away: from then on its
+ * nodes are gone (names ENOENT, handles EIO), and once no request is
+ * inside it a thread stops it and drops the kernel's names for it. */
+struct mount_array {
+	struct raidfs *fs;
+	struct mddev *mddev;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned busy;            /* requests inside the array */
+	bool gone;
+	GThread *leaving;
+};
+
 struct node {
 	fuse_ino_t ino, parent;
 	char *name;
 	enum node_kind kind;
 	struct mddev *mddev;
+	struct mount_array *ma;   /* NULL: the root and mdstat */
 	struct md_rdev *rdev;
 	const struct md_attr *attr;
 	char *target;             /* symlinks */
@@ -29,6 +43,8 @@ struct node {
 struct raidfs {
 	GPtrArray *arrays;
 	GPtrArray *nodes;         /* node for inode i at index i - 1 */
+	GPtrArray *mounted;       /* struct mount_array, as arrays */
+	struct fuse_session *se;
 	time_t started;
 };
 
@@ -57,6 +73,99 @@ static struct node *node_add(struct raidfs *fs, fuse_ino_t parent,
 	return n;
 }
 
+/* Enter the node's array for one request; false once it is gone. */
+static bool node_enter(struct node *n)
+{
+	struct mount_array *a = n->ma;
+
+	if (!a)
+		return true;
+	pthread_mutex_lock(&a->lock);
+	bool ok = !a->gone;
+	if (ok)
+		a->busy++;
+	pthread_mutex_unlock(&a->lock);
+	return ok;
+}
+
+static void node_exit(struct node *n)
+{
+	struct mount_array *a = n->ma;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (--a->busy == 0)
+		pthread_cond_broadcast(&a->idle);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Not on a request's own path: the kernel may wait on our requests to
+ * drop its names.  The names go first, the stop waits for the requests
+ * still inside (the cut's own write among them). */
+static gpointer array_leave(gpointer p)
+{
+	struct mount_array *a = p;
+	char *dname = g_strdup_printf("%s.md", a->mddev->name);
+
+	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, a->mddev->name,
+					 strlen(a->mddev->name));
+	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, dname,
+					 strlen(dname));
+	g_free(dname);
+	pthread_mutex_lock(&a->lock);
+	while (a->busy)
+		pthread_cond_wait(&a->idle, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	md_stop(a->mddev);
+	return NULL;
+}
+
+static void array_power_lost(struct mddev *mddev)
+{
+	struct mount_array *a = mddev->mount;
+
+	pthread_mutex_lock(&a->lock);
+	a->gone = true;
+	pthread_mutex_unlock(&a->lock);
+	a->leaving = g_thread_new("leave", array_leave, a);
+}
+
+static struct mount_array *mount_array_new(struct raidfs *fs,
+					   struct mddev *mddev)
+{
+	struct mount_array *a = g_new0(struct mount_array, 1);
+
+	a->fs = fs;
+	a->mddev = mddev;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->idle, NULL);
+	mddev->mount = a;
+	mddev->power_lost = array_power_lost;
+	return a;
+}
+
+/* Arrays still in the mount are stopped cleanly; the cut ones stopped
+ * when they left. */
+static void mount_array_stop(struct mount_array *a)
+{
+	if (a->leaving)
+		g_thread_join(a->leaving);
+	else
+		md_stop(a->mddev);
+}
+
+static void mount_array_free(gpointer p)
+{
+	struct mount_array *a = p;
+
+	a->mddev->power_lost = NULL;
+	a->mddev->mount = NULL;
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->idle);
+	g_free(a);
+}
+
 static void node_free(gpointer p)
 {
 	struct node *n = p;
@@ -72,6 +181,7 @@ static void add_attrs(struct raidfs *fs, struct node *dir,
 	for (const struct md_attr *a = attrs; a->name; a++) {
 		struct node *n = node_add(fs, dir->ino, a->name, NODE_ATTR);
 		n->mddev = dir->mddev;
+		n->ma = dir->ma;
 		n->rdev = dir->rdev;
 		n->attr = a;
 	}
@@ -79,25 +189,35 @@ static void add_attrs(struct raidfs *fs, struct node *dir,
 
 static void add_array(struct raidfs *fs, struct mddev *mddev)
 {
+	struct mount_array *ma = mount_array_new(fs, mddev);
+	g_ptr_array_add(fs->mounted, ma);
 	struct node *img = node_add(fs, FUSE_ROOT_ID, mddev->name, NODE_IMAGE);
 	img->mddev = mddev;
+	img->ma = ma;
 	char *dname = g_strdup_printf("%s.md", mddev->name);
 	struct node *dir = node_add(fs, FUSE_ROOT_ID, dname, NODE_DIR);
 	g_free(dname);
 	dir->mddev = mddev;
+	dir->ma = ma;
 	add_attrs(fs, dir, md_attrs);
 	if (mddev->pers && mddev->pers->attrs)
 		add_attrs(fs, dir, mddev->pers->attrs);
+	struct node *fault = node_add(fs, dir->ino, "fault", NODE_DIR);
+	fault->mddev = mddev;
+	fault->ma = ma;
+	add_attrs(fs, fault, md_fault_attrs);
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
 		char *name = g_strdup_printf("dev-%s", rdev->name);
 		struct node *d = node_add(fs, dir->ino, name, NODE_DIR);
 		d->mddev = mddev;
+		d->ma = ma;
 		d->rdev = rdev;
 		add_attrs(fs, d, rdev_attrs);
 		if (rdev->raid_disk >= 0) {
 			char *rd = g_strdup_printf("rd%d", rdev->raid_disk);
 			struct node *l = node_add(fs, dir->ino, rd, NODE_LINK);
+			l->ma = ma;
 			l->target = name;
 			name = NULL;
 			g_free(rd);
@@ -156,8 +276,9 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	for (guint i = 0; i < fs->nodes->len; i++) {
 		struct node *n = g_ptr_array_index(fs->nodes, i);
 		if (n->parent == parent && n->ino != parent &&
-		    strcmp(n->name, name) == 0) {
+		    strcmp(n->name, name) == 0 && node_enter(n)) {
 			reply_entry(req, n);
+			node_exit(n);
 			return;
 		}
 	}
@@ -170,12 +291,13 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	struct stat st;
 
 	(void)fi;
-	if (!n) {
+	if (!n || !node_enter(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	fill_attr(fs_of(req), n, &st);
 	fuse_reply_attr(req, &st, 1.0);
+	node_exit(n);
 }
 
 /* Only a no-op size change is accepted: an array's size is its geometry's. */
@@ -184,16 +306,16 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 {
 	struct node *n = node_get(fs_of(req), ino);
 
-	if (!n) {
+	if (!n || !node_enter(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
 	if ((to_set & FUSE_SET_ATTR_SIZE) && n->kind == NODE_IMAGE &&
-	    (uint64_t)attr->st_size != n->mddev->array_sectors << SECTOR_SHIFT) {
+	    (uint64_t)attr->st_size != n->mddev->array_sectors << SECTOR_SHIFT)
 		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	fs_getattr(req, ino, fi);
+	else
+		fs_getattr(req, ino, fi);
+	node_exit(n);
 }
 
 static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -202,8 +324,12 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	if (!n || n->kind != NODE_LINK)
 		fuse_reply_err(req, EINVAL);
-	else
+	else if (!node_enter(n))
+		fuse_reply_err(req, ENOENT);
+	else {
 		fuse_reply_readlink(req, n->target);
+		node_exit(n);
+	}
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -220,6 +346,11 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOTDIR);
 		return;
 	}
+	if (!node_enter(dir)) {
+		g_free(buf);
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
 	/* Offsets: 1 ".", 2 "..", then i + 3 for node index i. */
 	for (off_t o = off; ; o++) {
 		const char *name;
@@ -232,9 +363,10 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 			st.st_ino = dir->parent ? dir->parent : ino;
 		} else if ((guint)(o - 2) < fs->nodes->len) {
 			struct node *n = g_ptr_array_index(fs->nodes, o - 2);
-			if (n->parent != ino || n->ino == ino)
+			if (n->parent != ino || n->ino == ino || !node_enter(n))
 				continue;
 			fill_attr(fs, n, &st);
+			node_exit(n);
 			name = n->name;
 		} else {
 			break;
@@ -246,19 +378,33 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		used += k;
 	}
 	fuse_reply_buf(req, buf, used);
+	node_exit(dir);
 	g_free(buf);
 }
 
-/* Control files and mdstat are rendered at open, as sysfs does per read. */
-static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* mdstat lists the arrays still in the mount. */
+static void mdstat(struct raidfs *fs, GString *text)
 {
-	struct raidfs *fs = fs_of(req);
-	struct node *n = node_get(fs, ino);
+	GPtrArray *live = g_ptr_array_new();
 
-	if (!n) {
-		fuse_reply_err(req, ENOENT);
-		return;
+	for (guint i = 0; i < fs->mounted->len; i++) {
+		struct mount_array *a = g_ptr_array_index(fs->mounted, i);
+		struct node n = { .ma = a };
+		if (node_enter(&n))
+			g_ptr_array_add(live, a->mddev);
 	}
+	md_mdstat(live, text);
+	for (guint i = 0; i < live->len; i++) {
+		struct node n = { .ma = ((struct mddev *)live->pdata[i])->mount };
+		node_exit(&n);
+	}
+	g_ptr_array_free(live, TRUE);
+}
+
+/* Control files and mdstat are rendered at open, as sysfs does per read. */
+static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
+		      struct fuse_file_info *fi)
+{
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (n->kind == NODE_DIR || n->kind == NODE_LINK) {
 		fuse_reply_err(req, EISDIR);
@@ -278,7 +424,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	GString *text = g_string_new(NULL);
 	if (n->kind == NODE_MDSTAT) {
-		md_mdstat(fs->arrays, text);
+		mdstat(fs, text);
 	} else {
 		n->attr->show(n->mddev, n->rdev, text);
 		g_string_append_c(text, '\n');
@@ -286,6 +432,19 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->fh = (uintptr_t)text;
 	fi->direct_io = 1;
 	fuse_reply_open(req, fi);
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct raidfs *fs = fs_of(req);
+	struct node *n = node_get(fs, ino);
+
+	if (!n || !node_enter(n)) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	open_node(req, fs, n, fi);
+	node_exit(n);
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -313,6 +472,10 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		g_free(copy);
 		return;
 	}
+	if (!node_enter(n)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	char *buf = g_malloc(size);
 	int r = md_read(n->mddev, off, size, buf);
 	if (r < 0)
@@ -320,6 +483,7 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else
 		fuse_reply_buf(req, buf, r);
 	g_free(buf);
+	node_exit(n);
 }
 
 /* A control write is one store of the value, trailing newline dropped. */
@@ -338,6 +502,10 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	struct node *n = node_get(fs_of(req), ino);
 	int r;
 
+	if (!node_enter(n)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
 	if (fi->fh)
 		r = store_attr(n, buf, size);
 	else
@@ -346,6 +514,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_err(req, -r);
 	else
 		fuse_reply_write(req, size);
+	node_exit(n);
 }
 
 static void flush_image(fuse_req_t req, fuse_ino_t ino)
@@ -353,8 +522,14 @@ static void flush_image(fuse_req_t req, fuse_ino_t ino)
 	struct node *n = node_get(fs_of(req), ino);
 	int r = 0;
 
-	if (n && n->kind == NODE_IMAGE)
+	if (n && n->kind == NODE_IMAGE) {
+		if (!node_enter(n)) {
+			fuse_reply_err(req, EIO);
+			return;
+		}
 		r = md_flush(n->mddev);
+		node_exit(n);
+	}
 	fuse_reply_err(req, -r);
 }
 
@@ -376,15 +551,20 @@ static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 			 off_t len, struct fuse_file_info *fi)
 {
 	struct node *n = node_get(fs_of(req), ino);
-	uint64_t size = n->mddev->array_sectors << SECTOR_SHIFT;
 
 	(void)fi;
+	if (!node_enter(n)) {
+		fuse_reply_err(req, EIO);
+		return;
+	}
+	uint64_t size = n->mddev->array_sectors << SECTOR_SHIFT;
 	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		fuse_reply_err(req, -md_discard(n->mddev, off, len));
 	else if (mode == 0 && (uint64_t)(off + len) <= size)
 		fuse_reply_err(req, 0);   /* already allocated: the array is fixed */
 	else
 		fuse_reply_err(req, EOPNOTSUPP);
+	node_exit(n);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -429,6 +609,7 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 
 	fs->arrays = arrays;
 	fs->nodes = g_ptr_array_new_with_free_func(node_free);
+	fs->mounted = g_ptr_array_new_with_free_func(mount_array_free);
 	fs->started = time(NULL);
 	node_add(fs, 0, "", NODE_DIR);
 	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
@@ -472,6 +653,7 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 						   sizeof(raidfs_ops), fs);
 	if (!se)
 		goto out_args;
+	fs->se = se;
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_session;
 	if (fuse_session_mount(se, mountpoint) != 0) {
@@ -492,8 +674,8 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	fuse_loop_cfg_destroy(cfg);
 	fuse_session_unmount(se);
 	/* No request can arrive now: stop the arrays cleanly. */
-	for (guint i = 0; i < arrays->len; i++)
-		md_stop(g_ptr_array_index(arrays, i));
+	for (guint i = 0; i < fs->mounted->len; i++)
+		mount_array_stop(g_ptr_array_index(fs->mounted, i));
 	goto out_signals;
 out_unmount:
 	fuse_session_unmount(se);
@@ -503,6 +685,7 @@ out_session:
 	fuse_session_destroy(se);
 out_args:
 	fuse_opt_free_args(&args);
+	g_ptr_array_free(fs->mounted, TRUE);
 	g_ptr_array_free(fs->nodes, TRUE);
 	g_free(fs);
 	return ret;

@@ -41,23 +41,69 @@ static struct io_uring *thread_ring(void)
 
 static uint64_t mio_pos(const struct mio *m)
 {
-	return (m->rdev->data_offset << SECTOR_SHIFT) + m->off;
+	return m->abs ? m->off : (m->rdev->data_offset << SECTOR_SHIFT) + m->off;
+}
+
+/* ---- the member IO layers; NULL is the plain file ---- */
+
+ssize_t member_pread(struct member_io *io, struct md_rdev *rdev, void *buf,
+		     size_t len, uint64_t pos)
+{
+	if (io)
+		return io->ops->pread(io, rdev, buf, len, pos);
+	ssize_t r = pread(rdev->fd, buf, len, pos);
+	return r < 0 ? -errno : r;
+}
+
+ssize_t member_pwrite(struct member_io *io, struct md_rdev *rdev,
+		      const void *buf, size_t len, uint64_t pos)
+{
+	if (io)
+		return io->ops->pwrite(io, rdev, buf, len, pos);
+	ssize_t r = pwrite(rdev->fd, buf, len, pos);
+	return r < 0 ? -errno : r;
+}
+
+int member_fdatasync(struct member_io *io, struct md_rdev *rdev)
+{
+	if (io)
+		return io->ops->fdatasync(io, rdev);
+	return fdatasync(rdev->fd) < 0 ? -errno : 0;
+}
+
+int member_punch(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
+		 uint64_t len)
+{
+	if (io)
+		return io->ops->punch(io, rdev, pos, len);
+	if (fallocate(rdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      pos, len) < 0)
+		return -errno;
+	return 0;
+}
+
+void rdev_push_io(struct md_rdev *rdev, struct member_io *io)
+{
+	io->lower = atomic_load(&rdev->io);
+	atomic_store(&rdev->io, io);
 }
 
 /* Finish an IO synchronously from byte done onwards. */
 static int mio_sync(struct mio *m, size_t done)
 {
+	struct member_io *io = atomic_load(&m->rdev->io);
+
 	if (m->flush)
-		return fdatasync(m->rdev->fd) < 0 ? -errno : 0;
+		return member_fdatasync(io, m->rdev);
 	while (done < m->len) {
 		char *p = (char *)m->buf + done;
 		ssize_t r = m->write
-			? pwrite(m->rdev->fd, p, m->len - done, mio_pos(m) + done)
-			: pread(m->rdev->fd, p, m->len - done, mio_pos(m) + done);
-		if (r < 0 && errno == EINTR)
+			? member_pwrite(io, m->rdev, p, m->len - done, mio_pos(m) + done)
+			: member_pread(io, m->rdev, p, m->len - done, mio_pos(m) + done);
+		if (r == -EINTR)
 			continue;
 		if (r < 0)
-			return -errno;
+			return r;
 		if (r == 0)
 			return -EIO;   /* past the end of a member: never expected */
 		done += r;
@@ -78,29 +124,91 @@ static void mio_prep(struct io_uring *ring, struct mio *m)
 	io_uring_sqe_set_data(sqe, m);
 }
 
-static int mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
+/* Test seams: the next N io_uring submits or waits fail as if interrupted. */
+atomic_uint mio_fail_submits, mio_fail_waits;
+
+static bool seam_fires(atomic_uint *left)
 {
+	unsigned n = atomic_load(left);
+
+	while (n && !atomic_compare_exchange_weak(left, &n, n - 1))
+		;
+	return n != 0;
+}
+
+/* One syscall submits and waits for wait_nr completions; the kernel does
+ * not wait after a short submit. */
+static int ring_submit(struct io_uring *ring, unsigned wait_nr)
+{
+	if (seam_fires(&mio_fail_submits))
+		return -EINTR;
+	return io_uring_submit_and_wait(ring, wait_nr);
+}
+
+static int ring_wait(struct io_uring *ring, struct io_uring_cqe **cqe)
+{
+	return seam_fires(&mio_fail_waits) ? -EINTR : io_uring_wait_cqe(ring, cqe);
+}
+
+static void mio_complete(struct io_uring *ring, struct io_uring_cqe *cqe)
+{
+	struct mio *m = io_uring_cqe_get_data(cqe);
+	int res = cqe->res;
+
+	io_uring_cqe_seen(ring, cqe);
+	if (res < 0 && res != -EAGAIN && res != -EINTR)
+		m->res = res;
+	else if (m->flush && res >= 0)
+		m->res = 0;
+	else
+		m->res = mio_sync(m, res < 0 ? 0 : (size_t)res);
+}
+
+#define WAIT_RETRIES 1000
+
+/* Run v[0..n) on the ring; returns how many ran there, in order.  Every
+ * submitted IO is reaped before we return, whatever fails: its mio and
+ * buffer belong to the caller's stack, and a completion left behind would
+ * land in the next batch.  SQEs a failed submit left unsubmitted stay in
+ * the ring, so the caller must drop it when we return less than n. */
+static unsigned mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
+{
+	unsigned submitted = 0, reaped = 0, failed_waits = 0;
+	bool give_up = false;
+
 	for (unsigned i = 0; i < n; i++)
 		mio_prep(ring, &v[i]);
-	int r = io_uring_submit_and_wait(ring, n);
-	if (r < 0)
-		return r;
-	for (unsigned done = 0; done < n; done++) {
+	while (reaped < n) {
+		if (submitted < n && !give_up) {
+			int r = ring_submit(ring, n - reaped);
+			if (r > 0)
+				submitted += r;
+			else if (reaped == submitted)
+				give_up = true;   /* nothing in flight to make room */
+		}
+		if (reaped == submitted)
+			break;
 		struct io_uring_cqe *cqe;
-		r = io_uring_wait_cqe(ring, &cqe);
-		if (r < 0)
-			return r;
-		struct mio *m = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-		io_uring_cqe_seen(ring, cqe);
-		if (res < 0 && res != -EAGAIN && res != -EINTR)
-			m->res = res;
-		else if (m->flush && res >= 0)
-			m->res = 0;
-		else
-			m->res = mio_sync(m, res < 0 ? 0 : (size_t)res);
+		if (ring_wait(ring, &cqe) < 0) {
+			if (++failed_waits > WAIT_RETRIES)
+				g_error("io_uring: cannot reap in-flight member IO");
+			continue;
+		}
+		failed_waits = 0;
+		mio_complete(ring, cqe);
+		reaped++;
 	}
-	return 0;
+	return submitted;
+}
+
+/* A batch touching a member with a layer runs synchronously through the
+ * layers (test mode); io_uring stays the plain files' fast path. */
+static bool layered(const struct mio *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (atomic_load(&v[i].rdev->io))
+			return true;
+	return false;
 }
 
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
@@ -108,21 +216,23 @@ static int mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
  * failed can just test it. */
 int mio_run(struct mio *v, unsigned n)
 {
-	struct io_uring *ring = n > 1 ? thread_ring() : NULL;
+	struct io_uring *ring = n > 1 && !layered(v, n) ? thread_ring() : NULL;
+	unsigned i = 0;
 	int first = 0;
 
-	if (ring) {
-		for (unsigned i = 0; i < n; i += RING_DEPTH) {
-			unsigned k = MIN(n - i, RING_DEPTH);
-			if (mio_ring(ring, v + i, k) < 0)
-				for (unsigned j = i; j < i + k; j++)
-					v[j].res = mio_sync(&v[j], 0);
+	while (ring && i < n) {
+		unsigned k = MIN(n - i, RING_DEPTH);
+		unsigned done = mio_ring(ring, v + i, k);
+		i += done;
+		if (done < k) {
+			/* A fresh ring next time, without the unsubmitted SQEs. */
+			g_private_replace(&ring_key, NULL);
+			ring = NULL;
 		}
-	} else {
-		for (unsigned i = 0; i < n; i++)
-			v[i].res = mio_sync(&v[i], 0);
 	}
-	for (unsigned i = 0; i < n && !first; i++)
+	for (; i < n; i++)
+		v[i].res = mio_sync(&v[i], 0);
+	for (i = 0; i < n && !first; i++)
 		first = v[i].res;
 	return first;
 }
@@ -178,6 +288,10 @@ void rdev_close(struct md_rdev *rdev)
 {
 	if (!rdev)
 		return;
+	for (struct member_io *io = rdev->io, *lower; io; io = lower) {
+		lower = io->lower;
+		io->ops->free(io);
+	}
 	close(rdev->fd);
 	g_free(rdev->path);
 	g_free(rdev->name);
@@ -186,14 +300,22 @@ void rdev_close(struct md_rdev *rdev)
 
 int rdev_flush(struct md_rdev *rdev)
 {
-	return fdatasync(rdev->fd) < 0 ? -errno : 0;
+	struct mio m = { .rdev = rdev, .flush = true };
+
+	return mio_run(&m, 1);
 }
 
 /* The superblock, made durable. */
 int rdev_write_sb(struct md_rdev *rdev)
 {
-	int r = md_sb_store(rdev->fd, &rdev->sb);
+	uint8_t buf[4096];
+	struct mio m = { .rdev = rdev, .write = true, .abs = true, .buf = buf };
+	int r = md_sb_encode(rdev->fd, &rdev->sb, buf, &m.off);
 
+	if (r < 0)
+		return r;
+	m.len = r;
+	r = mio_run(&m, 1);
 	return r < 0 ? r : rdev_flush(rdev);
 }
 
@@ -202,8 +324,6 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len)
 {
 	if (!rdev_usable(rdev))
 		return 0;
-	if (fallocate(rdev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (rdev->data_offset << SECTOR_SHIFT) + off, len) < 0)
-		return -errno;
-	return 0;
+	return member_punch(atomic_load(&rdev->io), rdev,
+			    (rdev->data_offset << SECTOR_SHIFT) + off, len);
 }

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "bitmap.h"
 #include "superblock.h"
 
@@ -25,11 +26,36 @@ enum {
 	RDEV_WRITEMOSTLY = 1 << 2,
 };
 
+/* Member IO at absolute file offsets.  Every byte raidfs writes to a member
+ * goes through one of these; a layer (fault injection, the power cut)
+ * wraps the one below it, and NULL below means the plain file.  pread and
+ * pwrite return bytes or -errno, the others 0 or -errno. */
+struct member_io;
+struct md_rdev;
+struct member_io_ops {
+	ssize_t (*pread)(struct member_io *io, struct md_rdev *rdev, void *buf,
+			 size_t len, uint64_t pos);
+	ssize_t (*pwrite)(struct member_io *io, struct md_rdev *rdev,
+			  const void *buf, size_t len, uint64_t pos);
+	int (*fdatasync)(struct member_io *io, struct md_rdev *rdev);
+	/* PUNCH_HOLE|KEEP_SIZE */
+	int (*punch)(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
+		     uint64_t len);
+	void (*free)(struct member_io *io);
+};
+
+struct member_io {
+	const struct member_io_ops *ops;
+	struct member_io *lower;
+};
+
 struct md_rdev {
 	struct mddev *mddev;
 	char *path;
 	char *name;               /* basename, as mdstat and dev-NAME show it */
 	int fd;
+	/* The top layer; NULL: plain file IO, batches through io_uring. */
+	struct member_io *_Atomic io;
 	struct md_sb sb;          /* as loaded, then as last written */
 	int desc_nr;              /* the slot in dev_roles (sb.dev_number) */
 	int raid_disk;            /* role in the array, -1 for a spare */
@@ -48,6 +74,7 @@ struct mio {
 	struct md_rdev *rdev;
 	bool write;
 	bool flush;               /* fdatasync the member; off/buf/len unused */
+	bool abs;                 /* off is from the start of the file */
 	uint64_t off;             /* bytes into the member's data area */
 	void *buf;
 	size_t len;
@@ -161,6 +188,11 @@ struct mddev {
 	atomic_ullong resync_mismatches;
 	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
 	_Atomic enum sync_action last_sync_action;
+
+	/* The mount's: the power cut calls it before touching the members, to
+	 * take the array out of service and stop it once idle. */
+	void (*power_lost)(struct mddev *mddev);
+	void *mount;
 };
 
 /* Locks are pthread's (GLib's futex-based ones are invisible to TSan);
@@ -213,10 +245,22 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
 
 /* member.c */
 int mio_run(struct mio *v, unsigned n);
+/* Test seams: the next N io_uring submits / waits of mio_run fail. */
+extern atomic_uint mio_fail_submits, mio_fail_waits;
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 int rdev_flush(struct md_rdev *rdev);
 int rdev_write_sb(struct md_rdev *rdev);
+/* One op through the layers from io down (io NULL: the plain file). */
+ssize_t member_pread(struct member_io *io, struct md_rdev *rdev, void *buf,
+		     size_t len, uint64_t pos);
+ssize_t member_pwrite(struct member_io *io, struct md_rdev *rdev,
+		      const void *buf, size_t len, uint64_t pos);
+int member_fdatasync(struct member_io *io, struct md_rdev *rdev);
+int member_punch(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
+		 uint64_t len);
+/* Put a layer on top of the member's IO. */
+void rdev_push_io(struct md_rdev *rdev, struct member_io *io);
 uint64_t rdev_file_sectors(int fd);
 
 /* sync.c */

@@ -668,9 +668,8 @@ static int expected_offset(const struct md_sb *sb, uint64_t sectors, uint64_t *o
 	return probe_offset(k, sectors, off) ? 0 : -EINVAL;
 }
 
-int md_sb_store(int fd, const struct md_sb *sb)
+int md_sb_encode(int fd, const struct md_sb *sb, uint8_t buf[4096], uint64_t *pos)
 {
-	uint8_t buf[SB_REGION];
 	uint64_t bytes, off;
 	size_t len = SB_REGION;
 	int rc = member_bytes(fd, &bytes);
@@ -683,7 +682,19 @@ int md_sb_store(int fd, const struct md_sb *sb)
 		md_sb_encode_090(sb, buf);
 	else
 		len = md_sb_encode_v1(sb, buf);
-	rc = write_all(fd, buf, len, off * 512);
+	*pos = off * 512;
+	return (int)len;
+}
+
+int md_sb_store(int fd, const struct md_sb *sb)
+{
+	uint8_t buf[SB_REGION];
+	uint64_t pos;
+	int rc = md_sb_encode(fd, sb, buf, &pos);
+
+	if (rc < 0)
+		return rc;
+	rc = write_all(fd, buf, rc, pos);
 	if (rc == 0 && fdatasync(fd) < 0)
 		rc = -errno;
 	return rc;

@@ -112,6 +112,9 @@ int md_sb_load_flags(int fd, struct md_sb *sb, unsigned flags, char *err,
  * Refuses (-EINVAL) when super_offset is not where a load would look on a
  * member of this size; fdatasync()s before returning 0. */
 int md_sb_store(int fd, const struct md_sb *sb);
+/* md_sb_store's first half: the bytes to write and their file offset;
+ * returns their length or -errno.  fd is only measured. */
+int md_sb_encode(int fd, const struct md_sb *sb, uint8_t buf[4096], uint64_t *pos);
 
 /* Byte-level codecs, public for the unit tests. */
 size_t md_sb_encode_v1(const struct md_sb *sb, uint8_t buf[4096]);
