@@ -152,7 +152,12 @@ static void reply_entry(fuse_req_t req, const struct node *n)
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct raidfs *fs = fs_of(req);
+	struct node *dir = node_get(fs, parent);
 
+	if (!dir || dir->kind != NODE_DIR) {
+		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+		return;
+	}
 	for (guint i = 0; i < fs->nodes->len; i++) {
 		struct node *n = g_ptr_array_index(fs->nodes, i);
 		if (n->parent == parent && n->ino != parent &&
@@ -178,22 +183,45 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, 1.0);
 }
 
-/* Only a no-op size change is accepted: an array's size is its geometry's. */
+/* A size change, as on a block device or a sysfs file: the image keeps its
+ * geometry's size, a writable control file takes O_TRUNC as sysfs does. */
+static int set_size(const struct node *n, off_t size)
+{
+	switch (n->kind) {
+	case NODE_IMAGE:
+		return (uint64_t)size == n->mddev->array_sectors << SECTOR_SHIFT
+			? 0 : EINVAL;
+	case NODE_ATTR:
+		return n->attr->store ? 0 : EACCES;
+	case NODE_MDSTAT:
+		return EACCES;
+	case NODE_DIR:
+		return EISDIR;
+	case NODE_LINK:
+		break;
+	}
+	return EINVAL;
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
 	struct node *n = node_get(fs_of(req), ino);
+	int err = 0;
 
 	if (!n) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if ((to_set & FUSE_SET_ATTR_SIZE) && n->kind == NODE_IMAGE &&
-	    (uint64_t)attr->st_size != n->mddev->array_sectors << SECTOR_SHIFT) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
-	fs_getattr(req, ino, fi);
+	/* A truncate brings its time update along: that goes with the size. */
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		err = set_size(n, attr->st_size);
+	else if (to_set)
+		err = EPERM;      /* the tree's modes, owners and times are fixed */
+	if (err)
+		fuse_reply_err(req, err);
+	else
+		fs_getattr(req, ino, fi);
 }
 
 static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
@@ -204,6 +232,16 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, EINVAL);
 	else
 		fuse_reply_readlink(req, n->target);
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+
+	if (!n || n->kind != NODE_DIR)
+		fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+	else
+		fuse_reply_open(req, fi);
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -261,7 +299,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (n->kind == NODE_DIR || n->kind == NODE_LINK) {
-		fuse_reply_err(req, EISDIR);
+		fuse_reply_err(req, n->kind == NODE_DIR ? EISDIR : ELOOP);
 		return;
 	}
 	if (n->kind == NODE_IMAGE) {
@@ -301,7 +339,11 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct node *n = node_get(fs_of(req), ino);
 
-	if (fi->fh) {
+	if (!n || n->kind == NODE_DIR || n->kind == NODE_LINK) {
+		fuse_reply_err(req, n && n->kind == NODE_DIR ? EISDIR : EBADF);
+		return;
+	}
+	if (n->kind != NODE_IMAGE) {
 		/* Reply from a copy: the moment the kernel has the bytes, the
 		 * reader may close and a release on another thread frees text,
 		 * while writev (and ASan's check after it) may still look. */
@@ -338,10 +380,13 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	struct node *n = node_get(fs_of(req), ino);
 	int r;
 
-	if (fi->fh)
+	(void)fi;
+	if (n && n->kind == NODE_IMAGE)
+		r = n->mddev->ro ? -EROFS : md_write(n->mddev, off, size, buf);
+	else if (n && n->kind == NODE_ATTR && n->attr->store)
 		r = store_attr(n, buf, size);
 	else
-		r = md_write(n->mddev, off, size, buf);
+		r = n && n->kind == NODE_DIR ? -EISDIR : -EBADF;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -372,19 +417,67 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	flush_image(req, ino);
 }
 
+/* Only the image, and only the discard a loop device sends: md serves no
+ * other fallocate (mode 0 included) on its block device. */
 static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 			 off_t len, struct fuse_file_info *fi)
 {
 	struct node *n = node_get(fs_of(req), ino);
-	uint64_t size = n->mddev->array_sectors << SECTOR_SHIFT;
 
 	(void)fi;
-	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
-		fuse_reply_err(req, -md_discard(n->mddev, off, len));
-	else if (mode == 0 && (uint64_t)(off + len) <= size)
-		fuse_reply_err(req, 0);   /* already allocated: the array is fixed */
-	else
+	if (!n || n->kind == NODE_DIR)
+		fuse_reply_err(req, n ? EISDIR : ENOENT);
+	else if (n->kind != NODE_IMAGE ||
+		 mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		fuse_reply_err(req, EOPNOTSUPP);
+	else if (n->mddev->ro)
+		fuse_reply_err(req, EROFS);
+	else
+		fuse_reply_err(req, -md_discard(n->mddev, off, len));
+}
+
+/* Names are the arrays': nothing is made, removed or renamed here, as in
+ * sysfs. */
+static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	(void)parent; (void)name; (void)mode; (void)rdev;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	(void)parent; (void)name; (void)mode;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent; (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	(void)link; (void)parent; (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	(void)parent; (void)name; (void)newparent; (void)newname; (void)flags;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	(void)ino; (void)newparent; (void)newname;
+	fuse_reply_err(req, EPERM);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -412,6 +505,14 @@ static const struct fuse_lowlevel_ops raidfs_ops = {
 	.getattr = fs_getattr,
 	.setattr = fs_setattr,
 	.readlink = fs_readlink,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.unlink = fs_unlink,
+	.rmdir = fs_unlink,
+	.symlink = fs_symlink,
+	.rename = fs_rename,
+	.link = fs_link,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
 	.open = fs_open,
 	.release = fs_release,
