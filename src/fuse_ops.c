@@ -553,6 +553,28 @@ static void keep_buffers(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
+/* The mount is up: hold no directory, and let the parent that waits for
+ * "ready" return, its stdio released (a caller reading our output gets its
+ * end of file). */
+static void daemon_ready(int ready_fd)
+{
+	if (chdir("/") < 0)
+		perror("raidfs: chdir /");
+	if (ready_fd < 0)
+		return;
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		_exit(1);     /* the parent is gone: nobody wants this mount */
+	close(ready_fd);
+}
+
 /* Mount, serve until unmount or a signal, then stop every array cleanly. */
 int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		 const struct mount_opts *o)
@@ -579,10 +601,9 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		fprintf(stderr, "raidfs: cannot mount on %s\n", mountpoint);
 		goto out_signals;
 	}
-	if (fuse_daemonize(o->foreground) != 0)
-		goto out_unmount;
 	for (guint i = 0; i < arrays->len; i++)
 		md_start(g_ptr_array_index(arrays, i));
+	daemon_ready(o->ready_fd);
 
 	keep_buffers();
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
@@ -595,9 +616,6 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	/* No request can arrive now: stop the arrays cleanly. */
 	for (guint i = 0; i < arrays->len; i++)
 		md_stop(g_ptr_array_index(arrays, i));
-	goto out_signals;
-out_unmount:
-	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
