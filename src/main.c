@@ -398,6 +398,7 @@ static int cmd_mount(int argc, char **argv)
 	};
 	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *arrays = g_ptr_array_new();
+	char *mnt = NULL;
 	int r = 2;
 
 	if (!parse_options(entries, "SOURCE... MOUNTPOINT",
@@ -413,11 +414,15 @@ static int cmd_mount(int argc, char **argv)
 		refuse("mount needs SOURCE and MOUNTPOINT");
 		goto out;
 	}
-	const char *mnt = argv[argc - 1];
 	struct stat st;
-	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		refuse("mount point %s %s", mnt, errno == ENOENT ?
+	if (stat(argv[argc - 1], &st) < 0 || !S_ISDIR(st.st_mode)) {
+		refuse("mount point %s %s", argv[argc - 1], errno == ENOENT ?
 			    "does not exist" : "is not a directory");
+		goto out;
+	}
+	/* The daemon leaves its directory; unmounting must still find it. */
+	if (!(mnt = realpath(argv[argc - 1], NULL))) {
+		refuse("mount point %s: %s", argv[argc - 1], g_strerror(errno));
 		goto out;
 	}
 	if ((r = collect_sources(argv + 1, argc - 2, paths)))
@@ -447,6 +452,7 @@ out:
 	g_ptr_array_free(paths, TRUE);
 	g_strfreev(opts);
 	g_free(type);
+	free(mnt);
 	return r;
 }
 

@@ -34,6 +34,17 @@ rf_gone "$RF_PID"
 mountpoint -q "$T/mnt" && fail "still mounted after SIGTERM"
 all_clean "r5 after SIGTERM" "$T/r5"/?
 
+note "SIGTERM unmounts a relative mount point"
+(cd "$T" && "$RAIDFS" mount r5 mnt 2>"$T/daemon.err") || fail "mount r5 mnt failed"
+MOUNTS+=("$T/mnt")
+RF_PID=$(pgrep -x -f "$(re_quote "$RAIDFS") mount r5 mnt") || fail "no daemon for mnt"
+DAEMONS+=("$RF_PID")
+kill -TERM "$RF_PID"
+rf_gone "$RF_PID"
+mountpoint -q "$T/mnt" && fail "relative mount point still mounted after SIGTERM"
+ls "$T/mnt" >/dev/null || fail "relative mount point left dead"
+all_clean "r5 after SIGTERM, relative mount point" "$T/r5"/?
+
 note "the mount returns its daemon's failure, and its output ends"
 mkdir -p "$T/empty"
 rc=0; out=$("$RAIDFS" mount "$T/empty" "$T/mnt" 2>&1) || rc=$?
