@@ -432,6 +432,10 @@ static int cmd_mount(int argc, char **argv)
 	int members;
 	int started = md_assemble((const char *const *)paths->pdata, paths->len,
 				  o.ro, o.run, arrays, &members);
+	if (started == -EBUSY) {
+		r = 2;        /* said which member, and who serves it */
+		goto out;
+	}
 	if (members == 0) {
 		r = refuse("no md superblock in %s (%u file%s probed); make an "
 				"array with 'raidfs create'", argv[1], paths->len,

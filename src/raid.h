@@ -223,6 +223,9 @@ int rdev_flush(struct md_rdev *rdev);
 int rdev_write_sb(struct md_rdev *rdev);
 uint64_t rdev_file_sectors(int fd);
 
+/* claim.c */
+int rdev_claim(int fd, bool shared, const char *path, char *err, size_t errlen);
+
 /* sync.c */
 void md_sync_start(struct mddev *mddev);
 void md_sync_stop(struct mddev *mddev);

@@ -45,6 +45,46 @@ mountpoint -q "$T/mnt" && fail "relative mount point still mounted after SIGTERM
 ls "$T/mnt" >/dev/null || fail "relative mount point left dead"
 all_clean "r5 after SIGTERM, relative mount point" "$T/r5"/?
 
+note "one daemon per member: a second claimant is refused"
+# refused_busy HOLDER CMD...: CMD fails with one line naming the holder.
+refused_busy() {
+	local holder=$1 rc=0 out; shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" != 0 ] || fail "$* succeeded while $holder serves its members"
+	[ "$(wc -l <<<"$out")" = 1 ] || fail "$*: more than one line: $out"
+	case $out in
+	*"is in use by raidfs pid $RF_PID ("*"$holder)") ;;
+	*) fail "$*: '$out' does not name the daemon serving $holder" ;;
+	esac
+}
+rf_mount "$T/mnt" "$T/r5"
+sum=$(image_sum "$T/mnt/r5")
+mkdir -p "$T/mnt2"
+MOUNTS+=("$T/mnt2")
+refused_busy "$T/mnt" "$RAIDFS" mount "$T/r5" "$T/mnt2"
+refused_busy "$T/mnt" "$RAIDFS" mount -f "$T/r5/b" "$T/r5/c" "$T/r5/d" "$T/mnt2"
+refused_busy "$T/mnt" "$RAIDFS" mount -o ro "$T/r5/a" "$T/mnt2"
+mountpoint -q "$T/mnt2" && fail "a second daemon serves r5"
+uuid=$(examine_field "$T/r5/a" "Array UUID")
+refused_busy "$T/mnt" "$RAIDFS" create -f -l 1 -n 2 "$T/r5/a" "$T/r5/b"
+expect_eq "r5's uuid after a refused create" "$(examine_field "$T/r5/a" "Array UUID")" "$uuid"
+expect_eq "r5 after the refusals" "$(image_sum "$T/mnt/r5")" "$sum"
+rf_umount "$T/mnt"
+# Read-only mounts share members with each other, not with a writer.
+rf_mount "$T/mnt" -o ro "$T/r5"
+ro_pid=$RF_PID
+rf_mount "$T/mnt2" -o ro "$T/r5"
+expect_eq "r5 read-only twice" "$(image_sum "$T/mnt2/r5")" "$sum"
+RF_PID=$ro_pid
+mkdir -p "$T/mnt3"
+MOUNTS+=("$T/mnt3")
+out=$("$RAIDFS" mount "$T/r5" "$T/mnt3" 2>&1) && fail "a writer joined read-only mounts"
+case $out in *"is in use by raidfs pid "*) ;; *) fail "writer after ro: $out" ;; esac
+rf_umount "$T/mnt"
+RF_PID=$(daemon_pid "$T/mnt2")
+rf_umount "$T/mnt2"
+all_clean "r5 after the claims" "$T/r5"/?
+
 note "the mount returns its daemon's failure, and its output ends"
 mkdir -p "$T/empty"
 rc=0; out=$("$RAIDFS" mount "$T/empty" "$T/mnt" 2>&1) || rc=$?
