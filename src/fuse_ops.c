@@ -24,12 +24,18 @@ struct node {
 	struct md_rdev *rdev;
 	const struct md_attr *attr;
 	char *target;             /* symlinks */
+	/* The image's chmod, chown and utimens, kept for the mount's life. */
+	mode_t perm;
+	uid_t uid;
+	gid_t gid;
+	struct timespec atime, mtime, ctime;
 };
 
 struct raidfs {
 	GPtrArray *arrays;
 	GPtrArray *nodes;         /* node for inode i at index i - 1 */
 	time_t started;
+	GMutex image_attr;        /* guards the images' perm .. ctime */
 };
 
 static struct raidfs *fs_of(fuse_req_t req)
@@ -81,6 +87,11 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 {
 	struct node *img = node_add(fs, FUSE_ROOT_ID, mddev->name, NODE_IMAGE);
 	img->mddev = mddev;
+	img->perm = mddev->ro ? 0444 : 0644;
+	img->uid = getuid();
+	img->gid = getgid();
+	img->atime = img->mtime = img->ctime =
+		(struct timespec){ .tv_sec = fs->started };
 	char *dname = g_strdup_printf("%s.md", mddev->name);
 	struct node *dir = node_add(fs, FUSE_ROOT_ID, dname, NODE_DIR);
 	g_free(dname);
@@ -132,7 +143,14 @@ static void fill_attr(struct raidfs *fs, const struct node *n, struct stat *st)
 		st->st_size = strlen(n->target);
 		break;
 	case NODE_IMAGE:
-		st->st_mode = S_IFREG | (n->mddev->ro ? 0444 : 0644);
+		g_mutex_lock(&fs->image_attr);
+		st->st_mode = S_IFREG | n->perm;
+		st->st_uid = n->uid;
+		st->st_gid = n->gid;
+		st->st_atim = n->atime;
+		st->st_mtim = n->mtime;
+		st->st_ctim = n->ctime;
+		g_mutex_unlock(&fs->image_attr);
 		st->st_size = n->mddev->array_sectors << SECTOR_SHIFT;
 		st->st_blocks = n->mddev->array_sectors;
 		st->st_blksize = md_io_opt(n->mddev);
@@ -203,6 +221,40 @@ static int set_size(const struct node *n, off_t size)
 	return EINVAL;
 }
 
+static struct timespec time_to_set(const struct timespec *t, bool now)
+{
+	struct timespec ts = *t;
+
+	if (now)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* The image's mode, owner and times; the kernel (default_permissions) has
+ * checked that the caller may change them. */
+static void set_image_attr(struct raidfs *fs, struct node *n,
+			   const struct stat *attr, int to_set)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	g_mutex_lock(&fs->image_attr);
+	if (to_set & FUSE_SET_ATTR_MODE)
+		n->perm = attr->st_mode & 07777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		n->uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		n->gid = attr->st_gid;
+	if (to_set & FUSE_SET_ATTR_ATIME)
+		n->atime = time_to_set(&attr->st_atim,
+				       to_set & FUSE_SET_ATTR_ATIME_NOW);
+	if (to_set & FUSE_SET_ATTR_MTIME)
+		n->mtime = time_to_set(&attr->st_mtim,
+				       to_set & FUSE_SET_ATTR_MTIME_NOW);
+	n->ctime = to_set & FUSE_SET_ATTR_CTIME ? attr->st_ctim : now;
+	g_mutex_unlock(&fs->image_attr);
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
@@ -216,6 +268,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	/* A truncate brings its time update along: that goes with the size. */
 	if (to_set & FUSE_SET_ATTR_SIZE)
 		err = set_size(n, attr->st_size);
+	else if (n->kind == NODE_IMAGE)
+		set_image_attr(fs_of(req), n, attr, to_set);
 	else if (to_set)
 		err = EPERM;      /* the tree's modes, owners and times are fixed */
 	if (err)
@@ -531,6 +585,7 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	fs->arrays = arrays;
 	fs->nodes = g_ptr_array_new_with_free_func(node_free);
 	fs->started = time(NULL);
+	g_mutex_init(&fs->image_attr);
 	node_add(fs, 0, "", NODE_DIR);
 	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
 	for (guint i = 0; i < arrays->len; i++)
@@ -586,7 +641,10 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	add_arg(&args, "raidfs");
 	if (o->debug)
 		add_arg(&args, "-d");
-	char *opts = g_strdup_printf("-ofsname=raidfs,subtype=raidfs%s%s",
+	/* The kernel checks modes against the caller: with allow_other, a
+	 * user must not write a root-owned image or control file. */
+	char *opts = g_strdup_printf("-ofsname=raidfs,subtype=raidfs,"
+				     "default_permissions%s%s",
 				     o->allow_other ? ",allow_other" : "",
 				     o->ro ? ",ro" : "");
 	add_arg(&args, opts);
@@ -623,6 +681,7 @@ out_session:
 out_args:
 	fuse_opt_free_args(&args);
 	g_ptr_array_free(fs->nodes, TRUE);
+	g_mutex_clear(&fs->image_attr);
 	g_free(fs);
 	return ret;
 }
