@@ -7,6 +7,7 @@ RAIDFS=${RAIDFS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/raidfs}
 T=$(mktemp -d /tmp/raidfs-test.XXXXXX)
 MOUNTS=()
 DAEMONS=()
+RF_CHILD=0       # 1: RF_PID is our child (rf_mount_fg)
 # A background daemon's stderr is /dev/null: sanitizer reports (make
 # check-sanitizers) go to files instead, and any of them fails the test.
 for v in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
@@ -73,8 +74,36 @@ rf_mount() {
 	"$RAIDFS" mount "$@" "$mnt" 2>"$T/daemon.err" ||
 		{ cat "$T/daemon.err" >&2; fail "raidfs mount $* $mnt failed"; }
 	RF_PID=$(daemon_pid "$mnt") || fail "no single raidfs daemon serves $mnt"
+	RF_CHILD=0
 	DAEMONS+=("$RF_PID")
 	[ -e "$mnt/mdstat" ] || fail "raidfs mount $* returned before the mount was up"
+}
+
+# rf_mount_fg MNT [args...]: the daemon in the foreground (-f) as our child,
+# only for a test that needs what it says while it runs ($T/daemon.err) or
+# its exit status (rf_umount then insists on 0).
+rf_mount_fg() {
+	local mnt=$1; shift
+	mkdir -p "$mnt"
+	"$RAIDFS" mount -f "$@" "$mnt" 2>"$T/daemon.err" &
+	RF_PID=$! RF_CHILD=1
+	DAEMONS+=("$RF_PID")
+	MOUNTS+=("$mnt")
+	local i
+	for i in $(seq 100); do
+		[ -e "$mnt/mdstat" ] && return 0
+		kill -0 "$RF_PID" 2>/dev/null || { cat "$T/daemon.err" >&2; fail "raidfs mount -f $* exited"; }
+		sleep 0.1
+	done
+	fail "mount of $* did not appear"
+}
+
+# rf_exited: wait for the daemon to end; a foreground one must exit 0.
+rf_exited() {
+	local rc=0
+	[ "$RF_CHILD" = 1 ] || { rf_gone "$RF_PID"; return; }
+	wait "$RF_PID" || rc=$?
+	[ "$rc" = 0 ] || { cat "$T/daemon.err" >&2; fail "daemon exited with $rc"; }
 }
 
 # rf_gone PID: wait until the daemon has exited (a minute at most); a zombie
@@ -92,6 +121,7 @@ rf_gone() {
 # rf_crash MNT: SIGKILL the daemon, as a crash would, and drop its mount.
 rf_crash() {
 	kill -9 "$RF_PID"
+	if [ "$RF_CHILD" = 1 ]; then wait "$RF_PID" 2>/dev/null || true; fi
 	rf_gone "$RF_PID"
 	fusermount3 -u -z "$1"
 }
@@ -100,7 +130,7 @@ rf_crash() {
 # bounded time, no sanitizer report (tests check the superblocks).
 rf_umount() {
 	fusermount3 -u "$1" || fail "fusermount3 -u $1 failed"
-	rf_gone "$RF_PID"
+	rf_exited
 	mountpoint -q "$1" && fail "$1 is still mounted after the daemon stopped"
 	sanitizer_clean || fail "the daemon reported a sanitizer error"
 }
