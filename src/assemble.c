@@ -149,9 +149,16 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	return mddev;
 }
 
+static void close_group(GPtrArray *group)
+{
+	for (guint i = 0; i < group->len; i++)
+		rdev_close(g_ptr_array_index(group, i));
+}
+
 /* Open every path, group by set UUID, assemble each group.  Returns the
- * number of arrays started (added to arrays); *members counts the files
- * that held a superblock at all. */
+ * number of arrays started (added to arrays), or -EBUSY (nothing started)
+ * if a member is claimed elsewhere; *members counts the files that held a
+ * superblock at all. */
 int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 		GPtrArray *arrays, int *members)
 {
@@ -159,14 +166,22 @@ int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 	GHashTable *groups = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 		(GDestroyNotify)g_bytes_unref, (GDestroyNotify)g_ptr_array_unref);
 	GPtrArray *order = g_ptr_array_new();   /* groups in the order found */
+	int started = 0;
 
 	for (int i = 0; i < npaths; i++) {
 		struct md_rdev *rdev;
-		char err[256];
+		char err[512];
 		int r = rdev_open(paths[i], ro, &rdev, err, sizeof(err));
 		if (r == -ENOENT)
 			continue;     /* not an md member: nothing to say */
 		++*members;
+		if (r == -EBUSY) {
+			/* Another daemon serves it: two writers would corrupt
+			 * the array, so serve none of this. */
+			fprintf(stderr, "raidfs: %s\n", err);
+			started = -EBUSY;
+			break;
+		}
 		if (r < 0) {
 			fprintf(stderr, "raidfs: %s; left out\n", err);
 			continue;
@@ -181,8 +196,11 @@ int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 		g_bytes_unref(key);
 		g_ptr_array_add(group, rdev);
 	}
-	int started = 0;
 	for (guint i = 0; i < order->len; i++) {
+		if (started < 0) {
+			close_group(g_ptr_array_index(order, i));
+			continue;
+		}
 		struct mddev *mddev = assemble_group(g_ptr_array_index(order, i),
 						     arrays->len, ro, run);
 		if (mddev) {

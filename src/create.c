@@ -46,6 +46,9 @@ static int open_members(struct create_member *m, int n, const struct create_opts
 		m[i].fd = open(m[i].path, O_RDWR | O_CLOEXEC);
 		if (m[i].fd < 0)
 			return refuse("%s: %s", m[i].path, g_strerror(errno));
+		char busy[512];
+		if (rdev_claim(m[i].fd, false, m[i].path, busy, sizeof(busy)) < 0)
+			return refuse("%s", busy);
 		m[i].sectors = rdev_file_sectors(m[i].fd);
 		if (m[i].sectors == 0 && o->member_bytes && S_ISREG(st.st_mode)) {
 			m[i].created = true;   /* empty file: size it like a new one */

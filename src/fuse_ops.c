@@ -38,6 +38,11 @@ struct node {
 	struct md_rdev *rdev;
 	const struct md_attr *attr;
 	char *target;             /* symlinks */
+	/* The image's chmod, chown and utimens, kept for the mount's life. */
+	mode_t perm;
+	uid_t uid;
+	gid_t gid;
+	struct timespec atime, mtime, ctime;
 };
 
 struct raidfs {
@@ -46,6 +51,7 @@ struct raidfs {
 	GPtrArray *mounted;       /* struct mount_array, as arrays */
 	struct fuse_session *se;
 	time_t started;
+	GMutex image_attr;        /* guards the images' perm .. ctime */
 };
 
 static struct raidfs *fs_of(fuse_req_t req)
@@ -194,6 +200,11 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 	struct node *img = node_add(fs, FUSE_ROOT_ID, mddev->name, NODE_IMAGE);
 	img->mddev = mddev;
 	img->ma = ma;
+	img->perm = mddev->ro ? 0444 : 0644;
+	img->uid = getuid();
+	img->gid = getgid();
+	img->atime = img->mtime = img->ctime =
+		(struct timespec){ .tv_sec = fs->started };
 	char *dname = g_strdup_printf("%s.md", mddev->name);
 	struct node *dir = node_add(fs, FUSE_ROOT_ID, dname, NODE_DIR);
 	g_free(dname);
@@ -252,7 +263,14 @@ static void fill_attr(struct raidfs *fs, const struct node *n, struct stat *st)
 		st->st_size = strlen(n->target);
 		break;
 	case NODE_IMAGE:
-		st->st_mode = S_IFREG | (n->mddev->ro ? 0444 : 0644);
+		g_mutex_lock(&fs->image_attr);
+		st->st_mode = S_IFREG | n->perm;
+		st->st_uid = n->uid;
+		st->st_gid = n->gid;
+		st->st_atim = n->atime;
+		st->st_mtim = n->mtime;
+		st->st_ctim = n->ctime;
+		g_mutex_unlock(&fs->image_attr);
 		st->st_size = n->mddev->array_sectors << SECTOR_SHIFT;
 		st->st_blocks = n->mddev->array_sectors;
 		st->st_blksize = md_io_opt(n->mddev);
@@ -272,7 +290,12 @@ static void reply_entry(fuse_req_t req, const struct node *n)
 static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct raidfs *fs = fs_of(req);
+	struct node *dir = node_get(fs, parent);
 
+	if (!dir || dir->kind != NODE_DIR) {
+		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
+		return;
+	}
 	for (guint i = 0; i < fs->nodes->len; i++) {
 		struct node *n = g_ptr_array_index(fs->nodes, i);
 		if (n->parent == parent && n->ino != parent &&
@@ -300,19 +323,79 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	node_exit(n);
 }
 
-/* Only a no-op size change is accepted: an array's size is its geometry's. */
+/* A size change, as on a block device or a sysfs file: the image keeps its
+ * geometry's size, a writable control file takes O_TRUNC as sysfs does. */
+static int set_size(const struct node *n, off_t size)
+{
+	switch (n->kind) {
+	case NODE_IMAGE:
+		return (uint64_t)size == n->mddev->array_sectors << SECTOR_SHIFT
+			? 0 : EINVAL;
+	case NODE_ATTR:
+		return n->attr->store ? 0 : EACCES;
+	case NODE_MDSTAT:
+		return EACCES;
+	case NODE_DIR:
+		return EISDIR;
+	case NODE_LINK:
+		break;
+	}
+	return EINVAL;
+}
+
+static struct timespec time_to_set(const struct timespec *t, bool now)
+{
+	struct timespec ts = *t;
+
+	if (now)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* The image's mode, owner and times; the kernel (default_permissions) has
+ * checked that the caller may change them. */
+static void set_image_attr(struct raidfs *fs, struct node *n,
+			   const struct stat *attr, int to_set)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	g_mutex_lock(&fs->image_attr);
+	if (to_set & FUSE_SET_ATTR_MODE)
+		n->perm = attr->st_mode & 07777;
+	if (to_set & FUSE_SET_ATTR_UID)
+		n->uid = attr->st_uid;
+	if (to_set & FUSE_SET_ATTR_GID)
+		n->gid = attr->st_gid;
+	if (to_set & FUSE_SET_ATTR_ATIME)
+		n->atime = time_to_set(&attr->st_atim,
+				       to_set & FUSE_SET_ATTR_ATIME_NOW);
+	if (to_set & FUSE_SET_ATTR_MTIME)
+		n->mtime = time_to_set(&attr->st_mtim,
+				       to_set & FUSE_SET_ATTR_MTIME_NOW);
+	n->ctime = to_set & FUSE_SET_ATTR_CTIME ? attr->st_ctim : now;
+	g_mutex_unlock(&fs->image_attr);
+}
+
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
 	struct node *n = node_get(fs_of(req), ino);
+	int err = 0;
 
 	if (!n || !node_enter(n)) {
 		fuse_reply_err(req, ENOENT);
 		return;
 	}
-	if ((to_set & FUSE_SET_ATTR_SIZE) && n->kind == NODE_IMAGE &&
-	    (uint64_t)attr->st_size != n->mddev->array_sectors << SECTOR_SHIFT)
-		fuse_reply_err(req, EINVAL);
+	/* A truncate brings its time update along: that goes with the size. */
+	if (to_set & FUSE_SET_ATTR_SIZE)
+		err = set_size(n, attr->st_size);
+	else if (n->kind == NODE_IMAGE)
+		set_image_attr(fs_of(req), n, attr, to_set);
+	else if (to_set)
+		err = EPERM;      /* the tree's modes, owners and times are fixed */
+	if (err)
+		fuse_reply_err(req, err);
 	else
 		fs_getattr(req, ino, fi);
 	node_exit(n);
@@ -330,6 +413,16 @@ static void fs_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_readlink(req, n->target);
 		node_exit(n);
 	}
+}
+
+static void fs_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct node *n = node_get(fs_of(req), ino);
+
+	if (!n || n->kind != NODE_DIR)
+		fuse_reply_err(req, n ? ENOTDIR : ENOENT);
+	else
+		fuse_reply_open(req, fi);
 }
 
 static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -407,7 +500,7 @@ static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 {
 	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
 	if (n->kind == NODE_DIR || n->kind == NODE_LINK) {
-		fuse_reply_err(req, EISDIR);
+		fuse_reply_err(req, n->kind == NODE_DIR ? EISDIR : ELOOP);
 		return;
 	}
 	if (n->kind == NODE_IMAGE) {
@@ -460,7 +553,11 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct node *n = node_get(fs_of(req), ino);
 
-	if (fi->fh) {
+	if (!n || n->kind == NODE_DIR || n->kind == NODE_LINK) {
+		fuse_reply_err(req, n && n->kind == NODE_DIR ? EISDIR : EBADF);
+		return;
+	}
+	if (n->kind != NODE_IMAGE) {
 		/* Reply from a copy: the moment the kernel has the bytes, the
 		 * reader may close and a release on another thread frees text,
 		 * while writev (and ASan's check after it) may still look. */
@@ -502,14 +599,17 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	struct node *n = node_get(fs_of(req), ino);
 	int r;
 
-	if (!node_enter(n)) {
-		fuse_reply_err(req, EIO);
+	(void)fi;
+	if (!n || !node_enter(n)) {
+		fuse_reply_err(req, n ? EIO : ENOENT);
 		return;
 	}
-	if (fi->fh)
+	if (n->kind == NODE_IMAGE)
+		r = n->mddev->ro ? -EROFS : md_write(n->mddev, off, size, buf);
+	else if (n->kind == NODE_ATTR && n->attr->store)
 		r = store_attr(n, buf, size);
 	else
-		r = md_write(n->mddev, off, size, buf);
+		r = n && n->kind == NODE_DIR ? -EISDIR : -EBADF;
 	if (r < 0)
 		fuse_reply_err(req, -r);
 	else
@@ -547,24 +647,71 @@ static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	flush_image(req, ino);
 }
 
+/* Only the image, and only the discard a loop device sends: md serves no
+ * other fallocate (mode 0 included) on its block device. */
 static void fs_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off,
 			 off_t len, struct fuse_file_info *fi)
 {
 	struct node *n = node_get(fs_of(req), ino);
 
 	(void)fi;
-	if (!node_enter(n)) {
-		fuse_reply_err(req, EIO);
-		return;
-	}
-	uint64_t size = n->mddev->array_sectors << SECTOR_SHIFT;
-	if (mode == (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
-		fuse_reply_err(req, -md_discard(n->mddev, off, len));
-	else if (mode == 0 && (uint64_t)(off + len) <= size)
-		fuse_reply_err(req, 0);   /* already allocated: the array is fixed */
-	else
+	if (!n || n->kind == NODE_DIR)
+		fuse_reply_err(req, n ? EISDIR : ENOENT);
+	else if (n->kind != NODE_IMAGE ||
+		 mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		fuse_reply_err(req, EOPNOTSUPP);
-	node_exit(n);
+	else if (n->mddev->ro)
+		fuse_reply_err(req, EROFS);
+	else if (!node_enter(n))
+		fuse_reply_err(req, EIO);
+	else {
+		fuse_reply_err(req, -md_discard(n->mddev, off, len));
+		node_exit(n);
+	}
+}
+
+/* Names are the arrays': nothing is made, removed or renamed here, as in
+ * sysfs. */
+static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	(void)parent; (void)name; (void)mode; (void)rdev;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	(void)parent; (void)name; (void)mode;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	(void)parent; (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	(void)link; (void)parent; (void)name;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	(void)parent; (void)name; (void)newparent; (void)newname; (void)flags;
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	(void)ino; (void)newparent; (void)newname;
+	fuse_reply_err(req, EPERM);
 }
 
 static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -592,6 +739,14 @@ static const struct fuse_lowlevel_ops raidfs_ops = {
 	.getattr = fs_getattr,
 	.setattr = fs_setattr,
 	.readlink = fs_readlink,
+	.mknod = fs_mknod,
+	.mkdir = fs_mkdir,
+	.unlink = fs_unlink,
+	.rmdir = fs_unlink,
+	.symlink = fs_symlink,
+	.rename = fs_rename,
+	.link = fs_link,
+	.opendir = fs_opendir,
 	.readdir = fs_readdir,
 	.open = fs_open,
 	.release = fs_release,
@@ -611,6 +766,7 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	fs->nodes = g_ptr_array_new_with_free_func(node_free);
 	fs->mounted = g_ptr_array_new_with_free_func(mount_array_free);
 	fs->started = time(NULL);
+	g_mutex_init(&fs->image_attr);
 	node_add(fs, 0, "", NODE_DIR);
 	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
 	for (guint i = 0; i < arrays->len; i++)
@@ -633,6 +789,28 @@ static void keep_buffers(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
+/* The mount is up: hold no directory, and let the parent that waits for
+ * "ready" return, its stdio released (a caller reading our output gets its
+ * end of file). */
+static void daemon_ready(int ready_fd)
+{
+	if (chdir("/") < 0)
+		perror("raidfs: chdir /");
+	if (ready_fd < 0)
+		return;
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		_exit(1);     /* the parent is gone: nobody wants this mount */
+	close(ready_fd);
+}
+
 /* Mount, serve until unmount or a signal, then stop every array cleanly. */
 int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		 const struct mount_opts *o)
@@ -644,7 +822,10 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	add_arg(&args, "raidfs");
 	if (o->debug)
 		add_arg(&args, "-d");
-	char *opts = g_strdup_printf("-ofsname=raidfs,subtype=raidfs%s%s",
+	/* The kernel checks modes against the caller: with allow_other, a
+	 * user must not write a root-owned image or control file. */
+	char *opts = g_strdup_printf("-ofsname=raidfs,subtype=raidfs,"
+				     "default_permissions%s%s",
 				     o->allow_other ? ",allow_other" : "",
 				     o->ro ? ",ro" : "");
 	add_arg(&args, opts);
@@ -660,10 +841,9 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		fprintf(stderr, "raidfs: cannot mount on %s\n", mountpoint);
 		goto out_signals;
 	}
-	if (fuse_daemonize(o->foreground) != 0)
-		goto out_unmount;
 	for (guint i = 0; i < arrays->len; i++)
 		md_start(g_ptr_array_index(arrays, i));
+	daemon_ready(o->ready_fd);
 
 	keep_buffers();
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
@@ -676,9 +856,6 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	/* No request can arrive now: stop the arrays cleanly. */
 	for (guint i = 0; i < fs->mounted->len; i++)
 		mount_array_stop(g_ptr_array_index(fs->mounted, i));
-	goto out_signals;
-out_unmount:
-	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_session:
@@ -687,6 +864,7 @@ out_args:
 	fuse_opt_free_args(&args);
 	g_ptr_array_free(fs->mounted, TRUE);
 	g_ptr_array_free(fs->nodes, TRUE);
+	g_mutex_clear(&fs->image_attr);
 	g_free(fs);
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
 #include "mount.h"
@@ -343,9 +344,43 @@ static void apply_speed_limits(GPtrArray *arrays, const struct mount_opts *o)
 	}
 }
 
+/* Without -f the daemon is a child forked before assembly, so that every
+ * thread the arrays start (raid5d, sync, safe mode) is born in it.  Returns
+ * -1 in the child, which signals *ready_fd once the mount is up; in the
+ * parent, the exit status: 0 once the child is ready, else the child's. */
+static int daemon_fork(int *ready_fd)
+{
+	int p[2], status;
+	char c;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return perror("raidfs: pipe"), 1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return perror("raidfs: fork"), 1;
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*ready_fd = p[1];
+		return -1;
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &c, 1);
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	if (n == 1)
+		return 0;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : 1;
+}
+
 static int cmd_mount(int argc, char **argv)
 {
-	struct mount_opts o = { .threads = 16 };
+	struct mount_opts o = { .threads = 16, .ready_fd = -1 };
 	char **opts = NULL;
 	gboolean fg = FALSE, debug = FALSE, sloppy = FALSE, verbose = FALSE;
 	gboolean fake = FALSE, nomtab = FALSE;
@@ -363,6 +398,7 @@ static int cmd_mount(int argc, char **argv)
 	};
 	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *arrays = g_ptr_array_new();
+	char *mnt = NULL;
 	int r = 2;
 
 	if (!parse_options(entries, "SOURCE... MOUNTPOINT",
@@ -378,18 +414,28 @@ static int cmd_mount(int argc, char **argv)
 		refuse("mount needs SOURCE and MOUNTPOINT");
 		goto out;
 	}
-	const char *mnt = argv[argc - 1];
 	struct stat st;
-	if (stat(mnt, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		refuse("mount point %s %s", mnt, errno == ENOENT ?
+	if (stat(argv[argc - 1], &st) < 0 || !S_ISDIR(st.st_mode)) {
+		refuse("mount point %s %s", argv[argc - 1], errno == ENOENT ?
 			    "does not exist" : "is not a directory");
+		goto out;
+	}
+	/* The daemon leaves its directory; unmounting must still find it. */
+	if (!(mnt = realpath(argv[argc - 1], NULL))) {
+		refuse("mount point %s: %s", argv[argc - 1], g_strerror(errno));
 		goto out;
 	}
 	if ((r = collect_sources(argv + 1, argc - 2, paths)))
 		goto out;
+	if (!o.foreground && (r = daemon_fork(&o.ready_fd)) >= 0)
+		goto out;
 	int members;
 	int started = md_assemble((const char *const *)paths->pdata, paths->len,
 				  o.ro, o.run, arrays, &members);
+	if (started == -EBUSY) {
+		r = 2;        /* said which member, and who serves it */
+		goto out;
+	}
 	if (members == 0) {
 		r = refuse("no md superblock in %s (%u file%s probed); make an "
 				"array with 'raidfs create'", argv[1], paths->len,
@@ -410,6 +456,7 @@ out:
 	g_ptr_array_free(paths, TRUE);
 	g_strfreev(opts);
 	g_free(type);
+	free(mnt);
 	return r;
 }
 

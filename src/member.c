@@ -266,8 +266,11 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 	struct md_rdev *rdev = g_new0(struct md_rdev, 1);
 	char why[256] = "";
 	int r = md_sb_load(fd, &rdev->sb, why, sizeof(why));
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, errlen, "%s: %s", path, why);
+	else
+		r = rdev_claim(fd, ro, path, err, errlen);
+	if (r < 0) {
 		close(fd);
 		g_free(rdev);
 		return r;

@@ -6,6 +6,7 @@ struct mount_opts {
 	bool ro, allow_other, debug, foreground, run;
 	unsigned threads;
 	unsigned sync_speed_min, sync_speed_max;   /* 0: md's defaults */
+	int ready_fd;       /* the waiting parent's pipe; -1 in the foreground */
 };
 
 int raidfs_serve(GPtrArray *arrays, const char *mountpoint,

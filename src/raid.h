@@ -263,6 +263,9 @@ int member_punch(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
 void rdev_push_io(struct md_rdev *rdev, struct member_io *io);
 uint64_t rdev_file_sectors(int fd);
 
+/* claim.c */
+int rdev_claim(int fd, bool shared, const char *path, char *err, size_t errlen);
+
 /* sync.c */
 void md_sync_start(struct mddev *mddev);
 void md_sync_stop(struct mddev *mddev);

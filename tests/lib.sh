@@ -1,18 +1,36 @@
 # Shared helpers for the integration tests: a scratch directory, raidfs
-# daemons started in the foreground and always unmounted, and checks.
+# daemons started as the README tells users to (in the background) and
+# always unmounted, and checks.
 set -euo pipefail
 
 RAIDFS=${RAIDFS:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/src/raidfs}
 T=$(mktemp -d /tmp/raidfs-test.XXXXXX)
 MOUNTS=()
 DAEMONS=()
+RF_CHILD=0       # 1: RF_PID is our child (rf_mount_fg)
+# A background daemon's stderr is /dev/null: sanitizer reports (make
+# check-sanitizers) go to files instead, and any of them fails the test.
+for v in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+	export "$v=${!v:+${!v}:}log_path=$T/sanitizer"
+done
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 note() { echo "--- $*"; }
 
+# No sanitizer report so far.
+sanitizer_clean() {
+	local f
+	for f in "$T"/sanitizer.*; do
+		[ -e "$f" ] || continue
+		cat "$f" >&2
+		return 1
+	done
+}
+
 cleanup() {
 	local rc=$? m
+	sanitizer_clean || rc=1
 	if [ "$rc" != 0 ] && [ -s "$T/daemon.err" ]; then
 		echo "--- stderr of the last raidfs daemon:"
 		cat "$T/daemon.err"
@@ -24,6 +42,7 @@ cleanup() {
 	done
 	for m in "${DAEMONS[@]}"; do kill -9 "$m" 2>/dev/null || true; done
 	rm -rf "$T"
+	exit "$rc"
 }
 trap cleanup EXIT
 
@@ -32,37 +51,88 @@ need_fuse() {
 	command -v fusermount3 >/dev/null || skip "no fusermount3 (package fuse3)"
 }
 
-# rf_mount MNT [raidfs mount args...]: start the daemon in the foreground,
-# in the background, and wait for the mount.  RF_PID is its pid.
+# A string as an extended regular expression matching just itself.
+re_quote() { printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'; }
+
+# daemon_pid MNT: the pid of the raidfs daemon serving MNT, started by
+# rf_mount (its command line ends in MNT).
+daemon_pid() {
+	local pids
+	pids=$(pgrep -x -f "$(re_quote "$RAIDFS") mount (.* )?$(re_quote "$1")") ||
+		return 1
+	[ "$(wc -l <<<"$pids")" = 1 ] || return 1
+	echo "$pids"
+}
+
+# rf_mount MNT [raidfs mount args...]: "raidfs mount ARGS MNT" as the README
+# has it: it returns once the mount is up, leaving the daemon in the
+# background.  RF_PID is the daemon's pid.
 rf_mount() {
 	local mnt=$1; shift
 	mkdir -p "$mnt"
+	MOUNTS+=("$mnt")
+	"$RAIDFS" mount "$@" "$mnt" 2>"$T/daemon.err" ||
+		{ cat "$T/daemon.err" >&2; fail "raidfs mount $* $mnt failed"; }
+	RF_PID=$(daemon_pid "$mnt") || fail "no single raidfs daemon serves $mnt"
+	RF_CHILD=0
+	DAEMONS+=("$RF_PID")
+	[ -e "$mnt/mdstat" ] || fail "raidfs mount $* returned before the mount was up"
+}
+
+# rf_mount_fg MNT [args...]: the daemon in the foreground (-f) as our child,
+# only for a test that needs what it says while it runs ($T/daemon.err) or
+# its exit status (rf_umount then insists on 0).
+rf_mount_fg() {
+	local mnt=$1; shift
+	mkdir -p "$mnt"
 	"$RAIDFS" mount -f "$@" "$mnt" 2>"$T/daemon.err" &
-	RF_PID=$!
+	RF_PID=$! RF_CHILD=1
 	DAEMONS+=("$RF_PID")
 	MOUNTS+=("$mnt")
 	local i
 	for i in $(seq 100); do
 		[ -e "$mnt/mdstat" ] && return 0
-		kill -0 "$RF_PID" 2>/dev/null || { cat "$T/daemon.err" >&2; fail "raidfs mount $* exited"; }
+		kill -0 "$RF_PID" 2>/dev/null || { cat "$T/daemon.err" >&2; fail "raidfs mount -f $* exited"; }
 		sleep 0.1
 	done
 	fail "mount of $* did not appear"
 }
 
+# rf_exited: wait for the daemon to end; a foreground one must exit 0.
+rf_exited() {
+	local rc=0
+	[ "$RF_CHILD" = 1 ] || { rf_gone "$RF_PID"; return; }
+	wait "$RF_PID" || rc=$?
+	[ "$rc" = 0 ] || { cat "$T/daemon.err" >&2; fail "daemon exited with $rc"; }
+}
+
+# rf_gone PID: wait until the daemon has exited (a minute at most); a zombie
+# nobody reaps has exited too.
+rf_gone() {
+	local i
+	for i in $(seq 600); do
+		kill -0 "$1" 2>/dev/null || return 0
+		[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ] && return 0
+		sleep 0.1
+	done
+	fail "raidfs daemon $1 still runs a minute after it was told to stop"
+}
+
 # rf_crash MNT: SIGKILL the daemon, as a crash would, and drop its mount.
 rf_crash() {
 	kill -9 "$RF_PID"
-	wait "$RF_PID" 2>/dev/null || true
+	if [ "$RF_CHILD" = 1 ]; then wait "$RF_PID" 2>/dev/null || true; fi
+	rf_gone "$RF_PID"
 	fusermount3 -u -z "$1"
 }
 
-# rf_umount MNT: unmount and insist the daemon stopped cleanly.
+# rf_umount MNT: unmount and insist the daemon stopped cleanly: gone in
+# bounded time, no sanitizer report (tests check the superblocks).
 rf_umount() {
-	fusermount3 -u "$1"
-	local rc=0
-	wait "$RF_PID" || rc=$?
-	[ "$rc" = 0 ] || { cat "$T/daemon.err" >&2; fail "daemon exited with $rc"; }
+	fusermount3 -u "$1" || fail "fusermount3 -u $1 failed"
+	rf_exited
+	mountpoint -q "$1" && fail "$1 is still mounted after the daemon stopped"
+	sanitizer_clean || fail "the daemon reported a sanitizer error"
 }
 
 # expect_eq WHAT GOT WANT
