@@ -45,8 +45,8 @@ static void start_clean(struct mddev *m)
 
 /* Replace member i's fd: writes_fail makes it read-only, else it becomes
  * /dev/null, which takes writes but cannot fdatasync.  Returns the saved
- * fd for restore_fd. */
-static int swap_fd(struct mddev *m, int i, bool writes_fail)
+ * fd for put_back_member. */
+static int reopen_member(struct mddev *m, int i, bool writes_fail)
 {
 	struct md_rdev *r = member(m, i);
 	char path[64];
@@ -60,7 +60,7 @@ static int swap_fd(struct mddev *m, int i, bool writes_fail)
 	return saved;
 }
 
-static void restore_fd(struct mddev *m, int i, int saved)
+static void put_back_member(struct mddev *m, int i, int saved)
 {
 	g_assert_cmpint(dup2(saved, member(m, i)->fd), >=, 0);
 	close(saved);
@@ -146,7 +146,7 @@ static void test_clean_after_all_flushed(void)
 
 	start_clean(m);
 	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
-	int saved = swap_fd(m, 2, false);
+	int saved = reopen_member(m, 2, false);
 	no_flush_member = member(m, 2);
 	md_sb_write_hook = check_clean_write;
 	clean_sb_writes = 0;
@@ -161,7 +161,7 @@ static void test_clean_after_all_flushed(void)
 	md_sb_write_hook = NULL;
 	g_assert_cmpint(clean_sb_writes, ==, 2);
 	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
-	restore_fd(m, 2, saved);
+	put_back_member(m, 2, saved);
 	md_free(m);
 }
 
@@ -175,11 +175,11 @@ static void test_sb_write_fails_member(void)
 	struct md_sb sb;
 
 	start_clean(m);
-	int saved = swap_fd(m, 1, true);
+	int saved = reopen_member(m, 1, true);
 	warnings_fatal(false);
 	g_assert_cmpint(md_update_sb(m), ==, 0);
 	warnings_fatal(true);
-	restore_fd(m, 1, saved);
+	put_back_member(m, 1, saved);
 
 	g_assert_true(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
 	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
@@ -211,12 +211,12 @@ static void check_broken(int level)
 	for (int i = 0; i < 2; i++)
 		load_sb(m, i, &before[i]);
 
-	int saved = swap_fd(m, 1, true);
+	int saved = reopen_member(m, 1, true);
 	warnings_fatal(false);
 	memset(buf, 'b', len);
 	g_assert_cmpint(md_write(m, off, len, buf), <, 0);
 	warnings_fatal(true);
-	restore_fd(m, 1, saved);   /* the error was transient */
+	put_back_member(m, 1, saved);   /* the error was transient */
 
 	g_assert_cmpstr(md_array_state(m), ==, "broken");
 	g_assert_false(atomic_load(&member(m, 1)->flags) & RDEV_FAULTY);
@@ -263,7 +263,7 @@ static void test_raid5_lost_writeback(void)
 	pthread_mutex_unlock(&m->sb_lock);
 	warnings_fatal(false);
 	for (int i = 0; i < 4; i++)
-		saved[i] = swap_fd(m, i, true);
+		saved[i] = reopen_member(m, i, true);
 
 	/* raid5d's write-back, up to its md_write_end */
 	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -276,7 +276,7 @@ static void test_raid5_lost_writeback(void)
 	}
 	g_assert_true(done);
 	for (int i = 0; i < 4; i++)
-		restore_fd(m, i, saved[i]);
+		put_back_member(m, i, saved[i]);
 	g_assert_cmpint(md_flush(m), ==, -EIO);
 	g_assert_cmpint(md_flush(m), ==, -EIO);
 	warnings_fatal(true);
@@ -340,11 +340,11 @@ static void test_flush_racing_write(void)
 	g_assert_cmpint(w.r, ==, 4096);
 
 	/* The member cannot flush now: only an fsync that tries sees it. */
-	int saved = swap_fd(m, 0, false);
+	int saved = reopen_member(m, 0, false);
 	warnings_fatal(false);
 	g_assert_cmpint(md_flush(m), ==, -EIO);
 	warnings_fatal(true);
-	restore_fd(m, 0, saved);
+	put_back_member(m, 0, saved);
 	md_free(m);
 	munmap(page, 4096);
 	close(uffd);
@@ -358,9 +358,9 @@ static void test_flush_idle(void)
 
 	g_assert_cmpint(md_write(m, 0, sizeof(buf), buf), ==, sizeof(buf));
 	g_assert_cmpint(md_flush(m), ==, 0);
-	int saved = swap_fd(m, 0, false);
+	int saved = reopen_member(m, 0, false);
 	g_assert_cmpint(md_flush(m), ==, 0);
-	restore_fd(m, 0, saved);
+	put_back_member(m, 0, saved);
 	md_free(m);
 }
 
