@@ -262,6 +262,7 @@ static int power_cut(struct mddev *mddev, bool seeded, uint64_t seed)
 {
 	if (pc_at_risk(mddev) < 0)
 		return -EINVAL;
+	atomic_store(&mddev->power_off, true);
 	if (mddev->power_lost)
 		mddev->power_lost(mddev);   /* no new requests from here */
 	GPtrArray *rdevs = g_ptr_array_copy(mddev->rdevs, NULL, NULL);

@@ -251,6 +251,8 @@ static int update_sb_locked(struct mddev *mddev, bool clean_change)
 
 	if (mddev->ro)
 		return 0;
+	if (atomic_load(&mddev->power_off))
+		return -EIO;
 	if (mddev->in_sync && flush_before_clean(mddev))
 		clean_change = false;
 	do {
@@ -288,6 +290,8 @@ int md_update_sb(struct mddev *mddev)
  * the superblocks must say so. */
 static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 {
+	if (atomic_load(&mddev->power_off))
+		return false;
 	if (mddev->pers->error_handler) {
 		mddev->pers->error_handler(mddev, rdev);
 		return false;

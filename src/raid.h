@@ -162,6 +162,9 @@ struct mddev {
 	atomic_ullong writes_done;
 	atomic_ullong writes_flushed;
 	atomic_bool lost_writes;  /* acknowledged data never reached the members */
+	/* The power cut: the members are gone with the power, so their
+	 * errors fail nothing and no superblock is written. */
+	atomic_bool power_off;
 
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;

@@ -185,9 +185,11 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 
 		r = mddev->pers->sync_request(mddev, s, n, action);
 		if (r < 0) {
-			g_warning("%s: %s stopped at sector %" PRIu64 ": %s",
-				  mddev->name, md_sync_action_name(action), s,
-				  g_strerror(-r));
+			if (!atomic_load(&mddev->power_off))
+				g_warning("%s: %s stopped at sector %" PRIu64
+					  ": %s", mddev->name,
+					  md_sync_action_name(action), s,
+					  g_strerror(-r));
 			break;
 		}
 		s += r;
