@@ -312,7 +312,8 @@ static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 		g_string_append_printf(out, "%swrite_mostly", sep);
 		sep = ",";
 	}
-	if (rdev->raid_disk < 0 && !(flags & RDEV_FAULTY))
+	/* md's: a recovering member is a spare until it is in sync. */
+	if (!(flags & (RDEV_FAULTY | RDEV_IN_SYNC)))
 		g_string_append_printf(out, "%sspare", sep);
 }
 
@@ -321,7 +322,10 @@ static int state_store(struct mddev *mddev, struct md_rdev *rdev, const char *va
 	if (strcmp(val, "faulty") != 0)
 		return -EINVAL;
 	md_error(mddev, rdev);
-	return 0;
+	/* md's state_store: EBUSY when the array broke, or the member was
+	 * kept as the last copy of its data. */
+	bool failed = atomic_load(&rdev->flags) & RDEV_FAULTY;
+	return !failed || md_broken(mddev) ? -EBUSY : 0;
 }
 
 static void slot_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)

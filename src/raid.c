@@ -95,7 +95,7 @@ bool md_enough(struct mddev *mddev, int slot)
 
 /* Lost data (too many members gone) or, with no redundancy, a member's
  * error (md's MD_BROKEN). */
-static bool md_broken(struct mddev *mddev)
+bool md_broken(struct mddev *mddev)
 {
 	return atomic_load(&mddev->broken) || !md_enough(mddev, -1);
 }

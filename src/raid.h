@@ -222,6 +222,8 @@ int md_update_sb(struct mddev *mddev);
 extern void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev);
+/* Data lost, or a member's error on a level without redundancy. */
+bool md_broken(struct mddev *mddev);
 /* Held-back data was dropped: every later md_flush reports EIO. */
 void md_write_lost(struct mddev *mddev);
 int md_in_sync_count(struct mddev *mddev);

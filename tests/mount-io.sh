@@ -64,6 +64,10 @@ for k in 0 1 2 3 5; do
 	       <(dd if="$T/r0/$m" bs=64K iflag=skip_bytes skip=$((off + k / 2 * 65536)) count=1 status=none) ||
 		fail "raid0 chunk $k is not where md puts it"
 done
+# md's state_store: the member's error breaks a raid0, and says EBUSY.
+echo faulty 2>"$T/err" >"$T/mnt/r0.md/dev-a/state" && fail "raid0 member went faulty without EBUSY"
+grep -q "Device or resource busy" "$T/err" || fail "raid0 faulty: $(cat "$T/err")"
+expect_eq "raid0 array_state after a member's error" "$(ctl r0 array_state)" broken
 rf_umount "$T/mnt"
 
 # raid1 over three mirrors: every member holds the image at its data offset.

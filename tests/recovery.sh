@@ -74,9 +74,13 @@ fail_recovering() {
 	"$SB_RECOVERING" "$T/x2" 0
 	rf_mount "$T/mnt" -o sync_speed_max=1000 "${m[@]}"
 	expect_eq "x sync_action" "$(cat "$md/sync_action")" recover
+	expect_eq "x recovering member's state" "$(cat "$md/dev-x2/state")" spare
 	echo faulty >"$md/dev-x2/state"
 	expect_eq "x recovering member's state" "$(cat "$md/dev-x2/state")" faulty
 	expect_eq "x degraded" "$(cat "$md/degraded")" 1
+	# The last copy stays, and md's state_store says EBUSY.
+	echo faulty 2>/dev/null >"$md/dev-x1/state" && fail "x: the last mirror went faulty without EBUSY"
+	expect_eq "x last mirror's state" "$(cat "$md/dev-x1/state")" in_sync
 	wait_idle "$md"
 	dd if="$T/mnt/x" of=/dev/null bs=1M status=none || fail "x unreadable"
 	rf_umount "$T/mnt"
