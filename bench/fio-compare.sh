@@ -70,6 +70,7 @@ setup_raidfs() {
 		die "raidfs mount failed: $(cat "$work/raidfs.log")"
 	PATH_OF[raidfs]=$work/raidfs/bench
 	[[ -f ${PATH_OF[raidfs]} ]] || die "no image $work/raidfs/bench in the mount"
+	arm_power_cut "$work/raidfs"
 }
 
 setup_qsd() {

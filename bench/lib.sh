@@ -20,6 +20,16 @@ declare -A LABEL=(
 )
 
 die() { echo "$BENCH: $*" >&2; exit 2; }
+
+# arm_power_cut MOUNT: with BENCH_POWER_CUT=1, arm the power cut of every
+# array in MOUNT, to measure what the test mode costs (it has no target).
+arm_power_cut() {
+	[[ ${BENCH_POWER_CUT:-0} == 1 ]] || return 0
+	local pc
+	for pc in "$1"/*.md/fault/power_cut; do
+		echo arm >"$pc" || die "cannot arm $pc (a raidfs without the power cut?)"
+	done
+}
 log() { echo "== $*" >&2; }
 
 # need_packages CMD=PACKAGE...: install what is missing, nothing when all

@@ -14,6 +14,7 @@
 #   BENCH_DIRECT    direct= for the psync jobs (default 1: O_DIRECT, so reads
 #                   measure the FUSE server and not the kernel's page cache)
 #   BENCH_KEEP_JSON a directory to copy fio's JSON results into
+#   BENCH_POWER_CUT 1: every array runs with its power cut armed (test mode)
 # Exit status: 0 every target met, 1 a target missed (or a job failed),
 # 2 the bench could not be set up.
 set -euo pipefail
@@ -81,6 +82,7 @@ mount_array() {
 	wait_mounted "$work/mnt/$a" "${PID_OF[$a]}" mdstat ||
 		die "raidfs mount of $a failed: $(cat "$work/$a.log")"
 	[[ -f $work/mnt/$a/$a ]] || die "no image $a in $work/mnt/$a"
+	arm_power_cut "$work/mnt/$a"
 }
 
 # Create array $1 in its own directory (one daemon per array) and mount it.
