@@ -187,11 +187,12 @@ static unsigned flush_members(struct mddev *mddev, struct mio *v)
 
 static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
 
-/* Going clean: every member's data is durable before any superblock says
- * clean, or a power cut between two superblock writes would leave a clean
- * one vouching for a member that lost its last writes.  A member that
- * cannot flush is failed; true when one was. */
-static bool flush_before_clean(struct mddev *mddev)
+/* md's superblock writes are REQ_PREFLUSH: every member's data is durable
+ * before any superblock vouches for it (clean, a resync_offset or a
+ * recovery_offset moved on), or a power cut between two superblock writes
+ * would leave the freshest one vouching for a member that lost its last
+ * writes.  A member that cannot flush is failed; true when one was. */
+static bool flush_before_sb(struct mddev *mddev)
 {
 	struct mio v[mddev->raid_disks];
 	unsigned n = flush_members(mddev, v);
@@ -253,7 +254,9 @@ static int update_sb_locked(struct mddev *mddev, bool clean_change)
 		return 0;
 	if (atomic_load(&mddev->power_off))
 		return -EIO;
-	if (mddev->in_sync && flush_before_clean(mddev))
+	/* Going dirty vouches for nothing: the first write waits for no flush. */
+	bool going_dirty = clean_change && !mddev->in_sync;
+	if (!going_dirty && flush_before_sb(mddev))
 		clean_change = false;
 	do {
 		next_events(mddev, clean_change);

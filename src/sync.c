@@ -109,11 +109,7 @@ static void recovery_targets(struct mddev *mddev, struct md_rdev **targets)
 static void checkpoint(struct mddev *mddev, enum sync_action action,
 		       struct md_rdev **targets, uint64_t sector)
 {
-	/* What was recovered is durable before a superblock vouches for it
-	 * (md's superblock writes are REQ_PREFLUSH for the same reason). */
-	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++)
-		if (rdev_recovering(targets[i]) && rdev_flush(targets[i]) < 0)
-			md_error(mddev, targets[i]);
+	/* md_update_sb makes what the pass wrote durable before recording it. */
 	pthread_mutex_lock(&mddev->sb_lock);
 	if (action == ACTION_RESYNC && (sector > mddev->resync_offset ||
 					mddev->resync_offset == MD_MAX_SECTOR))

@@ -165,6 +165,124 @@ static void test_clean_after_all_flushed(void)
 	md_free(m);
 }
 
+/* ---- superblocks vouch only for durable data ---- */
+
+/* A member IO layer counting the writes since the member's last flush. */
+struct unflushed {
+	struct member_io io;
+	atomic_int writes;
+};
+
+static ssize_t unflushed_pread(struct member_io *io, struct md_rdev *rdev,
+			       void *buf, size_t len, uint64_t pos)
+{
+	return member_pread(io->lower, rdev, buf, len, pos);
+}
+
+static ssize_t unflushed_pwrite(struct member_io *io, struct md_rdev *rdev,
+				const void *buf, size_t len, uint64_t pos)
+{
+	atomic_fetch_add(&((struct unflushed *)io)->writes, 1);
+	return member_pwrite(io->lower, rdev, buf, len, pos);
+}
+
+static int unflushed_punch(struct member_io *io, struct md_rdev *rdev,
+			   uint64_t pos, uint64_t len)
+{
+	atomic_fetch_add(&((struct unflushed *)io)->writes, 1);
+	return member_punch(io->lower, rdev, pos, len);
+}
+
+static int unflushed_fdatasync(struct member_io *io, struct md_rdev *rdev)
+{
+	struct unflushed *u = (struct unflushed *)io;
+	int seen = atomic_load(&u->writes);
+	int r = member_fdatasync(io->lower, rdev);
+
+	if (r == 0)
+		atomic_fetch_sub(&u->writes, seen);
+	return r;
+}
+
+static const struct member_io_ops unflushed_ops = {
+	.pread = unflushed_pread,
+	.pwrite = unflushed_pwrite,
+	.fdatasync = unflushed_fdatasync,
+	.punch = unflushed_punch,
+	.free = (void (*)(struct member_io *))g_free,
+};
+
+static void track_unflushed(struct mddev *m)
+{
+	for (guint i = 0; i < m->rdevs->len; i++) {
+		struct unflushed *u = g_new0(struct unflushed, 1);
+		u->io.ops = &unflushed_ops;
+		rdev_push_io(member(m, i), &u->io);
+	}
+}
+
+static int sb_writes;
+
+/* Whatever a superblock records (progress, clean) must not outrun the
+ * data on any member: every one has flushed before it is written. */
+static void check_all_flushed(struct mddev *m, struct md_rdev *rdev)
+{
+	(void)rdev;
+	sb_writes++;
+	for (guint i = 0; i < m->rdevs->len; i++) {
+		struct member_io *io = atomic_load(&member(m, i)->io);
+		g_assert_true(io->ops == &unflushed_ops);
+		g_assert_cmpint(atomic_load(&((struct unflushed *)io)->writes), ==, 0);
+	}
+}
+
+/* Start the sync thread and wait for what it owes to be done.  No safe
+ * mode: going clean would flush, as it would not under writes. */
+static void sync_to_the_end(struct mddev *m)
+{
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	md_sync_start(m);
+	while ((atomic_load(&m->sync_action) != ACTION_IDLE ||
+		atomic_load(&m->degraded) || m->resync_offset != MD_MAX_SECTOR) &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpint(atomic_load(&m->sync_action), ==, ACTION_IDLE);
+}
+
+/* A resync's checkpoints (resync_offset) and a recovery's
+ * (recovery_offset) are written only once what the pass wrote below them
+ * is durable on every member, as md's REQ_PREFLUSH superblock writes. */
+static void test_progress_after_flush(gconstpointer recover)
+{
+	struct mddev *m = make_array(1, 2);
+
+	start_clean(m);
+	pthread_mutex_lock(&m->sb_lock);
+	m->in_sync = false;      /* dirty, as under writes */
+	if (recover) {
+		struct md_rdev *r = member(m, 1);
+		r->recovery_offset = 0;
+		atomic_fetch_and(&r->flags, ~RDEV_IN_SYNC);
+		atomic_fetch_add(&m->degraded, 1);
+	} else {
+		m->resync_offset = 0;
+	}
+	pthread_mutex_unlock(&m->sb_lock);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+	track_unflushed(m);
+	md_sb_write_hook = check_all_flushed;
+	sb_writes = 0;
+
+	sync_to_the_end(m);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	g_assert_cmpuint(m->resync_offset, ==, MD_MAX_SECTOR);
+	md_stop(m);
+	md_sb_write_hook = NULL;
+	g_assert_cmpint(sb_writes, >=, 4);   /* progress, done, stop: 2 each */
+	md_free(m);
+}
+
 /* ---- error handling ---- */
 
 /* A member whose superblock cannot be written is failed, and the other
@@ -369,6 +487,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/core/clean/events-roll-back", test_clean_events);
 	g_test_add_func("/core/clean/after-all-flushed", test_clean_after_all_flushed);
+	g_test_add_data_func("/core/sync/resync-progress-after-flush", NULL,
+			     test_progress_after_flush);
+	g_test_add_data_func("/core/sync/recovery-progress-after-flush", "",
+			     test_progress_after_flush);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
