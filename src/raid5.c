@@ -1,8 +1,6 @@
-/* raid4, raid5 and raid6: md's striping with parity.  Placement follows md's
- * raid5_compute_sector exactly; P is the XOR of the data, Q (raid6) the
- * Reed-Solomon syndrome over GF(2^8) with polynomial 0x11d in md's
- * syndrome order (set_syndrome_sources, incl. its ddf_layout rule).  All
- * parity arithmetic is ISA-L's.
+/* raid4, raid5 and raid6: md's striping with parity, the personality.
+ * Placement (raid5-map.c) follows md's raid5_compute_sector exactly; the
+ * parity maths is raid5-parity.c's.
  *
  * A request is cut into md "stripes" (one row of chunks, one per member),
  * each worked over the sectors [lo, hi) of the chunk it touches.  Writes
@@ -17,33 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <isa-l/erasure_code.h>
-#include <isa-l/raid.h>
 #include "ctl.h"
-#include "raid.h"
-#include "stripe_cache.h"
+#include "raid5.h"
 
-/* md's layouts (drivers/md/raid5.h). */
-enum {
-	ALGORITHM_LEFT_ASYMMETRIC = 0,
-	ALGORITHM_RIGHT_ASYMMETRIC = 1,
-	ALGORITHM_LEFT_SYMMETRIC = 2,
-	ALGORITHM_RIGHT_SYMMETRIC = 3,
-	ALGORITHM_PARITY_0 = 4,
-	ALGORITHM_PARITY_N = 5,
-	ALGORITHM_ROTATING_ZERO_RESTART = 8,
-	ALGORITHM_ROTATING_N_RESTART = 9,
-	ALGORITHM_ROTATING_N_CONTINUE = 10,
-	ALGORITHM_LEFT_ASYMMETRIC_6 = 16,
-	ALGORITHM_RIGHT_ASYMMETRIC_6 = 17,
-	ALGORITHM_LEFT_SYMMETRIC_6 = 18,
-	ALGORITHM_RIGHT_SYMMETRIC_6 = 19,
-	ALGORITHM_PARITY_0_6 = 20,
-};
-
-#define STRIPE_SECTORS 8          /* md's stripe_head: mismatch unit, lock unit */
-#define NR_STRIPE_LOCKS 1024
-#define NR_STRIPE_WAITQS 64
-#define MAX_DISKS 256             /* GF(2^8) has 255 distinct Q coefficients */
 #define MAX_WINDOW 1024           /* sectors of a chunk a cache entry holds */
 #define NR_STRIPES 256            /* md's default stripe_cache_size */
 #define MAX_NR_STRIPES 32768
@@ -54,223 +28,7 @@ enum {
 #define DEFER_MIN_BYTES (64 << 10)
 #define WRITEBACK_DELAY_MS 20
 
-struct r5conf {
-	int level, algorithm;
-	int raid_disks, data_disks, max_degraded;
-	uint64_t chunk;               /* sectors */
-	uint8_t gexp[256];            /* g^i, g = 2: the Q coefficient of slot i */
-	char *zero;                   /* a chunk of zeros: ddf's empty syndrome slots */
-	pthread_mutex_t stripe_lock;  /* guards busy */
-	pthread_cond_t stripe_wait[NR_STRIPE_WAITQS];
-	uint64_t busy[NR_STRIPE_LOCKS / 64];
-	uint32_t window;              /* sectors: the chunk, or MAX_WINDOW of it */
-	atomic_uint stripe_cache_size; /* md's, in STRIPE_SECTORS stripe_heads */
-	struct stripe_cache cache;
-	GThread *raid5d;              /* writes back what waits too long */
-	pthread_mutex_t wb_lock;      /* guards wb_stop, raid5d's sleep */
-	pthread_cond_t wb_cond;
-	bool wb_stop;
-};
-
-/* Where one stripe keeps what (md's sh->pd_idx, qd_idx, ddf_layout). */
-struct rowmap {
-	int pd, qd;                   /* qd: -1 without Q */
-	int syndrome_disks;           /* pq_gen's data vectors */
-	int16_t dev_of[MAX_DISKS];    /* data index -> member */
-	int16_t slot_of[MAX_DISKS];   /* member -> syndrome slot, -1 for P/Q */
-};
-
-/* ---- placement: md's raid5_compute_sector ---- */
-
-static int raid5_data_dev(const struct r5conf *c, uint64_t s, int d, int *pd)
-{
-	int n = c->raid_disks, dd = c->data_disks;
-
-	switch (c->algorithm) {
-	case ALGORITHM_LEFT_ASYMMETRIC:
-		*pd = dd - s % n;
-		return d >= *pd ? d + 1 : d;
-	case ALGORITHM_RIGHT_ASYMMETRIC:
-		*pd = s % n;
-		return d >= *pd ? d + 1 : d;
-	case ALGORITHM_LEFT_SYMMETRIC:
-		*pd = dd - s % n;
-		return (*pd + 1 + d) % n;
-	case ALGORITHM_RIGHT_SYMMETRIC:
-		*pd = s % n;
-		return (*pd + 1 + d) % n;
-	case ALGORITHM_PARITY_0:
-		*pd = 0;
-		return d + 1;
-	default:                      /* ALGORITHM_PARITY_N */
-		*pd = dd;
-		return d;
-	}
-}
-
-/* The asymmetric raid6 rotations: Q follows P, or opens the row when P
- * closes it ("Q D D D P"). */
-static int raid6_asym(int n, int d, int *pd, int *qd)
-{
-	*qd = *pd + 1;
-	if (*pd == n - 1) {
-		*qd = 0;
-		return d + 1;
-	}
-	return d >= *pd ? d + 2 : d;
-}
-
-static int raid6_data_dev(const struct r5conf *c, uint64_t s, int d, int *pd,
-			  int *qd, bool *ddf)
-{
-	int n = c->raid_disks, dd = c->data_disks;
-
-	*ddf = false;
-	switch (c->algorithm) {
-	case ALGORITHM_LEFT_ASYMMETRIC:
-		*pd = n - 1 - s % n;
-		return raid6_asym(n, d, pd, qd);
-	case ALGORITHM_RIGHT_ASYMMETRIC:
-		*pd = s % n;
-		return raid6_asym(n, d, pd, qd);
-	case ALGORITHM_LEFT_SYMMETRIC:
-		*pd = n - 1 - s % n;
-		*qd = (*pd + 1) % n;
-		return (*pd + 2 + d) % n;
-	case ALGORITHM_RIGHT_SYMMETRIC:
-		*pd = s % n;
-		*qd = (*pd + 1) % n;
-		return (*pd + 2 + d) % n;
-	case ALGORITHM_PARITY_0:
-		*pd = 0;
-		*qd = 1;
-		return d + 2;
-	case ALGORITHM_PARITY_N:
-		*pd = dd;
-		*qd = dd + 1;
-		return d;
-	case ALGORITHM_ROTATING_ZERO_RESTART:
-		*ddf = true;
-		*pd = s % n;
-		return raid6_asym(n, d, pd, qd);
-	case ALGORITHM_ROTATING_N_RESTART:
-		*ddf = true;
-		*pd = n - 1 - (s + 1) % n;
-		return raid6_asym(n, d, pd, qd);
-	case ALGORITHM_ROTATING_N_CONTINUE:
-		*ddf = true;
-		*pd = n - 1 - s % n;
-		*qd = (*pd + n - 1) % n;
-		return (*pd + 1 + d) % n;
-	case ALGORITHM_LEFT_ASYMMETRIC_6:
-		*pd = dd - s % (n - 1);
-		*qd = n - 1;
-		return d >= *pd ? d + 1 : d;
-	case ALGORITHM_RIGHT_ASYMMETRIC_6:
-		*pd = s % (n - 1);
-		*qd = n - 1;
-		return d >= *pd ? d + 1 : d;
-	case ALGORITHM_LEFT_SYMMETRIC_6:
-		*pd = dd - s % (n - 1);
-		*qd = n - 1;
-		return (*pd + 1 + d) % (n - 1);
-	case ALGORITHM_RIGHT_SYMMETRIC_6:
-		*pd = s % (n - 1);
-		*qd = n - 1;
-		return (*pd + 1 + d) % (n - 1);
-	default:                      /* ALGORITHM_PARITY_0_6 */
-		*pd = 0;
-		*qd = n - 1;
-		return d + 1;
-	}
-}
-
-/* md's set_syndrome_sources: walk the members from raid6_d0, data taking
- * slots in turn; with ddf_layout P and Q take (empty) slots too, so a data
- * member's slot is its own index. */
-static void syndrome_slots(const struct r5conf *c, bool ddf, struct rowmap *m)
-{
-	int n = c->raid_disks, count = 0;
-	int d0 = ddf || m->qd == n - 1 ? 0 : m->qd + 1;
-
-	m->syndrome_disks = ddf ? n : n - 2;
-	for (int k = 0, i = d0; k < n; k++, i = (i + 1) % n) {
-		int slot = count;
-		if (ddf)
-			count++;
-		if (i == m->pd || i == m->qd) {
-			m->slot_of[i] = -1;
-			continue;
-		}
-		if (!ddf)
-			count++;
-		m->slot_of[i] = slot;
-	}
-}
-
-static void stripe_map(const struct r5conf *c, uint64_t s, struct rowmap *m)
-{
-	bool ddf = false;
-
-	m->qd = -1;
-	for (int d = 0; d < c->data_disks; d++) {
-		int dev;
-		if (c->level == 4) {
-			m->pd = c->data_disks;
-			dev = d;
-		} else if (c->level == 5) {
-			dev = raid5_data_dev(c, s, d, &m->pd);
-		} else {
-			dev = raid6_data_dev(c, s, d, &m->pd, &m->qd, &ddf);
-		}
-		m->dev_of[d] = dev;
-	}
-	if (c->level == 6) {
-		syndrome_slots(c, ddf, m);
-	} else {
-		m->syndrome_disks = c->data_disks;
-		m->slot_of[m->pd] = -1;
-		for (int d = 0; d < c->data_disks; d++)
-			m->slot_of[m->dev_of[d]] = d;
-	}
-}
-
 /* ---- stripes of a request ---- */
-
-enum stripe_mode {
-	MODE_DIRECT, MODE_FULL, MODE_RCW, MODE_RMW, MODE_DEGRADED,
-	MODE_DEFER,                   /* write held back in the stripe cache */
-};
-
-struct r5dev {
-	char *page;                   /* the member's [lo, hi) of the stripe */
-	char *orig;                   /* rmw, sync: contents as read */
-	char *disk;                   /* degraded: the member's, not the cache's */
-	bool held;                    /* writes: cache data of [lo, hi) not yet here */
-	uint32_t wa, wb;              /* bytes of the chunk requested; equal: none */
-	char *user;                   /* the caller's bytes at wa */
-	bool good;                    /* readable and trusted for this stripe */
-};
-
-struct stripe {
-	uint64_t nr;                  /* md's stripe number: a row of chunks */
-	uint32_t lo, hi;              /* sectors of the chunk worked on */
-	uint32_t wbase;               /* writes: the cache window [lo, hi) is in */
-	struct sc_entry *entry;       /* writes: that window's cache entry */
-	enum stripe_mode mode;
-	int reads;                    /* members the mode must read */
-	bool held;                    /* writes: some member's dev->held */
-	char *pnew, *qnew;            /* rmw results */
-	struct rowmap map;
-	struct r5dev dev[];
-};
-
-/* A growing array on plain malloc: GLib 2.74's containers sit on
- * g_slice, whose cross-thread recycling TSan cannot see. */
-struct vec {
-	void *v;
-	unsigned n, cap;
-};
 
 static void *vec_push(struct vec *a, size_t size)
 {
@@ -281,21 +39,12 @@ static void *vec_push(struct vec *a, size_t size)
 	return (char *)a->v + (size_t)a->n++ * size;
 }
 
-/* Per-request scratch: stripes, aligned buffers, the member IO batch. */
-struct req {
-	struct mddev *mddev;
-	struct r5conf *conf;
-	struct vec stripes;           /* struct stripe * */
-	struct vec bufs;              /* void *, from posix_memalign */
-	struct vec mios;              /* struct mio */
-};
-
 static struct stripe *stripe_at(struct req *rq, unsigned i)
 {
 	return ((struct stripe **)rq->stripes.v)[i];
 }
 
-static char *req_alloc(struct req *rq, size_t len)
+char *req_alloc(struct req *rq, size_t len)
 {
 	void *p;
 
@@ -303,11 +52,6 @@ static char *req_alloc(struct req *rq, size_t len)
 		g_error("out of memory");
 	*(void **)vec_push(&rq->bufs, sizeof(void *)) = p;
 	return p;
-}
-
-static size_t stripe_bytes(const struct stripe *sh)
-{
-	return (size_t)(sh->hi - sh->lo) << SECTOR_SHIFT;
 }
 
 static uint64_t dev_sector(const struct req *rq, const struct stripe *sh,
@@ -527,148 +271,6 @@ static void alloc_pages(struct req *rq, struct stripe *sh)
 {
 	for (int i = 0; i < rq->conf->raid_disks; i++)
 		sh->dev[i].page = req_alloc(rq, stripe_bytes(sh));
-}
-
-/* ---- parity (ISA-L) ---- */
-
-static bool is_data(const struct stripe *sh, int i)
-{
-	return i != sh->map.pd && i != sh->map.qd;
-}
-
-/* P (and Q) of the data pages into the parity pages. */
-static void compute_parity(struct r5conf *c, struct stripe *sh)
-{
-	size_t len = stripe_bytes(sh);
-	int syn = sh->map.syndrome_disks;
-	void *v[MAX_DISKS + 2];
-
-	for (int s = 0; s < syn; s++)
-		v[s] = c->zero;           /* ddf: the P and Q slots stay empty */
-	for (int i = 0; i < c->raid_disks; i++)
-		if (is_data(sh, i))
-			v[sh->map.slot_of[i]] = sh->dev[i].page;
-	v[syn] = sh->dev[sh->map.pd].page;
-	if (c->level == 6) {
-		v[syn + 1] = sh->dev[sh->map.qd].page;
-		if (pq_gen(syn + 2, len, v))
-			g_error("pq_gen refused %d vectors of %zu bytes", syn + 2, len);
-	} else if (syn == 1) {
-		memcpy(v[1], v[0], len);  /* two members: parity mirrors the data */
-	} else if (xor_gen(syn + 1, len, v)) {
-		g_error("xor_gen refused %d vectors of %zu bytes", syn + 1, len);
-	}
-}
-
-/* Solve for the missing data members from the good ones and the parity,
- * as rows of GF(2^8) coefficients over the sources (md's raid6 recovery
- * paths, expressed for ISA-L's ec_encode_data). */
-static void recover_gf(struct r5conf *c, struct stripe *sh, const int *miss,
-		       int nmiss)
-{
-	int n = c->raid_disks, k = 0;
-	bool p_ok = sh->dev[sh->map.pd].good;
-	void *src[MAX_DISKS], *dst[2];
-	uint8_t coef[2 * MAX_DISKS];
-	uint8_t gx = c->gexp[sh->map.slot_of[miss[0]]];
-	uint8_t gy = nmiss == 2 ? c->gexp[sh->map.slot_of[miss[1]]] : 0;
-	/* Two missing: Dx = a*Pxy + b*Qxy with b = 1/(gx+gy), a = gy*b;
-	 * one missing with P gone: Dx = Qx / gx. */
-	uint8_t b = nmiss == 2 ? gf_inv(gx ^ gy) : gf_inv(gx);
-	uint8_t a = nmiss == 2 ? gf_mul(gy, b) : 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!sh->dev[i].good || (i == sh->map.pd && !p_ok))
-			continue;
-		uint8_t cx;
-		if (i == sh->map.pd)
-			cx = a;
-		else if (i == sh->map.qd)
-			cx = b;
-		else
-			cx = a ^ gf_mul(b, c->gexp[sh->map.slot_of[i]]);
-		coef[k] = cx;
-		/* Dy = Dx + Pxy: the same row plus one on P and the data. */
-		coef[MAX_DISKS + k] = i == sh->map.qd ? cx : cx ^ 1;
-		src[k++] = sh->dev[i].page;
-	}
-	if (nmiss == 2)
-		memmove(coef + k, coef + MAX_DISKS, k);
-	for (int j = 0; j < nmiss; j++)
-		dst[j] = sh->dev[miss[j]].page;
-	unsigned char *tbls = g_malloc(32 * k * nmiss);
-	ec_init_tables(k, nmiss, coef, tbls);
-	ec_encode_data(stripe_bytes(sh), k, nmiss, tbls, (unsigned char **)src,
-		       (unsigned char **)dst);
-	g_free(tbls);
-}
-
-/* Rebuild the pages of data members that are not good from the rest. */
-static void reconstruct(struct r5conf *c, struct stripe *sh)
-{
-	int miss[2], nmiss = 0, k = 0;
-	void *v[MAX_DISKS + 1];
-
-	for (int i = 0; i < c->raid_disks; i++)
-		if (!sh->dev[i].good && is_data(sh, i))
-			miss[nmiss++] = i;
-	if (nmiss == 0)
-		return;
-	if (nmiss == 2 || !sh->dev[sh->map.pd].good) {
-		recover_gf(c, sh, miss, nmiss);
-		return;
-	}
-	for (int i = 0; i < c->raid_disks; i++)
-		if (i != miss[0] && i != sh->map.qd)
-			v[k++] = sh->dev[i].page;   /* the other data and P */
-	v[k] = sh->dev[miss[0]].page;
-	if (k == 1)
-		memcpy(v[1], v[0], stripe_bytes(sh));
-	else
-		xor_gen(k + 1, stripe_bytes(sh), v);
-}
-
-/* read-modify-write: new parity = old parity + the change of each written
- * member, weighted by its Q coefficient. */
-static void rmw_parity(struct req *rq, struct stripe *sh)
-{
-	struct r5conf *c = rq->conf;
-	size_t len = stripe_bytes(sh);
-	void *src[2 * MAX_DISKS + 3];
-	uint8_t coef[2][2 * MAX_DISKS + 2];
-	int k = 0, parity = c->level == 6 ? 2 : 1;
-
-	sh->pnew = req_alloc(rq, len);
-	src[k] = sh->dev[sh->map.pd].page;
-	coef[0][k] = 1, coef[1][k++] = 0;
-	if (parity == 2) {
-		src[k] = sh->dev[sh->map.qd].page;
-		coef[0][k] = 0, coef[1][k++] = 1;
-	}
-	for (int i = 0; i < c->raid_disks; i++) {
-		struct r5dev *dev = &sh->dev[i];
-		if (dev->wa == dev->wb)
-			continue;
-		uint8_t g = c->gexp[sh->map.slot_of[i]];
-		src[k] = dev->orig;
-		coef[0][k] = 1, coef[1][k++] = g;
-		src[k] = dev->page;
-		coef[0][k] = 1, coef[1][k++] = g;
-	}
-	if (parity == 1) {
-		src[k] = sh->pnew;
-		xor_gen(k + 1, len, src);
-		return;
-	}
-	sh->qnew = req_alloc(rq, len);
-	uint8_t flat[2 * (2 * MAX_DISKS + 2)];
-	memcpy(flat, coef[0], k);
-	memcpy(flat + k, coef[1], k);
-	unsigned char *tbls = g_malloc(32 * k * 2);
-	void *dst[2] = { sh->pnew, sh->qnew };
-	ec_init_tables(k, 2, flat, tbls);
-	ec_encode_data(len, k, 2, tbls, (unsigned char **)src, (unsigned char **)dst);
-	g_free(tbls);
 }
 
 /* ---- writes ---- */
@@ -1398,18 +1000,6 @@ static gpointer raid5d(gpointer arg)
 
 /* ---- setup ---- */
 
-static bool layout_valid(int level, uint32_t layout)
-{
-	if (level == 4)
-		return true;              /* md ignores it: parity on the last member */
-	if (layout <= ALGORITHM_PARITY_N)
-		return true;
-	return level == 6 && ((layout >= ALGORITHM_ROTATING_ZERO_RESTART &&
-			       layout <= ALGORITHM_ROTATING_N_CONTINUE) ||
-			      (layout >= ALGORITHM_LEFT_ASYMMETRIC_6 &&
-			       layout <= ALGORITHM_PARITY_0_6));
-}
-
 static int check_geometry(struct mddev *mddev, char *err, size_t errlen)
 {
 	const struct md_personality *pers = mddev->pers;
@@ -1448,25 +1038,6 @@ static unsigned cache_windows(struct r5conf *c)
 {
 	return MAX(MIN_CACHED_WINDOWS,
 		   atomic_load(&c->stripe_cache_size) * STRIPE_SECTORS / c->window);
-}
-
-/* md's only_parity: does member slot hold parity and never data? */
-static bool only_parity(int slot, int algorithm, int raid_disks, int max_degraded)
-{
-	switch (algorithm) {
-	case ALGORITHM_PARITY_0:
-		return slot < max_degraded;
-	case ALGORITHM_PARITY_N:
-		return slot >= raid_disks - max_degraded;
-	case ALGORITHM_PARITY_0_6:
-		return slot == 0 || slot == raid_disks - 1;
-	case ALGORITHM_LEFT_ASYMMETRIC_6:
-	case ALGORITHM_RIGHT_ASYMMETRIC_6:
-	case ALGORITHM_LEFT_SYMMETRIC_6:
-	case ALGORITHM_RIGHT_SYMMETRIC_6:
-		return slot == raid_disks - 1;
-	}
-	return false;
 }
 
 /* md's raid5_run: after an unclean stop, parity may disagree with the
