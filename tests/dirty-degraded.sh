@@ -10,17 +10,13 @@ need_fuse
 expect_eq "raid5 created with a member missing" "$(examine_field "$T/d1" State)" clean
 rf_mount "$T/mnt" "$T/d1" "$T/d2"
 expect_eq "degraded" "$(cat "$T/mnt/d5.md/degraded")" 1
-# Through one descriptor on the image: once the daemon is killed and the
-# mount dropped, a new open would create a plain file under it instead.
-(exec 3<>"$T/mnt/d5"
- while :; do dd if=/dev/urandom bs=64K count=16 seek=0 status=none >&3 || exit 0; done) &
-writer=$!
+busy_writer "$T/mnt/d5"
 for i in $(seq 100); do
 	[ "$(cat "$T/mnt/d5.md/array_state")" = active ] && break
 	sleep 0.1
 done
 rf_crash "$T/mnt"
-wait "$writer" 2>/dev/null || true
+wait "$WRITER" 2>/dev/null || true
 expect_eq "state after SIGKILL" "$(examine_field "$T/d1" State)" active
 
 note "without -o run it is refused, with one line saying why"

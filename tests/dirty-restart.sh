@@ -28,12 +28,11 @@ expect_eq "state after SIGTERM" "$(examine_field "$T/a" State)" clean
 
 # Kill the daemon while a writer keeps the array dirty.
 rf_mount "$T/mnt" "$T/a" "$T/b"
-(while :; do dd if=/dev/zero of="$T/mnt/r1" bs=64K count=16 conv=notrunc status=none || exit 0; done) &
-writer=$!
+busy_writer "$T/mnt/r1"
 sleep 1
 expect_eq "array_state while writing" "$(cat "$T/mnt/r1.md/array_state")" active
 rf_crash "$T/mnt"
-wait "$writer" 2>/dev/null || true
+wait "$WRITER" 2>/dev/null || true
 expect_eq "state after SIGKILL" "$(examine_field "$T/a" State)" active
 
 # The next start knows: it resyncs and ends clean.

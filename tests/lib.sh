@@ -135,6 +135,16 @@ rf_umount() {
 	sanitizer_clean || fail "the daemon reported a sanitizer error"
 }
 
+# busy_writer IMAGE: rewrite IMAGE's first MiB in a loop, in the background
+# (WRITER is its pid), until a write fails.  Through the file held open:
+# once the daemon dies and its mount is dropped, opening the path anew
+# would create a plain file underneath and never fail.
+busy_writer() {
+	(exec 3<>"$1"
+	 while :; do dd if=/dev/urandom of=/proc/self/fd/3 bs=64K count=16 conv=notrunc status=none || exit 0; done) &
+	WRITER=$!
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
