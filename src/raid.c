@@ -293,8 +293,6 @@ int md_update_sb(struct mddev *mddev)
  * the superblocks must say so. */
 static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 {
-	if (atomic_load(&mddev->power_off))
-		return false;
 	if (mddev->pers->error_handler) {
 		mddev->pers->error_handler(mddev, rdev);
 		return false;
@@ -311,9 +309,10 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 		if (active)
 			atomic_fetch_add(&mddev->degraded, 1);
-		g_warning("%s: member %s failed; %s", mddev->name, rdev->name,
-			  md_broken(mddev) ? "array has failed"
-					   : "continuing degraded");
+		if (!atomic_load(&mddev->power_off))
+			g_warning("%s: member %s failed; %s", mddev->name,
+				  rdev->name, md_broken(mddev) ? "array has failed"
+							       : "continuing degraded");
 		return true;
 	}
 	return false;
@@ -334,7 +333,8 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
  * superblocks are left alone, so the members assemble again as they are. */
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
 {
-	if (!atomic_exchange(&mddev->broken, true))
+	if (!atomic_exchange(&mddev->broken, true) &&
+	    !atomic_load(&mddev->power_off))
 		g_warning("%s: member %s failed; array has failed", mddev->name,
 			  rdev->name);
 }

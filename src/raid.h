@@ -162,8 +162,9 @@ struct mddev {
 	atomic_ullong writes_done;
 	atomic_ullong writes_flushed;
 	atomic_bool lost_writes;  /* acknowledged data never reached the members */
-	/* The power cut: the members are gone with the power, so their
-	 * errors fail nothing and no superblock is written. */
+	/* The power cut: the members are gone with the power.  Their errors
+	 * still fail them in memory, so IO ends, but no superblock is
+	 * written and nothing is said. */
 	atomic_bool power_off;
 
 	/* Superblock state, serialised by sb_lock. */

@@ -408,6 +408,7 @@ struct held_write {
 	struct mddev *m;
 	void *page;
 	int r;
+	atomic_bool done;
 };
 
 static gpointer write_thread(gpointer arg)
@@ -415,6 +416,7 @@ static gpointer write_thread(gpointer arg)
 	struct held_write *w = arg;
 
 	w->r = md_write(w->m, 0, 4096, w->page);
+	atomic_store(&w->done, true);
 	return NULL;
 }
 
@@ -482,6 +484,34 @@ static void test_flush_idle(void)
 	md_free(m);
 }
 
+/* After a power cut every member IO fails, and the errors still fail the
+ * members in memory: a raid5 write ends with EIO once too many have
+ * failed, rather than retrying from redundancy for ever. */
+static void test_power_off_write_ends(void)
+{
+	struct mddev *m = make_array(5, 3);
+	static char page[4096] = "data";
+	struct held_write w = { .m = m, .page = page };
+	int saved[3];
+
+	start_clean(m);
+	g_assert_cmpint(md_write_start(m), ==, 0);   /* dirty before the cut */
+	atomic_store(&m->power_off, true);
+	for (int i = 0; i < 3; i++)
+		saved[i] = reopen_member(m, i, true);
+	GThread *t = g_thread_new("writer", write_thread, &w);
+	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+	while (!atomic_load(&w.done) && g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_true(atomic_load(&w.done));
+	g_thread_join(t);
+	g_assert_cmpint(w.r, ==, -EIO);
+	md_write_end(m);
+	for (int i = 0; i < 3; i++)
+		put_back_member(m, i, saved[i]);
+	md_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -497,5 +527,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/core/error/raid5-lost-writeback", test_raid5_lost_writeback);
 	g_test_add_func("/core/flush/racing-write", test_flush_racing_write);
 	g_test_add_func("/core/flush/idle", test_flush_idle);
+	g_test_add_func("/core/power-off/raid5-write-ends", test_power_off_write_ends);
 	return g_test_run();
 }
