@@ -41,10 +41,21 @@ cleanup() {
 		fusermount3 -u -z "$m" 2>/dev/null || true
 	done
 	for m in "${DAEMONS[@]}"; do kill -9 "$m" 2>/dev/null || true; done
+	m=$(pgrep -P "$WATCHDOG")   # its sleep, before the watchdog goes
+	kill "$WATCHDOG" $m 2>/dev/null
 	rm -rf "$T"
 	exit "$rc"
 }
 trap cleanup EXIT
+
+# A hung test fails instead of stalling the suite: after TEST_TIMEOUT
+# seconds the watchdog kills what runs on the test's files (a daemon, and
+# with it any request stuck in it) and stops the test.
+TEST_TIMEOUT=${TEST_TIMEOUT:-900}
+(exec </dev/null >/dev/null 2>&1; sleep "$TEST_TIMEOUT"
+ pkill -9 -f -- "$T/"; kill -TERM $$) &
+WATCHDOG=$!
+trap 'echo "FAIL: timed out after $TEST_TIMEOUT s"; exit 1' TERM
 
 need_fuse() {
 	[ -c /dev/fuse ] || skip "no /dev/fuse"
