@@ -272,6 +272,8 @@ static int update_sb_locked(struct mddev *mddev, bool clean_change)
 				written++;
 				continue;
 			}
+			if (atomic_load(&mddev->power_off))
+				return -EIO;   /* the cut came while writing */
 			r = k;
 			g_warning("%s: %s: superblock write failed: %s", mddev->name,
 				  rdev->name, g_strerror(-k));
