@@ -254,6 +254,23 @@ static void exam_v1_head(FILE *out, const struct md_sb *sb, const struct exam_ct
 }
 
 /* mdadm reads level as unsigned here, so linear (-1) counts as "> 0". */
+/* mdadm's Array Size is a member's size times ddsks / denom: the data
+ * members of a parity level, one of a mirror, raid10's members over its
+ * copies.  ddsks 0: not printed. */
+static void data_share(const struct md_sb *sb, long long *ddsks, long long *denom)
+{
+	switch (sb->level) {
+	case 1: *ddsks = 1; break;
+	case 4:
+	case 5: *ddsks = (long long)sb->raid_disks - 1; break;
+	case 6: *ddsks = (long long)sb->raid_disks - 2; break;
+	case 10:
+		*ddsks = sb->raid_disks;
+		*denom = (long long)(sb->layout & 255) * ((sb->layout >> 8) & 255);
+		break;
+	}
+}
+
 static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 {
 	char h[64];
@@ -263,16 +280,7 @@ static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 		human_size((long long)(sb->data_size << 9), h, sizeof(h)));
 	if (sb->level == 0)
 		return;
-	switch (sb->level) {
-	case 1: ddsks = 1; break;
-	case 4:
-	case 5: ddsks = (long long)sb->raid_disks - 1; break;
-	case 6: ddsks = (long long)sb->raid_disks - 2; break;
-	case 10:
-		ddsks = sb->raid_disks;
-		denom = (long long)(sb->layout & 255) * ((sb->layout >> 8) & 255);
-		break;
-	}
+	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
 		long long asize = (long long)(sb->size << 9) * ddsks / denom;
 
@@ -480,16 +488,7 @@ static void exam_090_sizes(FILE *out, const struct md_sb *sb, const uint8_t *raw
 		return;
 	fprintf(out, "  Used Dev Size : %d%s\n", (int)hw(raw, W_SIZE),
 		human_size(kib << 10, h, sizeof(h)));
-	switch (sb->level) {
-	case 1: ddsks = 1; break;
-	case 4:
-	case 5: ddsks = (long long)sb->raid_disks - 1; break;
-	case 6: ddsks = (long long)sb->raid_disks - 2; break;
-	case 10:
-		ddsks = sb->raid_disks;
-		denom = (long long)(sb->layout & 255) * ((sb->layout >> 8) & 255);
-		break;
-	}
+	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
 		long long asize = (kib << 10) * ddsks / denom;
 
