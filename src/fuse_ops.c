@@ -52,6 +52,10 @@ struct raidfs {
 	struct fuse_session *se;
 	time_t started;
 	GMutex image_attr;        /* guards the images' perm .. ctime */
+	/* Control files' rendered text, per open handle; freed at release,
+	 * or at exit for handles whose release the unmount dropped. */
+	GMutex texts_lock;
+	GHashTable *texts;
 };
 
 static struct raidfs *fs_of(fuse_req_t req)
@@ -522,6 +526,9 @@ static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 		n->attr->show(n->mddev, n->rdev, text);
 		g_string_append_c(text, '\n');
 	}
+	g_mutex_lock(&fs->texts_lock);
+	g_hash_table_add(fs->texts, text);
+	g_mutex_unlock(&fs->texts_lock);
 	fi->fh = (uintptr_t)text;
 	fi->direct_io = 1;
 	fuse_reply_open(req, fi);
@@ -542,9 +549,14 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct raidfs *fs = fs_of(req);
+
 	(void)ino;
-	if (fi->fh)
-		g_string_free((GString *)(uintptr_t)fi->fh, TRUE);
+	if (fi->fh) {
+		g_mutex_lock(&fs->texts_lock);
+		g_hash_table_remove(fs->texts, (GString *)(uintptr_t)fi->fh);
+		g_mutex_unlock(&fs->texts_lock);
+	}
 	fuse_reply_err(req, 0);
 }
 
@@ -758,6 +770,11 @@ static const struct fuse_lowlevel_ops raidfs_ops = {
 	.statfs = fs_statfs,
 };
 
+static void free_text(gpointer text)
+{
+	g_string_free(text, TRUE);
+}
+
 static struct raidfs *raidfs_new(GPtrArray *arrays)
 {
 	struct raidfs *fs = g_new0(struct raidfs, 1);
@@ -767,6 +784,8 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	fs->mounted = g_ptr_array_new_with_free_func(mount_array_free);
 	fs->started = time(NULL);
 	g_mutex_init(&fs->image_attr);
+	g_mutex_init(&fs->texts_lock);
+	fs->texts = g_hash_table_new_full(NULL, NULL, free_text, NULL);
 	node_add(fs, 0, "", NODE_DIR);
 	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
 	for (guint i = 0; i < arrays->len; i++)
@@ -865,6 +884,8 @@ out_args:
 	g_ptr_array_free(fs->mounted, TRUE);
 	g_ptr_array_free(fs->nodes, TRUE);
 	g_mutex_clear(&fs->image_attr);
+	g_hash_table_destroy(fs->texts);
+	g_mutex_clear(&fs->texts_lock);
 	g_free(fs);
 	return ret;
 }
