@@ -229,11 +229,11 @@ static int cmd_examine(int argc, char **argv)
 	if (argc < 2)
 		return refuse("examine needs at least one member file");
 	for (int i = 1; i < argc; i++) {
-		int fd = open(argv[i], O_RDONLY | O_CLOEXEC);
 		struct md_sb sb;
-		char err[256];
+		char err[512] = "";
+		int fd = member_open(argv[i], O_RDONLY, err, sizeof(err));
 		if (fd < 0) {
-			r = refuse("%s: %s", argv[i], g_strerror(errno));
+			r = refuse("%s", err);
 			continue;
 		}
 		/* Like mdadm, show a damaged superblock, checksum verdict and all. */
@@ -242,7 +242,7 @@ static int cmd_examine(int argc, char **argv)
 		if (e == -ENOENT)
 			r = refuse("%s: no md superblock found", argv[i]);
 		else if (e < 0)
-			r = refuse("%s", err);
+			r = refuse("%s: %s", argv[i], err[0] ? err : g_strerror(-e));
 		else
 			md_sb_examine(stdout, argv[i], &sb);
 	}
@@ -311,6 +311,11 @@ static int collect_sources(char **sources, int n, GPtrArray *paths)
 		if (stat(sources[i], &st) < 0)
 			return refuse("%s: %s", sources[i], g_strerror(errno));
 		if (!S_ISDIR(st.st_mode)) {
+			char err[512];
+			int fd = member_open(sources[i], O_RDONLY, err, sizeof(err));
+			if (fd < 0)
+				return refuse("%s", err);
+			close(fd);
 			g_ptr_array_add(paths, g_strdup(sources[i]));
 			continue;
 		}

@@ -253,21 +253,72 @@ uint64_t rdev_file_sectors(int fd)
 	return bytes >> SECTOR_SHIFT;
 }
 
-int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
-	      size_t errlen)
+static const char *file_kind(mode_t mode)
 {
-	int fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFSOCK: return "a socket";
+	case S_IFCHR: return "a character device";
+	case S_IFLNK: return "a symbolic link";
+	default: return "not a file";
+	}
+}
+
+static int refuse_kind(const char *path, mode_t mode, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: %s, not a regular file or block device",
+		 path, file_kind(mode));
+	return -ENODEV;
+}
+
+int member_open(const char *path, int flags, char *err, size_t errlen)
+{
+	/* Non-blocking: a FIFO would wait for a writer, a tty for carrier;
+	 * no controlling terminal for the daemon either. */
+	int fd = open(path, flags | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
 
 	if (fd < 0) {
 		int e = errno;
+		/* A directory (EISDIR) or socket (ENXIO) cannot be opened
+		 * at all: say what it is rather than the errno. */
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    !S_ISBLK(st.st_mode))
+			return refuse_kind(path, st.st_mode, err, errlen);
 		snprintf(err, errlen, "%s: %s", path, g_strerror(e));
 		return -e;
 	}
+	int e = 0;
+	if (fstat(fd, &st) < 0) {
+		e = errno;
+	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return refuse_kind(path, st.st_mode, err, errlen);
+	} else if (fcntl(fd, F_SETFL, 0) < 0) {   /* blocking IO from here */
+		e = errno;
+	}
+	if (e) {
+		close(fd);
+		snprintf(err, errlen, "%s: %s", path, g_strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
+	      size_t errlen)
+{
+	int fd = member_open(path, ro ? O_RDONLY : O_RDWR, err, errlen);
+
+	if (fd < 0)
+		return fd;
 	struct md_rdev *rdev = g_new0(struct md_rdev, 1);
 	char why[256] = "";
 	int r = md_sb_load(fd, &rdev->sb, why, sizeof(why));
 	if (r < 0)
-		snprintf(err, errlen, "%s: %s", path, why);
+		snprintf(err, errlen, "%s: %s", path,
+			 why[0] ? why : g_strerror(-r));
 	else
 		r = rdev_claim(fd, ro, path, err, errlen);
 	if (r < 0) {

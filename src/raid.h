@@ -253,6 +253,9 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
 int mio_run(struct mio *v, unsigned n);
 /* Test seams: the next N io_uring submits / waits of mio_run fail. */
 extern atomic_uint mio_fail_submits, mio_fail_waits;
+/* open(2) of a member file: only a regular file or block device, never
+ * blocking on another kind; on failure -errno and a line in err. */
+int member_open(const char *path, int flags, char *err, size_t errlen);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 int rdev_flush(struct md_rdev *rdev);
