@@ -1,6 +1,7 @@
 /* Control files with the names, formats and meanings of md's sysfs
  * attributes (Documentation/admin-guide/md.rst), and /proc/mdstat. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ctl.h"
@@ -167,23 +168,85 @@ static void sync_speed_show(struct mddev *mddev, struct md_rdev *rdev, GString *
 	g_string_append_printf(out, "%u", sync_rate(mddev));
 }
 
+char *ctl_value(const char *buf, size_t size)
+{
+	if (size && buf[size - 1] == '\n')
+		size--;
+	if (memchr(buf, '\0', size))
+		return NULL;
+	return g_strndup(buf, size);
+}
+
+/* kstrtouint's digits, without its optional '+': a sign, a space, a base
+ * prefix or a value past UINT_MAX is no number. */
 int ctl_parse_uint(const char *val, unsigned *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(val, &end, 10);
+	uint64_t v = 0;
 
-	if (errno || end == val || *end || v > UINT_MAX)
+	if (!*val)
 		return -EINVAL;
+	for (const char *p = val; *p; p++) {
+		if (!g_ascii_isdigit(*p))
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+		if (v > UINT_MAX)
+			return -EINVAL;
+	}
 	*out = v;
 	return 0;
+}
+
+/* md's sync_speed_min/max: a positive number, or "system" (0) for the
+ * default. */
+int ctl_parse_speed(const char *val, unsigned *out)
+{
+	if (strcmp(val, "system") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (ctl_parse_uint(val, out) < 0 || *out == 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* Seconds with up to three decimals, as md's strict_strtoul_scaled takes
+ * safe_mode_delay, in milliseconds; at most max_ms. */
+int ctl_parse_msec(const char *val, unsigned max_ms, unsigned *ms)
+{
+	uint64_t v = 0;
+	int decimals = -1, digits = 0;
+
+	for (const char *p = val; *p; p++) {
+		if (*p == '.' && decimals < 0) {
+			decimals = 0;
+			continue;
+		}
+		if (!g_ascii_isdigit(*p) || decimals == 3)
+			return -EINVAL;
+		v = v * 10 + (*p - '0');
+		digits++;
+		decimals += decimals >= 0;
+		if (v > max_ms)
+			return -EINVAL;
+	}
+	for (int d = MAX(decimals, 0); d < 3; d++)
+		v *= 10;
+	if (!digits || v > max_ms)
+		return -EINVAL;
+	*ms = v;
+	return 0;
+}
+
+static void speed_show(GString *out, unsigned v, unsigned system)
+{
+	g_string_append_printf(out, "%u (%s)", v, v == system ? "system" : "local");
 }
 
 static void sync_speed_min_show(struct mddev *mddev, struct md_rdev *rdev,
 				GString *out)
 {
 	(void)rdev;
-	g_string_append_printf(out, "%u (local)", mddev->sync_speed_min);
+	speed_show(out, mddev->sync_speed_min, MD_SPEED_MIN_DEFAULT);
 }
 
 static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
@@ -192,9 +255,9 @@ static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
 	unsigned v;
 
 	(void)rdev;
-	if (ctl_parse_uint(val, &v) < 0)
+	if (ctl_parse_speed(val, &v) < 0)
 		return -EINVAL;
-	mddev->sync_speed_min = v;
+	mddev->sync_speed_min = v ? v : MD_SPEED_MIN_DEFAULT;
 	return 0;
 }
 
@@ -202,7 +265,7 @@ static void sync_speed_max_show(struct mddev *mddev, struct md_rdev *rdev,
 				GString *out)
 {
 	(void)rdev;
-	g_string_append_printf(out, "%u (local)", mddev->sync_speed_max);
+	speed_show(out, mddev->sync_speed_max, MD_SPEED_MAX_DEFAULT);
 }
 
 static int sync_speed_max_store(struct mddev *mddev, struct md_rdev *rdev,
@@ -211,9 +274,9 @@ static int sync_speed_max_store(struct mddev *mddev, struct md_rdev *rdev,
 	unsigned v;
 
 	(void)rdev;
-	if (ctl_parse_uint(val, &v) < 0 || v == 0)
+	if (ctl_parse_speed(val, &v) < 0)
 		return -EINVAL;
-	mddev->sync_speed_max = v;
+	mddev->sync_speed_max = v ? v : MD_SPEED_MAX_DEFAULT;
 	return 0;
 }
 
@@ -261,18 +324,16 @@ static void safe_mode_delay_show(struct mddev *mddev, struct md_rdev *rdev,
 			       mddev->safe_mode_delay_ms % 1000);
 }
 
-/* Seconds with up to three decimals, as md's safe_mode_delay takes. */
 static int safe_mode_delay_store(struct mddev *mddev, struct md_rdev *rdev,
 				 const char *val)
 {
-	char *end;
-	double s = g_ascii_strtod(val, &end);
+	unsigned ms;
 
 	(void)rdev;
-	if (end == val || *end || s < 0 || s > 3600)
+	if (ctl_parse_msec(val, SAFE_MODE_DELAY_MAX_MS, &ms) < 0)
 		return -EINVAL;
 	pthread_mutex_lock(&mddev->sb_lock);
-	mddev->safe_mode_delay_ms = (unsigned)(s * 1000 + 0.5);
+	mddev->safe_mode_delay_ms = ms;
 	pthread_cond_broadcast(&mddev->sb_cond);
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return 0;
@@ -317,9 +378,15 @@ static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 		g_string_append_printf(out, "%sspare", sep);
 }
 
+/* The dev-NAME/state commands raidfs carries out (md has more). */
+int ctl_parse_rdev_state(const char *val)
+{
+	return strcmp(val, "faulty") == 0 ? RDEV_STATE_FAULTY : -EINVAL;
+}
+
 static int state_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
 {
-	if (strcmp(val, "faulty") != 0)
+	if (ctl_parse_rdev_state(val) != RDEV_STATE_FAULTY)
 		return -EINVAL;
 	md_error(mddev, rdev);
 	/* md's state_store: EBUSY when the array broke, or the member was

@@ -595,12 +595,11 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	node_exit(n);
 }
 
-/* A control write is one store of the value, trailing newline dropped. */
+/* A control write is one store of the value. */
 static int store_attr(struct node *n, const char *buf, size_t size)
 {
-	char *val = g_strndup(buf, size);
-	g_strchomp(val);
-	int r = n->attr->store(n->mddev, n->rdev, val);
+	char *val = ctl_value(buf, size);
+	int r = val ? n->attr->store(n->mddev, n->rdev, val) : -EINVAL;
 	g_free(val);
 	return r;
 }

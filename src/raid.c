@@ -625,8 +625,8 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 		mddev->resync_offset = MD_MAX_SECTOR;   /* nothing to resync */
 	mddev->in_sync = true;
 	mddev->safe_mode_delay_ms = 200;
-	mddev->sync_speed_min = 1000;
-	mddev->sync_speed_max = 200000;
+	mddev->sync_speed_min = MD_SPEED_MIN_DEFAULT;
+	mddev->sync_speed_max = MD_SPEED_MAX_DEFAULT;
 	pthread_mutex_init(&mddev->sb_lock, NULL);
 	md_cond_init(&mddev->sb_cond);
 	pthread_mutex_init(&mddev->sync_lock, NULL);

@@ -191,6 +191,8 @@ struct mddev {
 	atomic_llong resync_mark_us;
 	atomic_ullong resync_mismatches;
 	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
+#define MD_SPEED_MIN_DEFAULT 1000     /* md's speed_limit_min sysctl */
+#define MD_SPEED_MAX_DEFAULT 200000   /* and speed_limit_max */
 	_Atomic enum sync_action last_sync_action;
 
 	/* The mount's: the power cut calls it before touching the members, to

@@ -272,13 +272,16 @@ void md_sync_stop(struct mddev *mddev)
 	mddev->sync_thread = NULL;
 }
 
-/* sync_action writes: idle interrupts, frozen pauses, the rest request a
- * pass.  A resync still owed takes precedence over check, as in md. */
+/* sync_action writes as md's action_store: idle interrupts, frozen pauses;
+ * while a pass runs the others are EBUSY; else they unfreeze and start
+ * what is owed (a resync, then a recovery) before a requested check or
+ * repair, and nothing when nothing is owed, as md_check_recovery does. */
 int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 {
 	if (!mddev->sync_thread)
 		return -EINVAL;
 	pthread_mutex_lock(&mddev->sync_lock);
+	bool running = !mddev->sync_frozen && mddev->sync_action != ACTION_IDLE;
 	int r = 0;
 	switch (action) {
 	case ACTION_FROZEN:
@@ -291,18 +294,16 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 		    mddev->sync_action != ACTION_RECOVER)
 			mddev->sync_action = ACTION_IDLE;
 		break;
-	case ACTION_RESYNC:
-	case ACTION_RECOVER:
-		mddev->sync_frozen = false;
-		break;
-	case ACTION_CHECK:
-	case ACTION_REPAIR:
-		if (mddev->sync_action != ACTION_IDLE) {
+	default:
+		if (running) {
 			r = -EBUSY;
 			break;
 		}
 		mddev->sync_frozen = false;
-		mddev->sync_action = action;
+		mddev->sync_action = needed_action(mddev);
+		if (mddev->sync_action == ACTION_IDLE &&
+		    (action == ACTION_CHECK || action == ACTION_REPAIR))
+			mddev->sync_action = action;
 		break;
 	}
 	pthread_cond_broadcast(&mddev->sync_cond);

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Every writable control file x values it does not take: the write fails
+# with EINVAL and a read shows the value unchanged (SPEC: "changes
+# nothing").  Values it takes are taken with and without echo's trailing
+# newline, as md's stores take them.  sync_action answers md's EBUSY while
+# a pass runs and EINVAL on a level without redundancy.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+need_fuse
+command -v python3 >/dev/null || skip "no python3"
+
+cd "$T"
+"$RAIDFS" create --assume-clean -l 1 -n 2 -N r1 --member-size 16M a1 b1 >/dev/null
+"$RAIDFS" create --assume-clean -l 5 -n 3 -N r5 --member-size 16M a5 b5 c5 >/dev/null
+"$RAIDFS" create -l 0 -n 2 -N r0 --member-size 16M a0 b0 >/dev/null
+M=$T/mnt
+rf_mount "$M" a1 b1 a5 b5 c5 a0 b0
+
+# put FILE BYTES: one write(2) of BYTES (with \n, \t, \0 escapes) by a
+# python coprocess; ERR is the errno name, or "" when the write was taken.
+coproc WRITER { python3 -u -c '
+import errno, os, sys
+for line in sys.stdin:
+    path, val = line.rstrip("\n").split("\t", 1)
+    data = val.encode("latin-1").decode("unicode_escape").encode("latin-1")
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, data)
+        print("")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+    os.close(fd)'; }
+put() {
+	printf '%s\t%s\n' "$1" "$2" >&"${WRITER[1]}"
+	read -r ERR <&"${WRITER[0]}" || fail "the writer died"
+}
+
+# refused FILE VALUE...: each write fails with EINVAL and changes nothing.
+refused() {
+	local f=$1 v before; shift
+	for v in "$@"; do
+		before=$(cat "$f")
+		put "$f" "$v"
+		[ "$ERR" = EINVAL ] || fail "$f: '$v' gave '${ERR:-success}', want EINVAL"
+		expect_eq "$f after '$v'" "$(cat "$f")" "$before"
+	done
+}
+
+# taken FILE VALUE WANT: VALUE with and without a trailing newline is
+# taken and reads back as WANT.
+taken() {
+	local v
+	for v in "$2" "$2\\n"; do
+		put "$1" "$v"
+		[ -z "$ERR" ] || fail "$1: '$v' refused with $ERR"
+		expect_eq "$1 after '$v'" "$(cat "$1")" "$3"
+	done
+}
+
+# What no control file takes: empty (echo's newline alone), blanks, signs,
+# hex, nan/inf, 2^32 and 2^64, trailing garbage, a second line, a NUL.
+NONE=('\n' ' ' '\t' '\n\n' '+1' '-1' '-0' '0x10' 'nan' 'inf' '1e3'
+      '4294967296' '18446744073709551616' '1junk' '1\n2' '1\0' 'idle\nidle'
+      'faulty\n\n' 'arm ' ' arm')
+
+# Every writable file must be in the table below.
+declare -A ROW
+row() { ROW[$1]=1; }
+
+for a in r1 r5 r0; do
+	D=$M/$a.md
+	f=$D/sync_speed_min; row sync_speed_min
+	refused "$f" "${NONE[@]}" 0 ' 5000' '5000 ' '5.0' 'systemx' 'System' '5000\n5000'
+	taken "$f" 5000 "5000 (local)"
+	taken "$f" system "1000 (system)"
+
+	f=$D/sync_speed_max; row sync_speed_max
+	refused "$f" "${NONE[@]}" 0 ' 4000' '4000 ' 'system ' '4000\n4000'
+	taken "$f" 4000 "4000 (local)"
+	taken "$f" system "200000 (system)"
+
+	f=$D/safe_mode_delay; row safe_mode_delay
+	refused "$f" "${NONE[@]}" ' 5' '5 ' '1.2345' '.' '1..2' '5s' '3601' '-0.5' \
+		'NaN' '0x1p3' '4294967.296'
+	taken "$f" 5 5.000
+	taken "$f" 0.5 0.500
+	taken "$f" .25 0.250
+	taken "$f" 1.234 1.234
+	taken "$f" 0 0.000
+	taken "$f" 0.2 0.200
+
+	f=$D/sync_action; row sync_action
+	refused "$f" "${NONE[@]}" 'Check' ' idle' 'idle ' 'idlex' 'reshape' 'check\ncheck'
+	f=$D/fault/power_cut; row fault/power_cut
+	refused "$f" "${NONE[@]}" 'Arm' 'arm\narm' 'cut x' 'cut -1' 'cut +1' 'cut 0x10' \
+		'cut  5' 'cut 5 ' 'cut 18446744073709551616' 'cut 5 6'
+	taken "$f" arm "armed 0"
+	taken "$f" off off
+
+	for s in "$D"/dev-*/state; do
+		row dev/state
+		refused "$s" "${NONE[@]}" 'Faulty' ' faulty' 'faulty ' 'faulty\nfaulty' 'faultyx'
+	done
+	if [ -e "$D/stripe_cache_size" ]; then
+		f=$D/stripe_cache_size; row stripe_cache_size
+		refused "$f" "${NONE[@]}" 16 ' 300' '300 ' '0x100' '300\n300' 32769
+		taken "$f" 512 512
+		taken "$f" 256 256
+	fi
+done
+
+note "every writable control file has its row"
+while read -r f; do
+	k=${f#"$M"/*.md/}
+	k=${k/#dev-*\//dev/}
+	[ -n "${ROW[$k]:-}" ] || fail "no invalid-value table for the writable $f"
+done < <(find "$M" -mindepth 2 -type f -perm -u+w)
+
+note "sync_action: md's EINVAL without redundancy"
+for v in check repair resync recover idle frozen; do
+	put "$M/r0.md/sync_action" "$v"
+	expect_eq "raid0 sync_action $v" "$ERR" EINVAL
+done
+
+note "sync_action: md's EBUSY while a pass runs"
+D=$M/r1.md
+taken "$D/sync_speed_max" 100 "100 (local)"
+put "$D/sync_action" check
+[ -z "$ERR" ] || fail "check refused: $ERR"
+expect_eq "sync_action during check" "$(cat "$D/sync_action")" check
+for v in resync recover check repair 'resync\n'; do
+	put "$D/sync_action" "$v"
+	expect_eq "'$v' during check" "$ERR" EBUSY
+	expect_eq "sync_action after '$v'" "$(cat "$D/sync_action")" check
+done
+put "$D/sync_action" idle
+wait_idle "$D"
+note "resync and recover when nothing is owed: taken, nothing to do (md)"
+for v in resync recover; do
+	put "$D/sync_action" "$v"
+	[ -z "$ERR" ] || fail "$v on an idle clean array: $ERR"
+	wait_idle "$D"
+done
+expect_eq "mismatch_cnt" "$(cat "$D/mismatch_cnt")" 0
+
+note "dev-*/state takes faulty, with and without the newline"
+put "$M/r1.md/dev-a1/state" 'faulty\n'
+[ -z "$ERR" ] || fail "faulty refused: $ERR"
+put "$M/r5.md/dev-a5/state" faulty
+[ -z "$ERR" ] || fail "faulty refused: $ERR"
+expect_eq "r1 degraded" "$(cat "$M/r1.md/degraded")" 1
+expect_eq "r5 degraded" "$(cat "$M/r5.md/degraded")" 1
+rf_umount "$M"
+echo PASS
