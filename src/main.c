@@ -1,10 +1,12 @@
 /* The raidfs program: subcommands with mdadm's option names and letters.
  * Exit status: 0 success, 1 the operation failed, 2 bad usage or input. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -338,6 +340,58 @@ static int collect_sources(char **sources, int n, GPtrArray *paths)
 	return 0;
 }
 
+/* Descriptors beside the members' and those open now (stdio, what the
+ * caller left open): /dev/fuse, the pipe to the waiting parent, and spares
+ * (/dev/null at daemon start, the power cut's).  io_uring rings and
+ * libfuse's per-thread /dev/fuse clones are extras: without them IO falls
+ * back to syscalls and one queue. */
+#define FD_MARGIN 13
+
+static unsigned open_fds(void)
+{
+	GDir *dir = g_dir_open("/proc/self/fd", 0, NULL);
+	unsigned n = 0;
+
+	if (!dir)
+		return 3;
+	while (g_dir_read_name(dir))
+		n++;
+	g_dir_close(dir);
+	return n - 1;    /* not the directory's own */
+}
+
+/* Room for every member file open at once, the soft limit raised to the
+ * hard one first as daemons do: a member left out for want of a descriptor
+ * would make the array degraded, and that would be written. */
+static int check_fd_limit(unsigned files)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	unsigned need = open_fds() + files + FD_MARGIN;
+	if (rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return 0;
+	return refuse("%u member file%s need %u file descriptors, the limit is "
+		      "%llu: raise it (ulimit -n)", files, files == 1 ? "" : "s",
+		      need, (unsigned long long)rl.rlim_cur);
+}
+
+/* glibc unwinds pthread_exit and pthread_cancel (libfuse cancels its
+ * workers at unmount) with libgcc_s, which it dlopens on first use: load
+ * it now, while a descriptor is free, or the unmount would abort with
+ * descriptors exhausted and leave the arrays unstopped. */
+static void preload_unwinder(void)
+{
+	if (!dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+		fprintf(stderr, "raidfs: warning: %s\n", dlerror());
+}
+
 static void apply_speed_limits(GPtrArray *arrays, const struct mount_opts *o)
 {
 	for (guint i = 0; i < arrays->len; i++) {
@@ -430,8 +484,10 @@ static int cmd_mount(int argc, char **argv)
 		refuse("mount point %s: %s", argv[argc - 1], g_strerror(errno));
 		goto out;
 	}
-	if ((r = collect_sources(argv + 1, argc - 2, paths)))
+	if ((r = collect_sources(argv + 1, argc - 2, paths)) ||
+	    (r = check_fd_limit(paths->len)))
 		goto out;
+	preload_unwinder();
 	if (!o.foreground && (r = daemon_fork(&o.ready_fd)) >= 0)
 		goto out;
 	int members;
