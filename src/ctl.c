@@ -353,6 +353,24 @@ const struct md_attr md_attrs[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+int ctl_parse_power_cut(const char *val, uint64_t *seed)
+{
+	guint64 v;
+
+	*seed = 0;
+	if (strcmp(val, "arm") == 0)
+		return PC_ARM;
+	if (strcmp(val, "off") == 0)
+		return PC_OFF;
+	if (strcmp(val, "cut") == 0)
+		return PC_CUT;
+	if (!g_str_has_prefix(val, "cut ") || !g_ascii_isdigit(val[4]) ||
+	    !g_ascii_string_to_unsigned(val + 4, 10, 0, G_MAXUINT64, &v, NULL))
+		return -EINVAL;
+	*seed = v;
+	return PC_CUT_SEED;
+}
+
 /* ---- per member: dev-NAME/ ---- */
 
 static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)

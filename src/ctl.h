@@ -15,11 +15,14 @@ extern const struct md_attr rdev_attrs[];
 extern const struct md_attr md_fault_attrs[];   /* NAME.md/fault/ */
 
 void md_mdstat(GPtrArray *arrays, GString *out);
-/* The value parsers of the stores, each one function (the fuzzers call
- * them): 0, or -EINVAL for what md's store would refuse. */
+
 /* The value of a write of size bytes: one trailing newline dropped (md's
  * stores take echo's); NULL for what no store takes (a NUL inside). */
 char *ctl_value(const char *buf, size_t size);
+
+/* The stores' value parsers, one function each (the fuzzers call them):
+ * -EINVAL for whatever md's store would refuse.  sync_action's is
+ * md_sync_action_parse (raid.h). */
 /* Decimal digits, all of val, at most UINT_MAX. */
 int ctl_parse_uint(const char *val, unsigned *out);
 /* sync_speed_min/max: a positive number, or "system" giving 0. */
@@ -27,6 +30,9 @@ int ctl_parse_speed(const char *val, unsigned *out);
 /* safe_mode_delay: seconds with up to 3 decimals, in ms, at most max_ms. */
 int ctl_parse_msec(const char *val, unsigned max_ms, unsigned *ms);
 #define SAFE_MODE_DELAY_MAX_MS 3600000u
+/* fault/power_cut: arm, off, cut, or "cut SEED" (decimal, 64 bits). */
+enum { PC_ARM, PC_OFF, PC_CUT, PC_CUT_SEED };
+int ctl_parse_power_cut(const char *val, uint64_t *seed);
 /* dev-NAME/state: the command, or -EINVAL. */
 enum { RDEV_STATE_FAULTY };
 int ctl_parse_rdev_state(const char *val);

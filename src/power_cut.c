@@ -309,18 +309,17 @@ static void power_cut_show(struct mddev *mddev, struct md_rdev *rdev,
 static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 			   const char *val)
 {
+	uint64_t seed;
+	int cmd = ctl_parse_power_cut(val, &seed);
+
 	(void)rdev;
-	if (strcmp(val, "arm") == 0 || strcmp(val, "off") == 0) {
+	if (cmd == PC_ARM || cmd == PC_OFF) {
 		for (guint i = 0; i < mddev->rdevs->len; i++)
-			pc_arm(g_ptr_array_index(mddev->rdevs, i), val[0] == 'a');
+			pc_arm(g_ptr_array_index(mddev->rdevs, i), cmd == PC_ARM);
 		return 0;
 	}
-	if (strcmp(val, "cut") == 0)
-		return power_cut(mddev, false, 0);
-	guint64 seed;
-	if (g_str_has_prefix(val, "cut ") && g_ascii_isdigit(val[4]) &&
-	    g_ascii_string_to_unsigned(val + 4, 10, 0, G_MAXUINT64, &seed, NULL))
-		return power_cut(mddev, true, seed);
+	if (cmd == PC_CUT || cmd == PC_CUT_SEED)
+		return power_cut(mddev, cmd == PC_CUT_SEED, seed);
 	return -EINVAL;
 }
 
