@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "names.h"
 
 struct create_member {
 	const char *path;         /* NULL for "missing" */
@@ -79,21 +80,34 @@ static int check_existing(struct create_member *m, int n, bool force)
 	return 0;
 }
 
+/* -N as md keeps it: every name the mount could not serve is refused. */
+static int name_sb(struct md_sb *t, const struct create_opts *o)
+{
+	char host[64] = "";
+	const char *why;
+
+	if (!o->name)
+		return 0;
+	gethostname(host, sizeof(host) - 1);
+	if (md_set_name_compose(o->name, host, t->set_name, &why) == 0) {
+		/* As mdadm, which drops it without a word. */
+		if (o->minor == 90)
+			fprintf(stderr, "raidfs: note: 0.90 metadata has no name "
+				"field: the mount serves the array as mdN\n");
+		return 0;
+	}
+	char *shown = g_strescape(o->name, NULL);
+	int r = refuse("--name \"%s\": %s", shown, why);
+	g_free(shown);
+	return r;
+}
+
 static void template_sb(struct md_sb *t, const struct create_opts *o, int total)
 {
 	memset(t, 0, sizeof(*t));
 	t->major = o->minor == 90 ? 0 : 1;
 	t->minor = o->minor;
 	memcpy(t->set_uuid, o->uuid, 16);
-	if (o->name && *o->name) {
-		char host[64] = "";
-		gethostname(host, sizeof(host) - 1);
-		if (strchr(o->name, ':'))
-			g_strlcpy(t->set_name, o->name, sizeof(t->set_name));
-		else
-			g_snprintf(t->set_name, sizeof(t->set_name), "%s:%s", host,
-				   o->name);
-	}
 	t->ctime = t->utime = g_get_real_time() / G_USEC_PER_SEC;
 	t->level = o->level;
 	t->layout = o->layout;
@@ -309,7 +323,9 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 	if (((o->level == 4 || o->level == 5) && nmissing >= 1) ||
 	    (o->level == 6 && nmissing >= 2))
 		t.resync_offset = MD_MAX_SECTOR;
-	int r = open_members(m, total, o);
+	int r = name_sb(&t, o);
+	if (r == 0)
+		r = open_members(m, total, o);
 	if (r == 0)
 		r = check_existing(m, total, o->force);
 	if (r == 0)
