@@ -47,6 +47,9 @@ static int open_member(struct create_member *c, const struct create_opts *o)
 	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0 && errno == ENOENT && o->member_bytes) {
 		c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (c->fd < 0 && errno == EEXIST)   /* O_EXCL: not through links */
+			return refuse("%s is a symbolic link to nothing; give the "
+				      "path of the file to create", c->path);
 		if (c->fd < 0)
 			return refuse("%s: cannot create it: %s", c->path,
 				      g_strerror(errno));

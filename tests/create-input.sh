@@ -95,6 +95,12 @@ done
 expect 2 "same file" "${C[@]}" "${R1[@]}" --member-size 2M new new
 expect 2 "same file" "${C[@]}" "${R1[@]}" --member-size 2M new ./new
 expect 2 "same file" "${C[@]}" -l 5 -n 3 -x 1 a b c a
+ln -s new d/dangling
+BASE=$(state)
+expect 2 "same file" "${C[@]}" "${R1[@]}" --member-size 2M new dangling
+expect 2 "symbolic link to nothing" "${C[@]}" "${R1[@]}" --member-size 2M dangling new
+rm d/dangling
+BASE=$(state)
 
 # Arrays md could never start: the level's own rule decides.
 note "never startable"
