@@ -119,8 +119,11 @@ note "atomic"
 expect 2 new1 "${C[@]}" "${R1[@]}" --member-size 2M new0 /nonexistent/dir/new1
 expect 2 new1 "${C[@]}" "${R1[@]}" --member-size 2M a /nonexistent/dir/new1
 expect 2 x: "${C[@]}" "${R1[@]}" --member-size 2M new0 d-is-not-there/x
+(cd d && "${C[@]}" "${R1[@]}" --member-size 2M owned1 owned2 >/dev/null)
 mkdir d/sub
 BASE=$(state)
+expect 2 "already belongs" "${C[@]}" "${R1[@]}" --member-size 2M new0 owned1
+expect 2 "same file" "${C[@]}" -l 1 -n 3 --force --member-size 2M new0 owned1 owned1
 expect 2 "sub is a directory" "${C[@]}" "${R1[@]}" --member-size 2M new0 sub
 rmdir d/sub
 # A write that fails half-way (a file size limit past the last member's
