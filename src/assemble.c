@@ -3,6 +3,7 @@
  * (reported, never written), and start what has enough members. */
 #include <errno.h>
 #include <string.h>
+#include "names.h"
 #include "raid.h"
 
 static void left_out(struct md_rdev *rdev, const char *why)
@@ -77,14 +78,6 @@ static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 	return NULL;
 }
 
-static char *array_name(const struct md_sb *sb, int unit)
-{
-	const char *colon = strchr(sb->set_name, ':');
-	const char *name = colon ? colon + 1 : sb->set_name;
-
-	return *name ? g_strdup(name) : g_strdup_printf("md%d", unit);
-}
-
 /* Enough members to run?  Fewer than the superblock expects needs -o run.
  * As in md, a member still recovering holds no data yet: degraded counts
  * it. */
@@ -124,7 +117,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->unit = unit;
 	mddev->ro = ro;
 	mddev->ok_start_degraded = run;
-	mddev->name = array_name(&best->sb, unit);
+	mddev->name = md_array_name(&best->sb, unit);
 	mddev->raid_disks = best->sb.raid_disks;
 	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();

@@ -6,13 +6,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "names.h"
+
+/* A 4 KiB region create writes on an existing member, as it was. */
+struct saved_region {
+	uint64_t pos;
+	uint8_t *old;
+	ssize_t len;
+};
+
+#define MAX_REGIONS 5             /* the superblock's and four old places */
+#define SB_BYTES 4096             /* what md_sb_store writes, at most */
 
 struct create_member {
 	const char *path;         /* NULL for "missing" */
 	int fd;
-	bool created;
+	dev_t dev;
+	ino_t ino;
+	bool created;             /* create made the file: removed on failure */
+	bool sized;               /* an empty file create sized: emptied again */
+	bool written;             /* regions saved and (partly) written */
 	uint64_t sectors;
 	struct md_sb sb;
+	struct saved_region saved[MAX_REGIONS];
+	int nsaved;
 };
 
 void random_uuid(uint8_t uuid[16])
@@ -23,37 +40,68 @@ void random_uuid(uint8_t uuid[16])
 	}
 }
 
-/* Open (or plan to create) each member and learn its size. */
+/* Open the member, creating it sparse (it is then create's to remove)
+ * when it does not exist and --member-size says how large. */
+static int open_member(struct create_member *c, const struct create_opts *o)
+{
+	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0 && errno == ENOENT && o->member_bytes) {
+		c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		if (c->fd < 0 && errno == EEXIST)   /* O_EXCL: not through links */
+			return refuse("%s is a symbolic link to nothing; give the "
+				      "path of the file to create", c->path);
+		if (c->fd < 0)
+			return refuse("%s: cannot create it: %s", c->path,
+				      g_strerror(errno));
+		c->created = true;
+	}
+	if (c->fd < 0 && errno == ENOENT)
+		return refuse("%s does not exist; give --member-size to create "
+			      "it sparse", c->path);
+	if (c->fd < 0 && errno == EISDIR)
+		return refuse("%s is a directory, not a member file", c->path);
+	if (c->fd < 0)
+		return refuse("%s: %s", c->path, g_strerror(errno));
+	struct stat st;
+	if (fstat(c->fd, &st) < 0)
+		return refuse("%s: %s", c->path, g_strerror(errno));
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return refuse("%s is not a regular file or block device", c->path);
+	c->dev = st.st_dev;
+	c->ino = st.st_ino;
+	c->sized = S_ISREG(st.st_mode) && st.st_size == 0 && o->member_bytes;
+	return 0;
+}
+
+/* One file given twice (by another path, a link or a symbolic link) would
+ * become two members of one array. */
+static int check_duplicate(const struct create_member *m, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (m[j].path && m[j].dev == m[i].dev && m[j].ino == m[i].ino)
+			return refuse("%s and %s are the same file: give each "
+				      "member once", m[j].path, m[i].path);
+	return 0;
+}
+
+/* Open or create each member and learn its size. */
 static int open_members(struct create_member *m, int n, const struct create_opts *o)
 {
 	for (int i = 0; i < n; i++) {
-		m[i].fd = -1;
 		if (!m[i].path)
 			continue;
-		struct stat st;
-		if (stat(m[i].path, &st) < 0) {
-			if (errno != ENOENT)
-				return refuse("%s: %s", m[i].path, g_strerror(errno));
-			if (!o->member_bytes)
-				return refuse("%s does not exist; give --member-size "
-					      "to create it sparse", m[i].path);
-			m[i].created = true;
-			m[i].sectors = o->member_bytes >> SECTOR_SHIFT;
-			continue;
-		}
-		if (S_ISDIR(st.st_mode))
-			return refuse("%s is a directory, not a member file", m[i].path);
-		m[i].fd = open(m[i].path, O_RDWR | O_CLOEXEC);
-		if (m[i].fd < 0)
-			return refuse("%s: %s", m[i].path, g_strerror(errno));
+		int r = open_member(&m[i], o);
+		if (r == 0)
+			r = check_duplicate(m, i);
+		if (r)
+			return r;
 		char busy[512];
 		if (rdev_claim(m[i].fd, false, m[i].path, busy, sizeof(busy)) < 0)
 			return refuse("%s", busy);
+		if (m[i].sized && ftruncate(m[i].fd, o->member_bytes) < 0)
+			return refuse("%s: cannot make it %" PRIu64 " bytes long: %s",
+				      m[i].path, o->member_bytes, g_strerror(errno));
 		m[i].sectors = rdev_file_sectors(m[i].fd);
-		if (m[i].sectors == 0 && o->member_bytes && S_ISREG(st.st_mode)) {
-			m[i].created = true;   /* empty file: size it like a new one */
-			m[i].sectors = o->member_bytes >> SECTOR_SHIFT;
-		}
 	}
 	return 0;
 }
@@ -64,7 +112,7 @@ static int check_existing(struct create_member *m, int n, bool force)
 	for (int i = 0; i < n; i++) {
 		struct md_sb old;
 		char err[256], uuid[40];
-		if (m[i].fd < 0 || m[i].created)
+		if (m[i].fd < 0 || m[i].sized)
 			continue;
 		int r = md_sb_load(m[i].fd, &old, err, sizeof(err));
 		if (r == -ENOENT || (r < 0 && force) || (r == 0 && force))
@@ -79,21 +127,34 @@ static int check_existing(struct create_member *m, int n, bool force)
 	return 0;
 }
 
+/* -N as md keeps it: every name the mount could not serve is refused. */
+static int name_sb(struct md_sb *t, const struct create_opts *o)
+{
+	char host[64] = "";
+	const char *why;
+
+	if (!o->name)
+		return 0;
+	gethostname(host, sizeof(host) - 1);
+	if (md_set_name_compose(o->name, host, t->set_name, &why) == 0) {
+		/* As mdadm, which drops it without a word. */
+		if (o->minor == 90)
+			fprintf(stderr, "raidfs: note: 0.90 metadata has no name "
+				"field: the mount serves the array as mdN\n");
+		return 0;
+	}
+	char *shown = g_strescape(o->name, NULL);
+	int r = refuse("--name \"%s\": %s", shown, why);
+	g_free(shown);
+	return r;
+}
+
 static void template_sb(struct md_sb *t, const struct create_opts *o, int total)
 {
 	memset(t, 0, sizeof(*t));
 	t->major = o->minor == 90 ? 0 : 1;
 	t->minor = o->minor;
 	memcpy(t->set_uuid, o->uuid, 16);
-	if (o->name && *o->name) {
-		char host[64] = "";
-		gethostname(host, sizeof(host) - 1);
-		if (strchr(o->name, ':'))
-			g_strlcpy(t->set_name, o->name, sizeof(t->set_name));
-		else
-			g_snprintf(t->set_name, sizeof(t->set_name), "%s:%s", host,
-				   o->name);
-	}
 	t->ctime = t->utime = g_get_real_time() / G_USEC_PER_SEC;
 	t->level = o->level;
 	t->layout = o->layout;
@@ -148,10 +209,13 @@ static int check_whole_members(struct create_member *m, int n,
 			      "used whole", md_level_name(o->level));
 	for (int i = 0; i < n; i++) {
 		uint64_t usable = m[i].sb.data_size - m[i].sb.data_size % chunk;
-		if (usable < 128)
+		if (!m[i].path)
+			continue;
+		if (usable < MAX(chunk, 128))
 			return refuse("%s is too small: %" PRIu64 "K of data space, "
-				      "need at least 64K", m[i].path,
-				      m[i].sb.data_size / 2);
+				      "need at least %" PRIu64 "K (64K, and a "
+				      "whole chunk)", m[i].path,
+				      m[i].sb.data_size / 2, MAX(chunk, 128) / 2);
 		differ |= usable != m[0].sb.data_size - m[0].sb.data_size % chunk;
 	}
 	/* As mdadm: the raid0 layout is only recorded where it matters. */
@@ -165,10 +229,7 @@ static int check_whole_members(struct create_member *m, int n,
 static int plan_members(struct create_member *m, int n, struct create_opts *o,
 			struct md_sb *t)
 {
-	int first = first_present(m, n);
-
-	if (first == n)
-		return refuse("every member is missing: nothing to create");
+	int first = first_present(m, n);   /* raidfs_create saw one */
 	int r = place_all(m, n, o, t, 0, 0);
 	if (r)
 		return r;
@@ -189,13 +250,15 @@ static int plan_members(struct create_member *m, int n, struct create_opts *o,
 				      o->size_sectors / 2, size / 2);
 		if (o->size_sectors)
 			size = o->size_sectors;
+		uint64_t need = MAX(t->chunk_sectors, 128);
+		if (size < need)
+			return refuse("members are too small: %" PRIu64 "K of data "
+				      "space, need at least %" PRIu64 "K (64K, and "
+				      "a whole chunk)", size / 2, need / 2);
 		/* As mdadm: a striped level uses whole chunks of each member
 		 * (md's raid5_run rounds the same way). */
 		if (t->chunk_sectors)
 			size -= size % t->chunk_sectors;
-		if (size < 128)
-			return refuse("members are too small: %" PRIu64 "K of data "
-				      "space, need at least 64K", size / 2);
 		t->size = size;
 		r = place_all(m, n, o, t, size, data_offset);
 	}
@@ -215,30 +278,46 @@ static int plan_members(struct create_member *m, int n, struct create_opts *o,
 }
 
 /* Superblocks of other versions left from an earlier life would be found
- * by the probe before ours: zero any md magic at the other places md looks
- * (the data area is new anyway). */
-static int clear_old_superblocks(int fd, const struct md_sb *sb)
+ * by the probe before ours: the places md looks that hold md magic are
+ * zeroed (the data area is new anyway).  Every region create writes is
+ * saved first, so that a failed create leaves the member as it was. */
+static void save_regions(struct create_member *c)
 {
-	static const uint8_t zero[4096];
-	uint64_t bytes = rdev_file_sectors(fd) << SECTOR_SHIFT;
+	uint64_t bytes = c->sectors << SECTOR_SHIFT;
+	uint64_t sb_pos = c->sb.super_offset << SECTOR_SHIFT;
 	uint64_t places[] = {
-		0, 4096,
+		sb_pos, 0, 4096,
 		((bytes >> SECTOR_SHIFT) - 16) / 8 * 8 << SECTOR_SHIFT,  /* 1.0 */
 		(bytes & ~(uint64_t)65535) - 65536,                     /* 0.90 */
 	};
+	G_STATIC_ASSERT(G_N_ELEMENTS(places) == MAX_REGIONS);
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(places); i++) {
 		uint32_t magic = 0;
-		if (places[i] == sb->super_offset << SECTOR_SHIFT ||
-		    places[i] + sizeof(zero) > bytes)
+		if (i > 0 && (places[i] == sb_pos || places[i] + SB_BYTES > bytes ||
+			      pread(c->fd, &magic, sizeof(magic), places[i]) !=
+			      sizeof(magic) || GUINT32_FROM_LE(magic) != MD_SB_MAGIC))
 			continue;
-		if (pread(fd, &magic, sizeof(magic), places[i]) != sizeof(magic) ||
-		    GUINT32_FROM_LE(magic) != MD_SB_MAGIC)
-			continue;
-		if (pwrite(fd, zero, sizeof(zero), places[i]) < 0)
-			return -errno;
+		struct saved_region *s = &c->saved[c->nsaved++];
+		s->pos = places[i];
+		s->old = g_malloc(SB_BYTES);
+		s->len = pread(c->fd, s->old, SB_BYTES, s->pos);
 	}
-	return 0;
+	c->written = true;
+}
+
+static int write_member(struct create_member *c)
+{
+	static const uint8_t zero[SB_BYTES];
+
+	save_regions(c);
+	for (int i = 1; i < c->nsaved; i++)
+		if (pwrite(c->fd, zero, SB_BYTES, c->saved[i].pos) != SB_BYTES)
+			return errno ? -errno : -EIO;
+	int r = md_sb_store(c->fd, &c->sb);
+	if (r == 0 && fsync(c->fd) < 0)
+		r = -errno;
+	return r;
 }
 
 static int write_members(struct create_member *m, int n)
@@ -246,43 +325,109 @@ static int write_members(struct create_member *m, int n)
 	for (int i = 0; i < n; i++) {
 		if (!m[i].path)
 			continue;
-		if (m[i].fd < 0) {
-			m[i].fd = open(m[i].path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-			if (m[i].fd < 0) {
-				fprintf(stderr, "raidfs: %s: %s\n", m[i].path,
-					g_strerror(errno));
-				return 1;
-			}
-		}
-		if (m[i].created &&
-		    ftruncate(m[i].fd, m[i].sectors << SECTOR_SHIFT) < 0) {
-			fprintf(stderr, "raidfs: %s: %s\n", m[i].path, g_strerror(errno));
-			return 1;
-		}
-		int r = clear_old_superblocks(m[i].fd, &m[i].sb);
-		if (r == 0)
-			r = md_sb_store(m[i].fd, &m[i].sb);
-		if (r == 0 && fsync(m[i].fd) < 0)
-			r = -errno;
+		errno = 0;
+		int r = write_member(&m[i]);
 		if (r < 0) {
-			fprintf(stderr, "raidfs: %s: writing the superblock: %s\n",
-				m[i].path, g_strerror(-r));
+			fprintf(stderr, "raidfs: %s: writing the superblock: %s; "
+				"nothing was changed\n", m[i].path, g_strerror(-r));
 			return 1;
 		}
 	}
 	return 0;
 }
 
+/* Put back a region a failed create changed (one whose write failed may
+ * hold anything, or nothing new). */
+static void restore_region(const struct create_member *c,
+			   const struct saved_region *s)
+{
+	uint8_t now[SB_BYTES];
+
+	if (s->len <= 0 || (pread(c->fd, now, s->len, s->pos) == s->len &&
+			    memcmp(now, s->old, s->len) == 0))
+		return;
+	if (pwrite(c->fd, s->old, s->len, s->pos) != s->len || fsync(c->fd) < 0)
+		fprintf(stderr, "raidfs: %s: putting back what was at byte %"
+			PRIu64 ": %s\n", c->path, s->pos, g_strerror(errno));
+}
+
+/* After a refusal or a failed write: the files create made go, the empty
+ * files it sized are empty again, the others get their regions back. */
+static void undo_members(struct create_member *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (m[i].created) {
+			unlink(m[i].path);
+		} else if (m[i].sized) {
+			if (ftruncate(m[i].fd, 0) < 0)
+				perror("raidfs: emptying a member again");
+		} else if (m[i].written) {
+			for (int k = 0; k < m[i].nsaved; k++)
+				restore_region(&m[i], &m[i].saved[k]);
+		}
+	}
+}
+
 static void close_members(struct create_member *m, int n)
 {
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (m[i].fd >= 0)
 			close(m[i].fd);
+		for (int k = 0; k < m[i].nsaved; k++)
+			g_free(m[i].saved[k].old);
+	}
+}
+
+/* Could md ever start the array with these members missing?  The level's
+ * own answer (md's enough(), as assembly asks it) over stand-in members. */
+static int check_startable(const struct create_opts *o, const struct md_sb *t,
+			   const struct create_member *m, int nmissing)
+{
+	struct mddev mddev = {
+		.pers = md_find_personality(o->level),
+		.sb = *t, .level = o->level, .layout = o->layout,
+		.chunk_sectors = t->chunk_sectors, .raid_disks = o->raid_disks,
+	};
+	struct md_rdev *present = g_new0(struct md_rdev, o->raid_disks);
+
+	mddev.slots = g_new0(struct md_rdev *, o->raid_disks);
+	for (int i = 0; i < o->raid_disks; i++) {
+		atomic_store(&present[i].flags, RDEV_IN_SYNC);
+		mddev.slots[i] = m[i].path ? &present[i] : NULL;
+	}
+	atomic_store(&mddev.degraded, nmissing);
+	bool enough = md_enough(&mddev, -1);
+	g_free(mddev.slots);
+	g_free(present);
+	if (enough)
+		return 0;
+	return refuse("%s with %d of %d members missing could never start: "
+		      "give more members", mddev.pers->name, nmissing,
+		      o->raid_disks);
+}
+
+/* The members as given: "missing" leaves a gap; 0 or a refusal. */
+static int take_paths(struct create_member *m, const struct create_opts *o,
+		      char **paths, int total, int *nmissing)
+{
+	*nmissing = 0;
+	for (int i = 0; i < total; i++)
+		m[i].fd = -1;
+	for (int i = 0; i < total; i++) {
+		bool missing = g_ascii_strcasecmp(paths[i], "missing") == 0;
+		if (missing && i >= o->raid_disks)
+			return refuse("a spare cannot be \"missing\"");
+		if (!*paths[i])
+			return refuse("member %d is an empty path", i + 1);
+		m[i].path = missing ? NULL : paths[i];
+		*nmissing += missing;
+	}
+	return 0;
 }
 
 int raidfs_create(struct create_opts *o, char **paths, int npaths)
 {
-	int total = o->raid_disks + o->spare_disks;
+	int total = o->raid_disks + o->spare_disks;   /* each at most 384 */
 
 	if (npaths != total)
 		return refuse("%d member%s given, but --raid-devices=%d and "
@@ -292,30 +437,31 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 	if (total > MD_SB_MAX_ROLES || (o->minor == 90 && total > 27))
 		return refuse("too many members for this metadata: %d", total);
 	struct create_member *m = g_new0(struct create_member, total);
-	int nmissing = 0;
-	for (int i = 0; i < total; i++) {
-		bool missing = g_ascii_strcasecmp(paths[i], "missing") == 0;
-		if (missing && i >= o->raid_disks) {
-			g_free(m);
-			return refuse("a spare cannot be \"missing\"");
-		}
-		m[i].path = missing ? NULL : paths[i];
-		nmissing += missing;
-	}
 	struct md_sb t;
+	int nmissing;
 	template_sb(&t, o, total);
+	int r = take_paths(m, o, paths, total, &nmissing);
+	if (r == 0)
+		r = name_sb(&t, o);
+	if (r == 0 && nmissing == total)
+		r = refuse("every member is missing: nothing to create");
+	if (r == 0)
+		r = check_startable(o, &t, m, nmissing);
 	/* As mdadm: raid4/5 with a member missing, raid6 with two, have no
 	 * resync to run and start clean (md would not start them dirty). */
 	if (((o->level == 4 || o->level == 5) && nmissing >= 1) ||
 	    (o->level == 6 && nmissing >= 2))
 		t.resync_offset = MD_MAX_SECTOR;
-	int r = open_members(m, total, o);
+	if (r == 0)
+		r = open_members(m, total, o);
 	if (r == 0)
 		r = check_existing(m, total, o->force);
 	if (r == 0)
 		r = plan_members(m, total, o, &t);
 	if (r == 0)
 		r = write_members(m, total);
+	if (r)
+		undo_members(m, total);
 	close_members(m, total);
 	if (r == 0) {
 		char uuid[40];

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "mount.h"
+#include "names.h"
 
 #define MAX_IO (1u << 20)
 
@@ -787,6 +788,7 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	fs->texts = g_hash_table_new_full(NULL, NULL, free_text, NULL);
 	node_add(fs, 0, "", NODE_DIR);
 	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
+	md_unique_names(arrays);
 	for (guint i = 0; i < arrays->len; i++)
 		add_array(fs, g_ptr_array_index(arrays, i));
 	return fs;

@@ -31,6 +31,9 @@ int parse_size(const char *s, uint64_t *bytes)
 {
 	char *end;
 	errno = 0;
+	/* strtoull would take " 5" and "-5" (as 2^64 - 5): digits only. */
+	if (!g_ascii_isdigit(*s))
+		return -EINVAL;
 	guint64 v = g_ascii_strtoull(s, &end, 10);
 
 	if (errno || end == s)
@@ -91,22 +94,36 @@ static bool power_of_two(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* md's chunk rules.  raid4/5/6 and raid10 need a power of two of at least
+ * a page (raid5's setup_conf, raid10's setup_geo); raid0 and linear's
+ * rounding take any multiple of 1K from 4K (mdadm's parse of -c), raid0
+ * also a multiple of the logical block size (create_strip_zones).  md and
+ * mdadm hold the chunk as an int of bytes (mdu_array_info_t.chunk_size). */
+#define MAX_CHUNK_BYTES ((uint64_t)G_MAXINT)
+
 static int check_chunk(struct create_opts *o, const char *chunk,
 		       const struct md_personality *pers)
 {
+	bool any = o->level == 0 || o->level == MD_LEVEL_LINEAR;
 	uint64_t bytes = 512 << 10;
 
 	if (chunk && parse_size(chunk, &bytes) < 0)
-		return refuse("--chunk %s is not a size", chunk);
+		return refuse("--chunk %s is not a size (a number of KiB, or with "
+			      "a K, M or G suffix)", chunk);
 	if (!pers->uses_chunk && o->level != MD_LEVEL_LINEAR) {
 		o->chunk_bytes = 0;      /* md ignores it for mirrors */
 		return 0;
 	}
 	if (o->level == MD_LEVEL_LINEAR && !chunk)
 		bytes = 0;               /* no rounding unless asked */
-	if (bytes && (!power_of_two(bytes) || bytes < 4096))
-		return refuse("--chunk %s: the chunk size must be a power of "
-				   "two of at least 4K", chunk);
+	if (chunk && any && (bytes < 4096 || bytes % 1024 ||
+			     bytes > MAX_CHUNK_BYTES))
+		return refuse("--chunk %s: give a multiple of 1K from 4K to "
+			      "2097151K", chunk);
+	if (chunk && !any && (!power_of_two(bytes) || bytes < 4096 ||
+			      bytes > MAX_CHUNK_BYTES))
+		return refuse("--chunk %s: %s needs a power of two from 4K to 1G",
+			      chunk, pers->name);
 	o->chunk_bytes = bytes;
 	return 0;
 }
@@ -125,16 +142,18 @@ static int check_geometry(struct create_opts *o, const char *level,
 		return refuse("level %s is not supported yet",
 				   md_level_name(o->level));
 	o->redundant = pers->sync_request != NULL;
-	if (o->raid_disks < 1)
-		return refuse("--raid-devices is required");
+	if (o->raid_disks < 1 || o->raid_disks > MD_SB_MAX_ROLES)
+		return refuse("--raid-devices %d: give the number of active "
+			      "members, 1 to %d", o->raid_disks, MD_SB_MAX_ROLES);
 	if (o->raid_disks < 2 && !o->force)
 		return refuse("%d is an unusual number of members for an "
 				   "array; use --force if you mean it", o->raid_disks);
 	if (o->raid_disks < pers->min_disks)
 		return refuse("%s needs at least %d members", pers->name,
 				   pers->min_disks);
-	if (o->spare_disks < 0)
-		return refuse("--spare-devices cannot be negative");
+	if (o->spare_disks < 0 || o->spare_disks > MD_SB_MAX_ROLES)
+		return refuse("--spare-devices %d: give the number of spares, 0 "
+			      "to %d", o->spare_disks, MD_SB_MAX_ROLES);
 	o->layout_given = layout != NULL;
 	if (layout ? md_layout_parse(o->level, layout, &o->layout) < 0
 		   : md_layout_default(o->level, o->raid_disks, &o->layout) < 0)
@@ -154,18 +173,25 @@ static int check_geometry(struct create_opts *o, const char *level,
 		return refuse("--uuid %s is not a UUID", uuid);
 	uint64_t bytes;
 	if (size && strcmp(size, "max") != 0) {
-		if (parse_size(size, &bytes) < 0)
-			return refuse("--size %s is not a size", size);
+		if (parse_size(size, &bytes) < 0 || bytes < 1024)
+			return refuse("--size %s: give the space to use on each "
+				      "member (KiB, or with a K, M, G or T suffix), "
+				      "or max", size);
 		o->size_sectors = bytes >> SECTOR_SHIFT;
 	}
+	/* A file offset is an off_t. */
 	if (member_size && (parse_size(member_size, &o->member_bytes) < 0 ||
-			    o->member_bytes < (1 << 20)))
-		return refuse("--member-size %s: give a size of at least 1M",
+			    o->member_bytes < (1 << 20) ||
+			    o->member_bytes > (uint64_t)G_MAXINT64))
+		return refuse("--member-size %s: give a size from 1M to 8388607T",
 				   member_size);
-	if (lbs && (lbs < 512 || lbs > 65536 || !power_of_two(lbs)))
+	if (lbs != G_MININT && (lbs < 512 || lbs > 65536 || !power_of_two(lbs)))
 		return refuse("--logical-block-size %d: use a power of two "
 				   "from 512 to 65536", lbs);
-	o->logical_block_size = lbs;
+	o->logical_block_size = lbs == G_MININT ? 0 : lbs;
+	if (o->level == 0 && lbs > 0 && o->chunk_bytes % lbs)
+		return refuse("--chunk %" PRIu64 "K is not a multiple of the "
+			      "logical block size %d", o->chunk_bytes >> 10, lbs);
 	return 0;
 }
 
@@ -174,7 +200,7 @@ static int cmd_create(int argc, char **argv)
 	struct create_opts o = { .raid_disks = 0 };
 	char *level = NULL, *layout = NULL, *metadata = NULL, *chunk = NULL;
 	char *uuid = NULL, *size = NULL, *member_size = NULL, *bitmap = NULL;
-	int lbs = 0;
+	int lbs = G_MININT;           /* not given */
 	gboolean assume_clean = FALSE, force = FALSE;
 	char *name = NULL;
 	GOptionEntry entries[] = {

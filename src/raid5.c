@@ -19,6 +19,7 @@
 #include "raid5.h"
 
 #define MAX_WINDOW 1024           /* sectors of a chunk a cache entry holds */
+G_STATIC_ASSERT(MAX_WINDOW <= MAX_STRIPE_SECTORS);
 #define NR_STRIPES 256            /* md's default stripe_cache_size */
 #define MAX_NR_STRIPES 32768
 #define MIN_CACHED_WINDOWS 16
@@ -103,7 +104,7 @@ static void build_stripes(struct req *rq, uint64_t off, size_t len, char *buf)
 
 	for (uint64_t pos = off; pos < off + len;) {
 		uint64_t chunk_nr = pos / chunk_bytes;
-		uint32_t in_chunk = pos % chunk_bytes;
+		uint64_t in_chunk = pos % chunk_bytes;
 		uint32_t wbase = in_chunk / window_bytes * c->window;
 		uint64_t k = MIN(off + len - pos,
 				 window_bytes - in_chunk % window_bytes);
@@ -277,12 +278,12 @@ static void alloc_pages(struct req *rq, struct stripe *sh)
 
 static bool dev_full(const struct stripe *sh, const struct r5dev *dev)
 {
-	return dev->wa < dev->wb && dev->wa <= sh->lo << SECTOR_SHIFT &&
-	       dev->wb >= sh->hi << SECTOR_SHIFT;
+	return dev->wa < dev->wb && dev->wa <= (uint64_t)sh->lo << SECTOR_SHIFT &&
+	       dev->wb >= (uint64_t)sh->hi << SECTOR_SHIFT;
 }
 
-static uint32_t sector_floor(uint32_t bytes) { return bytes >> SECTOR_SHIFT; }
-static uint32_t sector_ceil(uint32_t bytes) { return (bytes + 511) >> SECTOR_SHIFT; }
+static uint32_t sector_floor(uint64_t bytes) { return bytes >> SECTOR_SHIFT; }
+static uint32_t sector_ceil(uint64_t bytes) { return (bytes + 511) >> SECTOR_SHIFT; }
 
 /* Work in the window's cache entry when one is to be had, so what this
  * write reads and writes stays for the next; else in private pages. */
@@ -881,7 +882,8 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 				  uint64_t max_sectors, enum sync_action action)
 {
 	struct r5conf *c = mddev->private;
-	uint64_t end = MIN(sector + max_sectors, mddev->dev_sectors);
+	uint64_t end = MIN(sector + MIN(max_sectors, MAX_STRIPE_SECTORS),
+			   mddev->dev_sectors);
 	uint64_t set[NR_STRIPE_LOCKS / 64];
 	struct req rq;
 	int r;
@@ -1086,9 +1088,10 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 		g_free(c);
 		return r;
 	}
-	if (posix_memalign((void **)&c->zero, VEC_ALIGN, c->chunk << SECTOR_SHIFT))
+	if (posix_memalign((void **)&c->zero, VEC_ALIGN,
+			   MAX_STRIPE_SECTORS << SECTOR_SHIFT))
 		g_error("out of memory");
-	memset(c->zero, 0, c->chunk << SECTOR_SHIFT);
+	memset(c->zero, 0, MAX_STRIPE_SECTORS << SECTOR_SHIFT);
 	c->window = MIN(c->chunk, MAX_WINDOW);
 	c->stripe_cache_size = NR_STRIPES;
 	sc_init(&c->cache, c->raid_disks, c->window, cache_windows(c));

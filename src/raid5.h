@@ -25,6 +25,9 @@ enum {
 	ALGORITHM_PARITY_0_6 = 20,
 };
 
+/* The most sectors of a chunk one stripe works over: a cache window
+ * (MAX_WINDOW) or a sync request's piece; nothing sized by the chunk. */
+#define MAX_STRIPE_SECTORS 2048
 #define STRIPE_SECTORS 8          /* md's stripe_head: mismatch unit, lock unit */
 #define NR_STRIPE_LOCKS 1024
 #define NR_STRIPE_WAITQS 64
@@ -35,7 +38,8 @@ struct r5conf {
 	int raid_disks, data_disks, max_degraded;
 	uint64_t chunk;               /* sectors */
 	uint8_t gexp[256];            /* g^i, g = 2: the Q coefficient of slot i */
-	char *zero;                   /* a chunk of zeros: ddf's empty syndrome slots */
+	char *zero;                   /* MAX_STRIPE_SECTORS of zeros: ddf's empty
+				       * syndrome slots */
 	pthread_mutex_t stripe_lock;  /* guards busy */
 	pthread_cond_t stripe_wait[NR_STRIPE_WAITQS];
 	uint64_t busy[NR_STRIPE_LOCKS / 64];
@@ -66,7 +70,7 @@ struct r5dev {
 	char *orig;                   /* rmw, sync: contents as read */
 	char *disk;                   /* degraded: the member's, not the cache's */
 	bool held;                    /* writes: cache data of [lo, hi) not yet here */
-	uint32_t wa, wb;              /* bytes of the chunk requested; equal: none */
+	uint64_t wa, wb;              /* bytes of the chunk requested; equal: none */
 	char *user;                   /* the caller's bytes at wa */
 	bool good;                    /* readable and trusted for this stripe */
 };

@@ -22,7 +22,7 @@ refuse() {
 cd "$T"
 refuse "need 3" "$RAIDFS" create -l 1 -n 3 --member-size 16M a b
 [ ! -e a ] || fail "a member was created by a refused create"
-refuse "power of two" "$RAIDFS" create -l 0 -n 2 -c 100K --member-size 16M a b
+refuse "power of two" "$RAIDFS" create -l 5 -n 3 -c 100K --member-size 16M a b c
 refuse "level" "$RAIDFS" create -l 9 -n 2 --member-size 16M a b
 refuse "level" "$RAIDFS" create -n 2 --member-size 16M a b
 refuse "metadata" "$RAIDFS" create -l 1 -n 2 -e 2.0 --member-size 16M a b

@@ -146,6 +146,46 @@ static void check_geometry(gconstpointer data)
 	md_free(m);
 }
 
+/* Chunks past 4 GiB (md runs up to 2^30 sectors): sectors 4 GiB and more
+ * into each chunk, written and looked for where the reference puts them;
+ * the members are sparse. */
+static void check_large_chunk(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	uint64_t sectors = g->level == 10 ? g->sizes[0] : ref_size(g);
+	uint64_t c = g->chunk;
+	char buf[3 * 512], got[3 * 512];
+
+	g_assert_cmpuint(m->array_sectors, ==, sectors);
+	for (uint64_t base = 0; base + c <= sectors; base += c) {
+		uint64_t s = base + (4ull << 21) + 5;    /* 4 GiB + 5 sectors in */
+		fill_tags(buf, s, 3);
+		g_assert_cmpint(md_write(m, s * 512, sizeof(buf), buf), ==, sizeof(buf));
+		g_assert_cmpint(md_read(m, s * 512, sizeof(got), got), ==, sizeof(got));
+		g_assert_cmpmem(got, sizeof(got), buf, sizeof(buf));
+		int slot = 0;
+		uint64_t dev = s;
+		if (g->level == MD_LEVEL_LINEAR)
+			ref_linear(g, s, &slot, &dev);
+		else if (g->level == 0)
+			ref_raid0(g, s, &slot, &dev);
+		struct md_rdev *r = m->slots[slot];
+		g_assert_cmpint(pread(r->fd, got, sizeof(got), (r->data_offset + dev) * 512),
+				==, sizeof(got));
+		g_assert_cmpmem(got, sizeof(got), buf, sizeof(buf));
+	}
+	md_free(m);
+}
+
+#define GiB8 (1ull << 24)             /* sectors */
+static const struct geometry large[] = {
+	{ MD_LEVEL_LINEAR, 0, GiB8, 2, { 2 * GiB8 + 99, 3 * GiB8 } },
+	{ 0, 1, GiB8, 2, { 2 * GiB8, 2 * GiB8 + 5 } },
+	{ 0, 2, GiB8, 3, { 2 * GiB8, 3 * GiB8, 2 * GiB8 } },
+	{ 10, 0x102, GiB8, 2, { 2 * GiB8, 2 * GiB8 } },   /* n2 on 2: raid1's */
+};
+
 static const struct geometry geometries[] = {
 	{ MD_LEVEL_LINEAR, 0, 0, 3, { 1000, 3000, 2000 } },
 	{ MD_LEVEL_LINEAR, 0, 128, 2, { 1000, 3000 } },
@@ -169,6 +209,13 @@ int main(int argc, char **argv)
 					     md_level_name(g->level), g->n, g->chunk,
 					     g->layout, i);
 		g_test_add_data_func(name, g, check_geometry);
+		g_free(name);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(large); i++) {
+		char *name = g_strdup_printf("/mapping/large-chunk/%s/layout%u/%u",
+					     md_level_name(large[i].level),
+					     large[i].layout, i);
+		g_test_add_data_func(name, &large[i], check_large_chunk);
 		g_free(name);
 	}
 	return g_test_run();
