@@ -118,7 +118,9 @@ static uint64_t mio_end_sector(const struct mio *m)
 
 static bool copy_readable(const struct mio *m)
 {
-	return rdev_readable(m->rdev, mio_end_sector(m));
+	uint64_t s = m->off >> SECTOR_SHIFT;
+
+	return rdev_readable(m->rdev, s, mio_end_sector(m) - s);
 }
 
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,

@@ -126,13 +126,17 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 	uint64_t off = sector << SECTOR_SHIFT;
 	int n = mddev->raid_disks, src = -1;
 	struct mio v[n];
+	bool read[n];
 	unsigned nv = 0;
 	char *bufs = g_malloc((size_t)n * len);
 
-	/* Read every in-sync mirror: the first is the source of truth. */
+	/* Read every in-sync mirror: the first is the source of truth.  A
+	 * mirror with a bad block in the window is neither read nor compared. */
+	memset(read, 0, sizeof(read));
 	for (int i = 0; i < n; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
-		if (!rdev_readable(mddev->slots[i], sector + max_sectors))
+		read[i] = rdev_readable(rdev, sector, max_sectors);
+		if (!read[i])
 			continue;
 		if (src < 0)
 			src = i;
@@ -157,8 +161,8 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		/* Recovery writes only what a recovering mirror lacks. */
 		bool write = action == ACTION_RESYNC ||
 			     (action == ACTION_RECOVER &&
-			      !rdev_readable(rdev, sector + max_sectors));
-		if (action == ACTION_CHECK || action == ACTION_REPAIR) {
+			      !rdev_readable(rdev, sector, max_sectors));
+		if ((action == ACTION_CHECK || action == ACTION_REPAIR) && read[i]) {
 			uint64_t bad = mirror_compare_blocks(truth, bufs + (size_t)i * len, len);
 			atomic_fetch_add(&mddev->resync_mismatches, bad);
 			write = bad && action == ACTION_REPAIR;

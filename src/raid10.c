@@ -198,7 +198,7 @@ static bool raid10_enough(struct mddev *mddev, int ignore)
 static bool copy_readable(struct mddev *mddev, const struct r10dev *dev,
 			  uint64_t sectors)
 {
-	return rdev_readable(mddev->slots[dev->devnum], dev->addr + sectors);
+	return rdev_readable(mddev->slots[dev->devnum], dev->addr, sectors);
 }
 
 static uint64_t piece_sectors(const struct r10piece *p)
@@ -559,7 +559,7 @@ static int recover_rows(struct mddev *mddev, struct r10conf *conf,
 			continue;
 		for (uint64_t s = from, end; s < to; s = end) {
 			end = MIN(to, (s | (block - 1)) + 1);
-			if (rdev_readable(rdev, end) ||
+			if (rdev_readable(rdev, s, end - s) ||
 			    !find_virt(mddev, conf, d, s, &virt))
 				continue;
 			int r = sync_block(mddev, conf, virt, end - s,
