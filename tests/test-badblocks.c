@@ -1,0 +1,122 @@
+/* md's bad-block list: set merges, clear splits, check finds the first
+ * overlapping range, blocks round as md's, the list holds md's 512. */
+#include "../src/badblocks.h"
+
+static char *show(struct badblocks *bb)
+{
+	GString *s = g_string_new(NULL);
+
+	badblocks_show(bb, s, false);
+	return g_string_free(s, FALSE);
+}
+
+#define assert_show(bb, want) do { \
+	char *got_ = show(bb); \
+	g_assert_cmpstr(got_, ==, want); \
+	g_free(got_); \
+} while (0)
+
+static void test_set_merges(void)
+{
+	struct badblocks bb;
+
+	badblocks_init(&bb, true);
+	g_assert_true(badblocks_set(&bb, 100, 10, true));
+	g_assert_true(badblocks_set(&bb, 200, 10, true));
+	g_assert_true(badblocks_set(&bb, 110, 5, true));      /* touches */
+	assert_show(&bb, "100 15\n200 10\n");
+	g_assert_true(badblocks_set(&bb, 90, 200, true));     /* swallows both */
+	assert_show(&bb, "90 200\n");
+	g_assert_true(badblocks_set(&bb, 0, 1, true));
+	assert_show(&bb, "0 1\n90 200\n");
+	badblocks_exit(&bb);
+}
+
+static void test_clear_splits(void)
+{
+	struct badblocks bb;
+
+	badblocks_init(&bb, true);
+	badblocks_set(&bb, 100, 100, true);
+	g_assert_true(badblocks_clear(&bb, 120, 10));
+	assert_show(&bb, "100 20\n130 70\n");
+	g_assert_true(badblocks_clear(&bb, 0, 125));
+	assert_show(&bb, "130 70\n");
+	g_assert_true(badblocks_clear(&bb, 150, 1000));
+	assert_show(&bb, "130 20\n");
+	g_assert_true(badblocks_clear(&bb, 0, UINT64_MAX));
+	assert_show(&bb, "");
+	badblocks_exit(&bb);
+}
+
+static void test_check(void)
+{
+	struct badblocks bb;
+	uint64_t first = 0, len = 0;
+
+	badblocks_init(&bb, true);
+	g_assert_cmpint(badblocks_check(&bb, 0, 1000, &first, &len), ==, 0);
+	badblocks_set(&bb, 100, 10, true);
+	badblocks_set(&bb, 300, 10, false);
+	g_assert_cmpint(badblocks_check(&bb, 0, 100, &first, &len), ==, 0);
+	g_assert_cmpint(badblocks_check(&bb, 110, 190, &first, &len), ==, 0);
+	g_assert_cmpint(badblocks_check(&bb, 109, 1, &first, &len), ==, 1);
+	g_assert_cmpuint(first, ==, 100);
+	g_assert_cmpuint(len, ==, 10);
+	g_assert_cmpint(badblocks_check(&bb, 0, 1000, &first, &len), ==, -1);
+	g_assert_cmpuint(first, ==, 100);
+	g_assert_cmpint(badblocks_check(&bb, 305, 1, &first, &len), ==, -1);
+	g_assert_cmpuint(first, ==, 300);
+	/* Merging an unacknowledged range leaves the whole unacknowledged. */
+	badblocks_set(&bb, 105, 200, true);
+	g_assert_cmpint(badblocks_check(&bb, 100, 1, &first, &len), ==, -1);
+	badblocks_exit(&bb);
+}
+
+static void test_shift_and_show(void)
+{
+	struct badblocks bb;
+
+	badblocks_init(&bb, true);
+	bb.shift = 3;
+	g_assert_true(badblocks_set(&bb, 9, 2, true));       /* block 1 */
+	assert_show(&bb, "8 8\n");
+	g_assert_true(badblocks_clear(&bb, 9, 6));           /* no whole block */
+	assert_show(&bb, "8 8\n");
+	g_assert_true(badblocks_set(&bb, 64, 8 * 600, true));
+	/* md's entries hold at most 512 blocks. */
+	assert_show(&bb, "8 8\n64 4096\n4160 704\n");
+	badblocks_exit(&bb);
+}
+
+static void test_full_and_disabled(void)
+{
+	struct badblocks bb;
+
+	badblocks_init(&bb, true);
+	for (int i = 0; i < MAX_BADBLOCKS; i++)
+		g_assert_true(badblocks_set(&bb, 10 * (uint64_t)i, 1, true));
+	g_assert_false(badblocks_set(&bb, 10 * MAX_BADBLOCKS, 1, true));
+	g_assert_true(badblocks_set(&bb, 1, 2, true));        /* merges: fits */
+	/* Full: a clear that would split [0, 3) fails and changes nothing. */
+	g_assert_false(badblocks_clear(&bb, 1, 1));
+	g_assert_cmpint(atomic_load(&bb.count), ==, MAX_BADBLOCKS);
+	g_assert_true(badblocks_clear(&bb, 2, 1));            /* trims: fits */
+	badblocks_exit(&bb);
+
+	badblocks_init(&bb, false);
+	g_assert_false(badblocks_set(&bb, 0, 1, true));
+	assert_show(&bb, "");
+	badblocks_exit(&bb);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/badblocks/set-merges", test_set_merges);
+	g_test_add_func("/badblocks/clear-splits", test_clear_splits);
+	g_test_add_func("/badblocks/check", test_check);
+	g_test_add_func("/badblocks/shift-and-show", test_shift_and_show);
+	g_test_add_func("/badblocks/full-and-disabled", test_full_and_disabled);
+	return g_test_run();
+}
