@@ -180,6 +180,17 @@ bool rdev_has_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors)
 	return is_badblock(rdev, s, sectors, &first_bad, &bad_sectors) != 0;
 }
 
+uint64_t rdev_badblock_run(struct md_rdev *rdev, uint64_t s, uint64_t sectors)
+{
+	uint64_t first_bad, bad_sectors;
+
+	if (!rdev || !is_badblock(rdev, s, sectors, &first_bad, &bad_sectors))
+		return sectors;
+	if (first_bad > s)
+		return first_bad - s;
+	return MIN(sectors, first_bad + bad_sectors - s);
+}
+
 /* ---- the log on the member ---- */
 
 static bool overlaps(int64_t a, int64_t alen, int64_t b, int64_t blen)

@@ -55,6 +55,9 @@ struct md_sb;
 int is_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors,
 		uint64_t *first_bad, uint64_t *bad_sectors);
 bool rdev_has_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
+/* The sectors from s (at most sectors) that are all bad or all good on
+ * the member: md's sync_request ends its window there. */
+uint64_t rdev_badblock_run(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
 
 /* At member open: validate the superblock's bblog_* fields against the
  * member file (member_sectors long) and load the log into bb (md's

@@ -134,6 +134,19 @@ int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 	return -1;
 }
 
+int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
+		      int (*read)(struct mddev *mddev, uint64_t off, size_t len,
+				  void *buf))
+{
+	uint64_t s = off >> SECTOR_SHIFT, e = (off + len + 511) >> SECTOR_SHIFT;
+
+	if (e - s < 2)
+		return -EIO;
+	size_t half = ((s + (e - s) / 2) << SECTOR_SHIFT) - off;
+	int r = read(mddev, off, half, buf);
+	return r < 0 ? r : read(mddev, off + half, len - half, (char *)buf + half);
+}
+
 void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
 		       void *good, size_t len, uint64_t sectors)
 {

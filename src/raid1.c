@@ -75,7 +75,9 @@ static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	int c = mirror_read_balance(copies, n, off, spread);
 	int r = c < 0 ? -EIO : mio_run(&copies[c], 1);
 	allow_barrier(&conf->barrier, sector, sectors);
-	if (r < 0 && c >= 0)
+	if (c < 0)
+		return mirror_read_split(mddev, off, len, buf, raid1_read);
+	if (r < 0)
 		r = mirror_read_errors(mddev, &conf->barrier, sector, sectors,
 				       copies, n, 1);
 	return r;
@@ -187,6 +189,9 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 	struct r1conf *conf = mddev->private;
 
 	max_sectors = MIN(max_sectors, barrier_bucket_left(&conf->barrier, sector));
+	/* As md: each mirror all good or all bad over the window. */
+	for (int i = 0; i < mddev->raid_disks; i++)
+		max_sectors = rdev_badblock_run(mddev->slots[i], sector, max_sectors);
 	raise_barrier(&conf->barrier, sector, max_sectors);
 	int64_t r = sync_window(mddev, sector, max_sectors, action);
 	lower_barrier(&conf->barrier, sector, max_sectors);

@@ -15,9 +15,10 @@ BAD=16 LEN=64       # the bad range, in sectors of the data area
 
 data_offset() { examine_field "$1" "Data Offset" | cut -d' ' -f1; }
 
-# spoil MEMBER: garbage over the bad range, and the range in the log.
+# spoil MEMBER [START]: garbage over the bad range (from START, default
+# BAD), and the range in the log.
 spoil() {
-	local s=$(( $(data_offset "$1") + BAD ))
+	local s=$(( $(data_offset "$1") + ${2:-$BAD} ))
 	dd if=/dev/urandom of="$1" bs=512 seek="$s" count="$LEN" conv=notrunc status=none
 	"$SB_BADBLOCKS" "$1" "$s:$LEN" || fail "sb-badblocks $1 failed"
 	mdadm --examine-badblocks "$1" | grep -qE "^ +$s for $LEN sectors$" ||
@@ -81,6 +82,42 @@ redundant r5 a -l 5 -n 4 -c 64K
 # raid6's first chunk is on b (Q on a); c holds the second: two members
 # bad at once, rebuilt from P and Q.
 redundant r6 "b c" -l 6 -n 4 -c 64K
+
+# Bad ranges on two copies, apart: a read over both is served in parts,
+# each from a copy that holds it good, as md's read_balance does; check
+# ends its windows at the bad ranges' edges, as md's sync_request does,
+# so it still compares what both copies hold good (a's first sectors,
+# spoiled unrecorded) instead of stopping.
+apart() { # NAME MEMBERS CREATE-ARGS...
+	local name=$1 members=$2; shift 2
+	local dir=$T/$name m=(a b c d)
+	mkdir -p "$dir"
+	note "$name: bad sectors on a and b, apart"
+	m=("${m[@]:0:$members}")
+	make_array "$name" "$@" -- "${m[@]/#/$dir/}"
+	spoil "$dir/a"
+	spoil "$dir/b" $((BAD + LEN + 10))
+	local img=$T/mnt/$name ctl=$T/mnt/$name.md
+	rf_mount "$T/mnt" "${m[@]/#/$dir/}"
+	dd if="$img" bs=1M status=none | cmp -s - "$T/data" ||
+		fail "$name: the image does not read back whole"
+	rf_umount "$T/mnt"
+
+	dd if=/dev/urandom of="$dir/a" bs=512 seek="$(data_offset "$dir/a")" count=8 \
+		conv=notrunc status=none
+	# In the foreground: what the daemon says is checked.
+	rf_mount_fg "$T/mnt" "${m[@]/#/$dir/}"
+	echo check >"$ctl/sync_action"
+	wait_idle "$ctl"
+	[ "$(cat "$ctl/mismatch_cnt")" -gt 0 ] ||
+		fail "$name: check skipped the sectors before the bad ranges"
+	rf_umount "$T/mnt"
+	if grep -q "stopped" "$T/daemon.err"; then
+		fail "$name: $(cat "$T/daemon.err")"
+	fi
+}
+apart r1apart 2 -l 1 -n 2
+apart r10apart 4 -l 10 -n 4 -p n2 -c 64K
 
 # No redundancy: the read of the bad range fails, the rest reads, the
 # array does not break.
