@@ -23,6 +23,9 @@ spoil() {
 	"$SB_BADBLOCKS" "$1" "$s:$LEN" || fail "sb-badblocks $1 failed"
 	mdadm --examine-badblocks "$1" | grep -qE "^ +$s for $LEN sectors$" ||
 		fail "mdadm does not read the log: $(mdadm --examine-badblocks "$1")"
+	expect_eq "examine's Bad Block Log line" \
+		"$("$RAIDFS" examine "$1" | grep "Bad Block Log")" \
+		"$(mdadm --examine "$1" | grep "Bad Block Log")"
 }
 
 # make NAME CREATE-ARGS... -- MEMBERS...: an array holding $T/data.
@@ -77,6 +80,8 @@ redundant() {
 }
 
 redundant r1 a -l 1 -n 4
+# 1.0: the log below the superblock at the end, data from sector 0.
+redundant r1v10 a -l 1 -n 4 -e 1.0
 redundant r10 a -l 10 -n 4 -p n2 -c 64K
 redundant r5 a -l 5 -n 4 -c 64K
 # raid6's first chunk is on b (Q on a); c holds the second: two members
