@@ -198,15 +198,47 @@ static bool overlaps(int64_t a, int64_t alen, int64_t b, int64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
-/* The bblog fields against the member file: a log of md's size, inside the
- * file, clear of the superblock and the data area. */
-static int check_log_place(const struct md_sb *sb, uint64_t member_sectors,
-			   char *err, size_t errlen)
+/* A log md would read and write: v1, with an offset and a size. */
+static bool sb_has_log(const struct md_sb *sb)
 {
-	int64_t off = (int32_t)sb->bblog_offset;
-	int64_t start = (int64_t)sb->super_offset + off;
+	return sb->major == 1 && sb->bblog_offset && sb->bblog_size;
+}
+
+static bool sb_records(const struct md_sb *sb)
+{
+	return sb->major == 1 && (sb->feature_map & MD_FEATURE_BAD_BLOCKS);
+}
+
+/* Where the log lies against the file, the superblock and the data area;
+ * NULL if clear of them all. */
+static const char *log_misplaced(const struct md_sb *sb, uint64_t member_sectors)
+{
+	if (sb->super_offset >= member_sectors)
+		return "outside the file";
+	int64_t start = (int64_t)sb->super_offset + (int32_t)sb->bblog_offset;
 	int64_t sb_sectors = (256 + 2 * (int64_t)sb->max_dev + 511) / 512;
 
+	if (start < 0 || (uint64_t)start + sb->bblog_size > member_sectors)
+		return "outside the file";
+	if (overlaps(start, sb->bblog_size, sb->super_offset, sb_sectors))
+		return "over the superblock";
+	if (sb->data_offset < member_sectors &&
+	    overlaps(start, sb->bblog_size, sb->data_offset,
+		     MIN(sb->data_size, member_sectors - sb->data_offset)))
+		return "over the data area";
+	return NULL;
+}
+
+int badblocks_validate(const struct md_sb *sb, uint64_t member_sectors,
+		       char *err, size_t errlen)
+{
+	if (sb_records(sb) && !sb_has_log(sb)) {
+		snprintf(err, errlen, "superblock records bad blocks but bblog_%s "
+			 "is 0", sb->bblog_offset ? "size" : "offset");
+		return -EINVAL;
+	}
+	if (!sb_has_log(sb))
+		return 0;
 	if (sb->bblog_size > BB_LOG_MAX_SECTORS) {
 		snprintf(err, errlen, "superblock bblog_size %u sectors exceeds "
 			 "md's %d", sb->bblog_size, BB_LOG_MAX_SECTORS);
@@ -217,18 +249,10 @@ static int check_log_place(const struct md_sb *sb, uint64_t member_sectors,
 			 sb->bblog_shift, BB_MAX_SHIFT);
 		return -EINVAL;
 	}
-	const char *where = NULL;
-	if (start < 0 || (uint64_t)start + sb->bblog_size > member_sectors)
-		where = "outside the file";
-	else if (overlaps(start, sb->bblog_size, sb->super_offset, sb_sectors))
-		where = "over the superblock";
-	else if (sb->data_offset < member_sectors &&
-		 overlaps(start, sb->bblog_size, sb->data_offset,
-			  MIN(sb->data_size, member_sectors - sb->data_offset)))
-		where = "over the data area";
+	const char *where = log_misplaced(sb, member_sectors);
 	if (where) {
-		snprintf(err, errlen, "superblock bblog_offset %" PRId64 " puts "
-			 "the bad-block log %s", off, where);
+		snprintf(err, errlen, "superblock bblog_offset %" PRId32 " puts "
+			 "the bad-block log %s", (int32_t)sb->bblog_offset, where);
 		return -EINVAL;
 	}
 	return 0;
@@ -262,6 +286,24 @@ static int load_entry(const struct md_sb *sb, struct badblocks *bb,
 	return 0;
 }
 
+int badblocks_decode(const struct md_sb *sb, const uint8_t *log,
+		     struct badblocks *bb, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < (size_t)sb->bblog_size * 512 / 8; i++) {
+		uint64_t entry = 0;
+		for (int b = 7; b >= 0; b--)
+			entry = entry << 8 | log[i * 8 + b];
+		if (entry == UINT64_MAX)
+			break;
+		if (entry == 0)
+			continue;     /* md skips an empty slot */
+		int r = load_entry(sb, bb, entry, (int)i, err, errlen);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int read_log(int fd, const struct md_sb *sb, struct badblocks *bb,
 		    char *err, size_t errlen)
 {
@@ -274,42 +316,23 @@ static int read_log(int fd, const struct md_sb *sb, struct badblocks *bb,
 			 PRIu64, pos / 512);
 		return -EIO;
 	}
-	for (size_t i = 0; i < len / 8; i++) {
-		uint64_t entry = 0;
-		for (int b = 7; b >= 0; b--)
-			entry = entry << 8 | buf[i * 8 + b];
-		if (entry == UINT64_MAX)
-			break;
-		if (entry == 0)
-			continue;     /* md skips an empty slot */
-		int r = load_entry(sb, bb, entry, (int)i, err, errlen);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return badblocks_decode(sb, buf, bb, err, errlen);
 }
 
 int badblocks_load(int fd, const struct md_sb *sb, uint64_t member_sectors,
 		   struct badblocks *bb, char *err, size_t errlen)
 {
-	bool recorded = sb->major == 1 && (sb->feature_map & MD_FEATURE_BAD_BLOCKS);
-	bool has_log = sb->major == 1 && sb->bblog_offset && sb->bblog_size;
+	int r = badblocks_validate(sb, member_sectors, err, errlen);
 
-	if (recorded && !has_log) {
-		snprintf(err, errlen, "superblock records bad blocks but bblog_%s "
-			 "is 0", sb->bblog_offset ? "size" : "offset");
-		return -EINVAL;
-	}
-	int r = has_log ? check_log_place(sb, member_sectors, err, errlen) : 0;
 	if (r < 0)
 		return r;
-	badblocks_init(bb, has_log);
-	if (!has_log)
+	badblocks_init(bb, sb_has_log(sb));
+	if (!sb_has_log(sb))
 		return 0;
 	bb->shift = sb->bblog_shift;
 	bb->sector = (int32_t)sb->bblog_offset;
 	bb->size = sb->bblog_size;
-	r = recorded ? read_log(fd, sb, bb, err, errlen) : 0;
+	r = sb_records(sb) ? read_log(fd, sb, bb, err, errlen) : 0;
 	bb->changed = false;
 	if (r < 0)
 		badblocks_exit(bb);

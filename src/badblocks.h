@@ -59,9 +59,18 @@ bool rdev_has_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
  * the member: md's sync_request ends its window there. */
 uint64_t rdev_badblock_run(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
 
-/* At member open: validate the superblock's bblog_* fields against the
- * member file (member_sectors long) and load the log into bb (md's
+/* At member open: badblocks_validate, then bb initialised (recording
+ * disabled without a log) and the log read and decoded (md's
  * super_1_load).  0, or -EINVAL/-EIO with one line in err naming the
- * field. */
+ * field or entry. */
 int badblocks_load(int fd, const struct md_sb *sb, uint64_t member_sectors,
 		   struct badblocks *bb, char *err, size_t errlen);
+/* The bblog_* fields against the member file (member_sectors long): a log
+ * of at most md's 8 sectors and shift 16, inside the file, clear of the
+ * superblock and the data area; no recorded bad blocks without a log. */
+int badblocks_validate(const struct md_sb *sb, uint64_t member_sectors,
+		       char *err, size_t errlen);
+/* The log's bblog_size * 512 bytes, as on the member, into bb: entries of
+ * nonzero length inside the data area, up to md's list size. */
+int badblocks_decode(const struct md_sb *sb, const uint8_t *log,
+		     struct badblocks *bb, char *err, size_t errlen);

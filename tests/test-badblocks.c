@@ -1,6 +1,10 @@
 /* md's bad-block list: set merges, clear splits, check finds the first
  * overlapping range, blocks round as md's, the list holds md's 512. */
+#include <errno.h>
+#include <string.h>
+#include <linux/raid/md_p.h>
 #include "../src/badblocks.h"
+#include "../src/superblock.h"
 
 static char *show(struct badblocks *bb)
 {
@@ -110,6 +114,83 @@ static void test_full_and_disabled(void)
 	badblocks_exit(&bb);
 }
 
+static void put_entry(uint8_t *log, int i, uint64_t e)
+{
+	for (int k = 0; k < 8; k++)
+		log[i * 8 + k] = (uint8_t)(e >> (8 * k));
+}
+
+/* A 1.2 member's fields as mdadm writes them, bad blocks recorded. */
+static void v12_sb(struct md_sb *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+	sb->major = 1;
+	sb->super_offset = 8;
+	sb->data_offset = 2048;
+	sb->data_size = 10000;
+	sb->max_dev = 384;
+	sb->bblog_offset = 16;
+	sb->bblog_size = 8;
+	sb->feature_map = MD_FEATURE_BAD_BLOCKS;
+}
+
+/* md's super_1_load: le64 block << 10 | blocks, blocks of 1 << shift
+ * sectors, zero entries skipped, all ones ends the list. */
+static void test_decode(void)
+{
+	struct md_sb sb;
+	struct badblocks bb;
+	uint8_t log[8 * 512];
+	char err[256];
+
+	v12_sb(&sb);
+	sb.bblog_shift = 1;
+	memset(log, 0xff, sizeof(log));
+	put_entry(log, 0, 1100ull << 10 | 3);     /* sectors 2200..2206 */
+	put_entry(log, 1, 0);
+	put_entry(log, 2, 1103ull << 10 | 1);     /* touches: merges */
+	put_entry(log, 4, 1ull << 10 | 1);        /* after the end: ignored */
+	g_assert_cmpint(badblocks_validate(&sb, 20000, err, sizeof(err)), ==, 0);
+	badblocks_init(&bb, true);
+	bb.shift = 1;
+	g_assert_cmpint(badblocks_decode(&sb, log, &bb, err, sizeof(err)), ==, 0);
+	assert_show(&bb, "2200 8\n");
+	badblocks_exit(&bb);
+
+	put_entry(log, 2, 6100ull << 10 | 1);     /* sector 12200: past the data */
+	badblocks_init(&bb, true);
+	g_assert_cmpint(badblocks_decode(&sb, log, &bb, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "entry 2 "));
+	badblocks_exit(&bb);
+}
+
+static void test_validate(void)
+{
+	struct md_sb sb;
+	char err[256];
+
+	v12_sb(&sb);
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(badblocks_validate(&sb, 20, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "outside the file"));
+	sb.bblog_offset = (uint32_t)-9;           /* 1.2 has 8 sectors before */
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, -EINVAL);
+	sb.bblog_offset = (uint32_t)-8;
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, 0);
+	sb.bblog_offset = 2040 - 8 + 1;           /* last sector over the data */
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "over the data area"));
+	sb.super_offset = UINT64_MAX;             /* no overflow */
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, -EINVAL);
+	v12_sb(&sb);
+	sb.feature_map = 0;
+	sb.bblog_offset = 0;
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, 0);
+	sb.major = 0;                              /* 0.90: no log at all */
+	sb.feature_map = MD_FEATURE_BAD_BLOCKS;
+	g_assert_cmpint(badblocks_validate(&sb, 12048, err, sizeof(err)), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -118,5 +199,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/badblocks/check", test_check);
 	g_test_add_func("/badblocks/shift-and-show", test_shift_and_show);
 	g_test_add_func("/badblocks/full-and-disabled", test_full_and_disabled);
+	g_test_add_func("/badblocks/decode", test_decode);
+	g_test_add_func("/badblocks/validate", test_validate);
 	return g_test_run();
 }
