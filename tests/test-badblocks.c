@@ -114,6 +114,46 @@ static void test_full_and_disabled(void)
 	badblocks_exit(&bb);
 }
 
+struct race {
+	struct badblocks bb;
+	atomic_bool stop;
+};
+
+static gpointer race_reader(gpointer p)
+{
+	struct race *r = p;
+	uint64_t first, len;
+
+	while (!atomic_load(&r->stop)) {
+		/* The permanent range is always seen whole. */
+		g_assert_cmpint(badblocks_check(&r->bb, 1005, 1, &first, &len), ==, 1);
+		g_assert_cmpuint(first, ==, 1000);
+		g_assert_cmpuint(len, ==, 10);
+		badblocks_check(&r->bb, 2000, 100, &first, &len);
+	}
+	return NULL;
+}
+
+/* Checks run while ranges are set and cleared next to theirs. */
+static void test_concurrent(void)
+{
+	struct race r = { .stop = false };
+	GThread *t[4];
+
+	badblocks_init(&r.bb, true);
+	badblocks_set(&r.bb, 1000, 10, true);
+	for (int i = 0; i < 4; i++)
+		t[i] = g_thread_new("reader", race_reader, &r);
+	for (int n = 0; n < 20000; n++) {
+		g_assert_true(badblocks_set(&r.bb, 2000 + n % 64, 3, n % 2));
+		g_assert_true(badblocks_clear(&r.bb, 2000 + (n * 7) % 64, 5));
+	}
+	atomic_store(&r.stop, true);
+	for (int i = 0; i < 4; i++)
+		g_thread_join(t[i]);
+	badblocks_exit(&r.bb);
+}
+
 static void put_entry(uint8_t *log, int i, uint64_t e)
 {
 	for (int k = 0; k < 8; k++)
@@ -199,6 +239,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/badblocks/check", test_check);
 	g_test_add_func("/badblocks/shift-and-show", test_shift_and_show);
 	g_test_add_func("/badblocks/full-and-disabled", test_full_and_disabled);
+	g_test_add_func("/badblocks/concurrent", test_concurrent);
 	g_test_add_func("/badblocks/decode", test_decode);
 	g_test_add_func("/badblocks/validate", test_validate);
 	return g_test_run();
