@@ -451,9 +451,16 @@ static void recovery_start_show(struct mddev *mddev, struct md_rdev *rdev,
 		g_string_append_printf(out, "%" PRIu64, rdev->recovery_offset);
 }
 
+static void bad_blocks_show(struct mddev *mddev, struct md_rdev *rdev,
+			    GString *out)
+{
+	(void)mddev;
+	badblocks_show(&rdev->badblocks, out, false);
+}
+
 const struct md_attr rdev_attrs[] = {
 	ATTR_RW(state), ATTR_RO(slot), ATTR_RO(offset), ATTR_RO(size),
-	ATTR_RO(errors), ATTR_RO(recovery_start),
+	ATTR_RO(errors), ATTR_RO(recovery_start), ATTR_RO(bad_blocks),
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -316,12 +316,16 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 	struct md_rdev *rdev = g_new0(struct md_rdev, 1);
 	char why[256] = "";
 	int r = md_sb_load(fd, &rdev->sb, why, sizeof(why));
+	if (r == 0)
+		r = badblocks_load(fd, &rdev->sb, rdev_file_sectors(fd),
+				   &rdev->badblocks, why, sizeof(why));
 	if (r < 0)
 		snprintf(err, errlen, "%s: %s", path,
 			 why[0] ? why : g_strerror(-r));
 	else
 		r = rdev_claim(fd, ro, path, err, errlen);
 	if (r < 0) {
+		badblocks_exit(&rdev->badblocks);
 		close(fd);
 		g_free(rdev);
 		return r;
@@ -346,6 +350,7 @@ void rdev_close(struct md_rdev *rdev)
 		lower = io->lower;
 		io->ops->free(io);
 	}
+	badblocks_exit(&rdev->badblocks);
 	close(rdev->fd);
 	g_free(rdev->path);
 	g_free(rdev->name);

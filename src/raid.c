@@ -35,10 +35,11 @@ bool rdev_in_sync(const struct md_rdev *rdev)
 	return rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
 }
 
-bool rdev_readable(const struct md_rdev *rdev, uint64_t end_sector)
+bool rdev_readable(struct md_rdev *rdev, uint64_t sector, uint64_t sectors)
 {
-	return rdev_in_sync(rdev) ||
-	       (rdev_usable(rdev) && rdev->recovery_offset >= end_sector);
+	return (rdev_in_sync(rdev) ||
+		(rdev_usable(rdev) && rdev->recovery_offset >= sector + sectors)) &&
+	       !rdev_has_badblock(rdev, sector, sectors);
 }
 
 int md_in_sync_count(struct mddev *mddev)
@@ -137,7 +138,11 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 	sb->max_dev = t->max_dev;
 	memcpy(sb->dev_roles, t->dev_roles, sizeof(sb->dev_roles));
 
-	sb->feature_map = t->feature_map & ~MD_FEATURE_RECOVERY_OFFSET;
+	sb->feature_map = t->feature_map &
+			  ~(MD_FEATURE_RECOVERY_OFFSET | MD_FEATURE_BAD_BLOCKS);
+	/* The log is the member's own: md sets the bit per member. */
+	if (atomic_load(&rdev->badblocks.count))
+		sb->feature_map |= MD_FEATURE_BAD_BLOCKS;
 	sb->recovery_offset = 0;
 	if (rdev->raid_disk >= 0 && !(atomic_load(&rdev->flags) & RDEV_IN_SYNC)) {
 		sb->feature_map |= MD_FEATURE_RECOVERY_OFFSET;
@@ -529,8 +534,17 @@ int md_flush(struct mddev *mddev)
 	return md_broken(mddev) ? -EIO : r;
 }
 
+/* Would reading bytes [off, off + len) of the data area touch a bad block? */
+static bool mio_badblock(struct md_rdev *rdev, uint64_t off, size_t len)
+{
+	uint64_t s = off >> SECTOR_SHIFT;
+
+	return rdev_has_badblock(rdev, s, ((off + len + 511) >> SECTOR_SHIFT) - s);
+}
+
 /* Split a request by the level's map into per-member pieces and run them as
- * one batch.  Non-redundant levels have nowhere else to go on error. */
+ * one batch.  Non-redundant levels have nowhere else to go on error, nor
+ * for a recorded bad block: that read fails, the array stays. */
 int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,
 	      size_t len, void *buf)
 {
@@ -542,7 +556,8 @@ int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,
 		uint64_t dev_off;
 		size_t k = map(mddev, off, len, &slot, &dev_off);
 		struct md_rdev *rdev = mddev->slots[slot];
-		if (!rdev_usable(rdev)) {
+		if (!rdev_usable(rdev) ||
+		    (!write && mio_badblock(rdev, dev_off, k))) {
 			n = 0;
 			goto fail;
 		}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "badblocks.h"
 #include "bitmap.h"
 #include "superblock.h"
 
@@ -67,6 +68,7 @@ struct md_rdev {
 	atomic_int flags;
 	atomic_uint read_errors;
 	atomic_ulong corrected_errors;
+	struct badblocks badblocks;
 };
 
 /* One piece of member IO; a request becomes a batch of these. */
@@ -234,8 +236,9 @@ bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);
 bool rdev_usable(const struct md_rdev *rdev);
 bool rdev_in_sync(const struct md_rdev *rdev);
-/* In sync, or recovered past end_sector. */
-bool rdev_readable(const struct md_rdev *rdev, uint64_t end_sector);
+/* Data-area sectors [sector, sector + sectors) may be read: the member is
+ * in sync or recovered past them, and holds no recorded bad block there. */
+bool rdev_readable(struct md_rdev *rdev, uint64_t sector, uint64_t sectors);
 /* mdstat's [UU_] of the slots. */
 void md_status_slots(struct mddev *mddev, GString *out);
 const char *md_array_state(struct mddev *mddev);

@@ -118,7 +118,9 @@ static uint64_t mio_end_sector(const struct mio *m)
 
 static bool copy_readable(const struct mio *m)
 {
-	return rdev_readable(m->rdev, mio_end_sector(m));
+	uint64_t s = m->off >> SECTOR_SHIFT;
+
+	return rdev_readable(m->rdev, s, mio_end_sector(m) - s);
 }
 
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
@@ -130,6 +132,19 @@ int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 		if (copy_readable(&copies[(start + i) % n]))
 			return (start + i) % n;
 	return -1;
+}
+
+int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
+		      int (*read)(struct mddev *mddev, uint64_t off, size_t len,
+				  void *buf))
+{
+	uint64_t s = off >> SECTOR_SHIFT, e = (off + len + 511) >> SECTOR_SHIFT;
+
+	if (e - s < 2)
+		return -EIO;
+	size_t half = ((s + (e - s) / 2) << SECTOR_SHIFT) - off;
+	int r = read(mddev, off, half, buf);
+	return r < 0 ? r : read(mddev, off + half, len - half, (char *)buf + half);
 }
 
 void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,

@@ -40,6 +40,14 @@ uint64_t barrier_bucket_left(const struct mirror_barrier *b, uint64_t sector);
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 			bool spread);
 
+/* md's read_balance shortens a read to the sectors one copy holds good:
+ * a request no copy can serve whole (bad blocks on several copies) is
+ * read by read() in two halves, split at a sector, until each part has a
+ * copy; -EIO for a single sector none can serve. */
+int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
+		      int (*read)(struct mddev *mddev, uint64_t off, size_t len,
+				  void *buf));
+
 /* md's handle_read_error, for nsets sets of n copies (a request's pieces),
  * in each of which the copy read failed (res < 0).  With normal IO held
  * off sector..+sectors (the request's own pending count released first),

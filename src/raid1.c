@@ -75,7 +75,9 @@ static int raid1_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	int c = mirror_read_balance(copies, n, off, spread);
 	int r = c < 0 ? -EIO : mio_run(&copies[c], 1);
 	allow_barrier(&conf->barrier, sector, sectors);
-	if (r < 0 && c >= 0)
+	if (c < 0)
+		return mirror_read_split(mddev, off, len, buf, raid1_read);
+	if (r < 0)
 		r = mirror_read_errors(mddev, &conf->barrier, sector, sectors,
 				       copies, n, 1);
 	return r;
@@ -126,13 +128,17 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 	uint64_t off = sector << SECTOR_SHIFT;
 	int n = mddev->raid_disks, src = -1;
 	struct mio v[n];
+	bool read[n];
 	unsigned nv = 0;
 	char *bufs = g_malloc((size_t)n * len);
 
-	/* Read every in-sync mirror: the first is the source of truth. */
+	/* Read every in-sync mirror: the first is the source of truth.  A
+	 * mirror with a bad block in the window is neither read nor compared. */
+	memset(read, 0, sizeof(read));
 	for (int i = 0; i < n; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
-		if (!rdev_readable(mddev->slots[i], sector + max_sectors))
+		read[i] = rdev_readable(rdev, sector, max_sectors);
+		if (!read[i])
 			continue;
 		if (src < 0)
 			src = i;
@@ -157,8 +163,8 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		/* Recovery writes only what a recovering mirror lacks. */
 		bool write = action == ACTION_RESYNC ||
 			     (action == ACTION_RECOVER &&
-			      !rdev_readable(rdev, sector + max_sectors));
-		if (action == ACTION_CHECK || action == ACTION_REPAIR) {
+			      !rdev_readable(rdev, sector, max_sectors));
+		if ((action == ACTION_CHECK || action == ACTION_REPAIR) && read[i]) {
 			uint64_t bad = mirror_compare_blocks(truth, bufs + (size_t)i * len, len);
 			atomic_fetch_add(&mddev->resync_mismatches, bad);
 			write = bad && action == ACTION_REPAIR;
@@ -183,6 +189,9 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 	struct r1conf *conf = mddev->private;
 
 	max_sectors = MIN(max_sectors, barrier_bucket_left(&conf->barrier, sector));
+	/* As md: each mirror all good or all bad over the window. */
+	for (int i = 0; i < mddev->raid_disks; i++)
+		max_sectors = rdev_badblock_run(mddev->slots[i], sector, max_sectors);
 	raise_barrier(&conf->barrier, sector, max_sectors);
 	int64_t r = sync_window(mddev, sector, max_sectors, action);
 	lower_barrier(&conf->barrier, sector, max_sectors);

@@ -198,7 +198,7 @@ static bool raid10_enough(struct mddev *mddev, int ignore)
 static bool copy_readable(struct mddev *mddev, const struct r10dev *dev,
 			  uint64_t sectors)
 {
-	return rdev_readable(mddev->slots[dev->devnum], dev->addr + sectors);
+	return rdev_readable(mddev->slots[dev->devnum], dev->addr, sectors);
 }
 
 static uint64_t piece_sectors(const struct r10piece *p)
@@ -276,6 +276,7 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 		else
 			v[i] = copies[i * nc + c];
 	}
+	bool uncovered = r < 0;    /* a piece no copy can serve whole */
 	if (r == 0 && mio_run(v, n) < 0) {
 		/* Gather the copies of the failed pieces for the fix. */
 		for (unsigned i = 0; i < n; i++) {
@@ -292,6 +293,8 @@ static int raid10_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 				       nfailed);
 	g_free(copies);
 	free_pieces(p);
+	if (uncovered)
+		return mirror_read_split(mddev, off, len, buf, raid10_read);
 	return r;
 }
 
@@ -415,8 +418,8 @@ static int sync_read_copies(struct mddev *mddev, int copies,
 /* md's raid10 sync of one r10bio: read every copy, the first readable one
  * is the truth, and a differing copy counts the whole block as mismatched.
  * -EIO when no copy could be read. */
-static int sync_block(struct mddev *mddev, struct r10conf *conf,
-		       uint64_t sector, uint64_t sectors, enum sync_action action)
+static int sync_one(struct mddev *mddev, struct r10conf *conf,
+		    uint64_t sector, uint64_t sectors, enum sync_action action)
 {
 	int copies = conf->copies, usable = 0;
 	struct r10dev devs[copies];
@@ -451,6 +454,28 @@ static int sync_block(struct mddev *mddev, struct r10conf *conf,
 	}
 	g_free(bufs);
 	return truth < 0 ? -EIO : 0;
+}
+
+/* A block in r10bios that end, as md's, where a copy's bad blocks begin or
+ * end: each copy is all good or all bad over one. */
+static int sync_block(struct mddev *mddev, struct r10conf *conf,
+		      uint64_t sector, uint64_t sectors, enum sync_action action)
+{
+	struct r10dev devs[conf->copies];
+	int r = 0;
+
+	while (sectors) {
+		uint64_t k = sectors;
+		find_phys(&conf->geo, sector, devs);
+		for (int i = 0; i < conf->copies; i++)
+			k = rdev_badblock_run(mddev->slots[devs[i].devnum],
+					      devs[i].addr, k);
+		int r1 = sync_one(mddev, conf, sector, k, action);
+		r = r < 0 ? r : r1;
+		sector += k;
+		sectors -= k;
+	}
+	return r;
 }
 
 /* Sync a virtual range in md's blocks: at most RESYNC_BLOCK_SECTORS and,
@@ -559,7 +584,7 @@ static int recover_rows(struct mddev *mddev, struct r10conf *conf,
 			continue;
 		for (uint64_t s = from, end; s < to; s = end) {
 			end = MIN(to, (s | (block - 1)) + 1);
-			if (rdev_readable(rdev, end) ||
+			if (rdev_readable(rdev, s, end - s) ||
 			    !find_virt(mddev, conf, d, s, &virt))
 				continue;
 			int r = sync_block(mddev, conf, virt, end - s,

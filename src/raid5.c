@@ -220,14 +220,15 @@ static void stripes_unlock(struct req *rq, const uint64_t *set)
 /* ---- member IO ---- */
 
 /* Mark each member good (readable over the stripe: recovering members only
- * below recovery_offset) or not; returns how many are not. */
+ * below recovery_offset, none over a recorded bad block) or not; returns
+ * how many are not. */
 static int stripe_check_devs(struct req *rq, struct stripe *sh)
 {
 	int failed = 0;
 
 	for (int i = 0; i < rq->conf->raid_disks; i++) {
 		sh->dev[i].good = rdev_readable(rq->mddev->slots[i],
-					   dev_sector(rq, sh, sh->hi));
+					   dev_sector(rq, sh, sh->lo), sh->hi - sh->lo);
 		failed += !sh->dev[i].good;
 	}
 	return failed;

@@ -97,10 +97,21 @@ static void test_stress(void)
 	md_free(m);
 }
 
+/* Bad blocks on both mirrors, apart: no mirror can serve the read whole,
+ * so it is served in parts, each from a mirror that holds it good. */
+static void test_badblocks_apart(void)
+{
+	struct mddev *m = make_array(2);
+
+	check_badblocks_apart(m);
+	md_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/raid1/read-error", test_read_error);
+	g_test_add_func("/raid1/badblocks-apart", test_badblocks_apart);
 	g_test_add_data_func("/raid1/read-error-races-write/2", GINT_TO_POINTER(2),
 			     test_read_error_races_write);
 	g_test_add_data_func("/raid1/read-error-races-write/3", GINT_TO_POINTER(3),

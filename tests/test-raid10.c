@@ -603,6 +603,17 @@ static char *geometry_name(const char *what, const struct geometry *g, unsigned 
 			       g->n, g->chunk, i);
 }
 
+/* Bad blocks on both copies of a chunk, apart: the read is served in
+ * parts, each from a copy that holds it good. */
+static void test_badblocks_apart(void)
+{
+	static const uint64_t sz[] = { 4096, 4096 };
+	struct mddev *m = test_array(10, 0x102, 128, 2, sz);
+
+	check_badblocks_apart(m);
+	md_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -640,6 +651,7 @@ int main(int argc, char **argv)
 	}
 	g_test_add_func("/raid10/read-errors-writes-and-sync", test_stress);
 	g_test_add_func("/raid10/enough", test_enough);
+	g_test_add_func("/raid10/badblocks-apart", test_badblocks_apart);
 	g_test_add_func("/raid10/run-refuses-lost-mirror-set", test_run_refuses);
 	g_test_add_func("/raid10/status-and-io-hints", test_status);
 	g_test_add_func("/raid10/resync-offset-is-an-array-sector", test_resync_offset);

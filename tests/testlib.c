@@ -1,6 +1,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,6 +75,38 @@ void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 
 	g_assert_cmpint(pwrite(r->fd, buf, len, (r->data_offset + sector) * 512), ==,
 			(ssize_t)len);
+}
+
+void member_badblocks(struct mddev *m, int i, uint64_t sector, uint64_t sectors)
+{
+	struct md_rdev *r = g_ptr_array_index(m->rdevs, i);
+	char *junk = g_malloc(sectors * 512);
+
+	memset(junk, 0xa5, sectors * 512);
+	member_write(m, i, sector, junk, sectors * 512);
+	g_free(junk);
+	if (!r->badblocks.ranges)
+		badblocks_init(&r->badblocks, true);
+	g_assert_true(badblocks_set(&r->badblocks, r->data_offset + sector,
+				    sectors, true));
+}
+
+void check_badblocks_apart(struct mddev *m)
+{
+	char data[65536], got[65536];
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (char)(i * 7 / 512);
+	g_assert_cmpint(md_write(m, 0, sizeof(data), data), ==, sizeof(data));
+	member_badblocks(m, 0, 16, 32);
+	member_badblocks(m, 1, 60, 32);
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, sizeof(got));
+	g_assert_true(memcmp(got, data, sizeof(data)) == 0);
+	member_badblocks(m, 1, 20, 1);
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, -EIO);
+	g_assert_cmpint(md_read(m, 21 * 512, 512, got), ==, 512);
+	for (int i = 0; i < 2; i++)
+		g_assert_false(atomic_load(&m->slots[i]->flags) & RDEV_FAULTY);
 }
 
 int swap_fd(struct md_rdev *r, bool writes_fail)

@@ -13,6 +13,16 @@ void member_read(struct mddev *m, int i, uint64_t sector, void *buf, size_t len)
 void member_write(struct mddev *m, int i, uint64_t sector, const void *buf,
 		  size_t len);
 
+/* Garbage over sectors of member i's data area, recorded there as bad
+ * blocks (acknowledged, as loaded from the log). */
+void member_badblocks(struct mddev *m, int i, uint64_t sector, uint64_t sectors);
+
+/* Members 0 and 1 both hold the array's first 64 KiB (mirrors): with bad
+ * blocks on each, apart, a read over them still returns the data (md's
+ * read_balance serves it in parts); a sector bad on both fails, the
+ * sectors around it read, and no member fails. */
+void check_badblocks_apart(struct mddev *m);
+
 /* Swap a member's fd for one that fails reads (write-only) or everything
  * (a directory), as a failing disk would; returns the fd to restore. */
 int swap_fd(struct md_rdev *r, bool writes_fail);
