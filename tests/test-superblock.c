@@ -1166,6 +1166,34 @@ static void test_check_on_load(void)
 	drop_member(fd, path);
 }
 
+static char *examine_to_string(const char *path, const struct md_sb *sb);
+
+/* examine stays bounded whatever raid_disks and delta_disks say. */
+static void test_examine_hostile_counts(void)
+{
+	static const struct { uint32_t raid_disks; int32_t delta; } cases[] = {
+		{ 0xffffffff, 0 }, { 0x7fffffff, INT32_MIN }, { 3, INT32_MIN }, { 0, 0 },
+	};
+	struct md_sb sb, got;
+	char *path, err[256] = "";
+	int fd = temp_member(64 << 20, &path);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		check_base(&sb, 5, 2);
+		sb.raid_disks = cases[i].raid_disks;
+		sb.delta_disks = cases[i].delta;
+		sb.feature_map |= MD_FEATURE_RESHAPE_ACTIVE;
+		g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+		g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err,
+						 sizeof(err)), ==, 0);
+		char *out = examine_to_string(path, &got);
+		g_assert_cmpuint(strlen(out), <, 8192);
+		g_assert_nonnull(strstr(out, "   Array State : "));
+		free(out);
+	}
+	drop_member(fd, path);
+}
+
 /* ------------------------------------------------------------------ */
 /* examine                                                              */
 
@@ -1305,6 +1333,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/superblock/check/fields", test_check_fields);
 	g_test_add_func("/superblock/check/090", test_check_090);
 	g_test_add_func("/superblock/check/on-load", test_check_on_load);
+	g_test_add_func("/superblock/examine/hostile-counts", test_examine_hostile_counts);
 	g_test_add_func("/superblock/examine/fields", test_examine_fields);
 	g_test_add_func("/superblock/examine/like-mdadm-v1", test_examine_like_mdadm_v1);
 	g_test_add_func("/superblock/examine/like-mdadm-090", test_examine_like_mdadm_090);
