@@ -2,6 +2,9 @@
  * the checksum, so the superblock reaches raidfs's checks past the checksum
  * (as hostile superblocks do).  Without VALUE, print the field.
  *   sb-poke MEMBER FIELD [VALUE]
+ *   sb-poke MEMBER bitmap            a fresh bitmap superblock (64K chunks)
+ *   sb-poke MEMBER bitmap.FIELD [VALUE]   magic, version, sync_size,
+ *                                    chunksize, daemon_sleep, write_behind
  * FIELD is md_p.h's name: level, layout, size, chunksize, raid_disks,
  * feature_map, logical_block_size, bitmap_offset, data_offset, data_size,
  * dev_number, events, resync_offset, recovery_offset, max_dev,
@@ -33,9 +36,35 @@ static const struct {
 	{ "reshape_position", V1(reshape_position) },
 };
 
+static const struct {
+	const char *name;
+	size_t off, len;
+} bitmap_fields[] = {   /* bitmap_super_t, md-bitmap.h */
+	{ "bitmap.magic", 0, 4 }, { "bitmap.version", 4, 4 }, { "bitmap.sync_size", 40, 8 },
+	{ "bitmap.chunksize", 52, 4 }, { "bitmap.daemon_sleep", 56, 4 },
+	{ "bitmap.write_behind", 60, 4 },
+};
+
+static void put(uint8_t *b, size_t off, size_t len, uint64_t v)
+{
+	for (size_t i = 0; i < len; i++)   /* little-endian, as md's __le fields */
+		b[off + i] = (uint8_t)(v >> (8 * i));
+}
+
 static int field(const char *name, size_t *off, size_t *len)
 {
 	unsigned role;
+
+	for (size_t i = 0; i < sizeof(bitmap_fields) / sizeof(bitmap_fields[0]); i++)
+		if (!strcmp(bitmap_fields[i].name, name)) {
+			*off = bitmap_fields[i].off;
+			*len = bitmap_fields[i].len;
+			return 0;
+		}
+	if (!strcmp(name, "bitmap")) {
+		*off = *len = 0;
+		return 0;
+	}
 
 	if (sscanf(name, "dev_roles[%u]", &role) == 1 && role < 1920) {
 		*off = offsetof(struct mdp_superblock_1, dev_roles) + 2 * role;
@@ -51,6 +80,20 @@ static int field(const char *name, size_t *off, size_t *len)
 	return -1;
 }
 
+/* What md_bitmap_write_sb leaves for a clean array. */
+static void bitmap_init(uint8_t *b, const struct md_sb *sb)
+{
+	memset(b, 0, 512);
+	put(b, 0, 4, 0x6d746962);
+	put(b, 4, 4, 4);
+	md_sb_uuid_kernel(sb, b + 8);
+	put(b, 24, 8, sb->events);
+	put(b, 32, 8, sb->events);
+	put(b, 40, 8, sb->size);
+	put(b, 52, 4, 64 << 10);
+	put(b, 56, 4, 5);
+}
+
 int main(int argc, char **argv)
 {
 	struct md_sb sb;
@@ -63,26 +106,31 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: sb-poke MEMBER FIELD [VALUE]\n");
 		return 2;
 	}
+	bool bitmap = !strcmp(argv[2], "bitmap") || !strncmp(argv[2], "bitmap.", 7);
 	int fd = open(argv[1], O_RDWR);
 	if (fd < 0 || md_sb_load_flags(fd, &sb, MD_SB_LOAD_LENIENT, err, sizeof(err)) < 0 ||
-	    sb.major != 1 || pread(fd, buf, sizeof(buf), (off_t)sb.super_offset * 512) != sizeof(buf)) {
+	    sb.major != 1) {
 		fprintf(stderr, "sb-poke: %s: no v1 superblock\n", argv[1]);
 		return 1;
 	}
-	for (size_t i = 0; i < len; i++)   /* little-endian, as md_p.h's __le fields */
+	off_t at = (off_t)(sb.super_offset + (bitmap ? sb.bitmap_offset : 0)) * 512;
+	if (pread(fd, buf, sizeof(buf), at) != sizeof(buf)) {
+		fprintf(stderr, "sb-poke: %s: cannot read at %lld\n", argv[1], (long long)at);
+		return 1;
+	}
+	for (size_t i = 0; i < len; i++)
 		v |= (uint64_t)buf[off + i] << (8 * i);
-	if (argc == 3) {
+	if (argc == 3 && len) {
 		printf("%" PRIu64 "\n", v);
 		return 0;
 	}
-	v = strtoull(argv[3], NULL, 0);
-	for (size_t i = 0; i < len; i++)
-		buf[off + i] = (uint8_t)(v >> (8 * i));
-	uint32_t csum = md_sb_csum_v1(buf);
-	for (size_t i = 0; i < 4; i++)
-		buf[offsetof(struct mdp_superblock_1, sb_csum) + i] = (uint8_t)(csum >> (8 * i));
-	if (pwrite(fd, buf, sizeof(buf), (off_t)sb.super_offset * 512) != sizeof(buf) ||
-	    fsync(fd) < 0) {
+	if (len)
+		put(buf, off, len, strtoull(argv[3], NULL, 0));
+	else
+		bitmap_init(buf, &sb);
+	if (!bitmap)
+		put(buf, offsetof(struct mdp_superblock_1, sb_csum), 4, md_sb_csum_v1(buf));
+	if (pwrite(fd, buf, sizeof(buf), at) != sizeof(buf) || fsync(fd) < 0) {
 		perror("sb-poke");
 		return 1;
 	}
