@@ -228,11 +228,13 @@ static int check_size(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->size > sb->data_size)
 		return REFUSE("superblock size %" PRIu64 " exceeds data_size %" PRIu64,
 			      sb->size, sb->data_size);
-	/* 0.90's 32-bit recovery_cp is taken as is by md, beyond size or not */
-	if (sb->major == 1 && sb->resync_offset != MD_MAX_SECTOR &&
-	    sb->resync_offset > sb->size)
-		return REFUSE("superblock resync_offset %" PRIu64 " is beyond size %" PRIu64,
-			      sb->resync_offset, sb->size);
+	/* 0.90's 32-bit recovery_cp is taken as is by md, beyond size or not;
+	 * raid10 resyncs in array sectors, at most size * raid_disks / 2 */
+	bool beyond = sb->level == 10 ? sb->resync_offset / sb->raid_disks > sb->size / 2
+				      : sb->resync_offset > sb->size;
+	if (sb->major == 1 && sb->resync_offset != MD_MAX_SECTOR && beyond)
+		return REFUSE("superblock resync_offset %" PRIu64 " is beyond what size %"
+			      PRIu64 " lets a resync cover", sb->resync_offset, sb->size);
 	if ((sb->feature_map & F_RECOVERY_OFFSET) && sb->recovery_offset != MD_MAX_SECTOR &&
 	    sb->recovery_offset > sb->size)
 		return REFUSE("superblock recovery_offset %" PRIu64 " is beyond size %" PRIu64,

@@ -1015,7 +1015,9 @@ static const struct check_case check_cases[] = {
 	{ 5, 2, C_LBS, 4096, NULL },
 	{ 5, 2, C_EVENTS, UINT64_MAX, "events 18446744073709551615 cannot advance" },
 	{ 5, 2, C_EVENTS, UINT64_MAX - 1, NULL },
-	{ 5, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond size" },
+	{ 5, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond what size 129024 lets a resync cover" },
+	{ 10, 2, C_RESYNC, 129024 + 64000, NULL },   /* raid10 resyncs array sectors */
+	{ 10, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond" },
 	{ 5, 2, C_RESYNC, 100, NULL },
 	{ 5, 2, C_RECOVERY, 1 << 20, "recovery_offset 1048576 is beyond size" },
 	{ 5, 2, C_RECOVERY, 100, NULL },
