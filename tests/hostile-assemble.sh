@@ -25,7 +25,7 @@ sum_of() { sha256sum "$@" | cut -d' ' -f1 | tr '\n' ' '; }
 
 mk good5 5 3; mk good1 1 2
 mk rdmax 5 3; mk rdbig 5 3; mk events 5 3; mk size0 5 3; mk doff 5 3
-mk lbs 5 3; mk layout 5 3; mk roles 5 3; mk dup 5 3; mk tie 1 2; mk reshape 5 3
+mk lbs 5 3; mk layout 5 3; mk roles 5 3; mk roles2 5 3; mk dup 5 3; mk tie 1 2; mk reshape 5 3
 # Internal bitmaps (as mdadm writes them: 4K after the superblock, the
 # bad-block log 4K later): a healthy one, and hostile bitmap superblocks.
 BITMAPS=(bm bmsync bmchunk bmsleep bmbehind bmver)
@@ -54,6 +54,7 @@ poke doff.0 data_offset 8
 poke lbs.0 logical_block_size 3
 poke layout.0 layout 0                       # valid, but not what the others say
 poke roles.0 'dev_roles[0]' 1; poke roles.0 'dev_roles[1]' 0   # swapped slots
+poke roles2.0 'dev_roles[1]' 0              # two slots in role 0
 poke dup.2 dev_number 0                      # claims dup.0's slot, same events
 size1=$("$SB_POKE" "$T/tie.1" size)
 poke tie.0 size $(( size1 - 128 ))
@@ -68,7 +69,7 @@ done
 bblog=$(dd if="$T/bm.0" bs=512 skip=24 count=8 status=none | sha256sum)
 
 # What must not change: every refused member, and all of a refused array.
-refused=("$T"/{rdmax,rdbig,events,size0,doff,lbs,layout,roles}.0 "$T"/dup.* "$T"/tie.* "$T"/reshape.*
+refused=("$T"/{rdmax,rdbig,events,size0,doff,lbs,layout,roles,roles2}.0 "$T"/dup.* "$T"/tie.* "$T"/reshape.*
 	 "$T"/bm?*.[0-9])
 before=$(sum_of "${refused[@]}")
 
@@ -86,6 +87,7 @@ expect_line doff.0 "superblock data_offset 8 overlaps the superblock"
 expect_line lbs.0 "superblock logical_block_size 3"
 expect_line layout.0 "superblock layout 0 differs from layout 2 on $T/layout.1"
 expect_line roles.0 "superblock dev_roles[0] 1 differs from dev_roles[0] 0"
+expect_line roles2.0 "superblock dev_roles[0] and dev_roles[1] both hold role 0; left out"
 expect_line dup.2 "superblock dev_number 0 is also $T/dup.0's, at the same events; array not started"
 expect_line tie.1 "superblock size $(( size1 )) differs from size $(( size1 - 128 )) on $T/tie.0 at the same events, and no majority tells which is right; array not started"
 expect_line reshape.0 "MD_FEATURE_RESHAPE_ACTIVE"
@@ -97,7 +99,7 @@ expect_line bmver.0 "bitmap version 5 is not 3 or 4"
 expect_eq "lines of stderr" "$(grep -vc '^raidfs: ' <<<"$err" || true)" 0
 
 # The served arrays read what was written, and take writes.
-for a in good5 good1 rdmax rdbig events size0 doff lbs layout roles bm; do
+for a in good5 good1 rdmax rdbig events size0 doff lbs layout roles roles2 bm; do
 	[ -e "$T/mnt/$a" ] || fail "$a is not served: $err"
 	same_range "$T/mnt/$a" 0 "$T/$a.data" || fail "$a reads wrong data"
 done
