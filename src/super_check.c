@@ -82,6 +82,10 @@ static int check_level(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->raid_disks > roles)
 		return REFUSE("superblock raid_disks %u exceeds the %u roles it can carry",
 			      sb->raid_disks, roles);
+	/* mdadm sizes max_dev for every member and md only grows it */
+	if (sb->raid_disks > sb->max_dev)
+		return REFUSE("superblock raid_disks %u exceeds max_dev %u",
+			      sb->raid_disks, sb->max_dev);
 	if (sb->raid_disks < (uint32_t)min)
 		return REFUSE("superblock raid_disks %u is below the %d %s needs",
 			      sb->raid_disks, min, name);

@@ -976,6 +976,7 @@ struct check_case {
 static const struct check_case check_cases[] = {
 	{ 5, 2, C_RAID_DISKS, 0xffffffffu, "raid_disks 4294967295 exceeds the 384 roles it can carry" },
 	{ 5, 2, C_RAID_DISKS, 385, "raid_disks 385 exceeds the 384 roles" },
+	{ 5, 2, C_RAID_DISKS, 129, "raid_disks 129 exceeds max_dev 128" },
 	{ 0, 2, C_RAID_DISKS, 0, "raid_disks 0 is below the 1 raid0 needs" },
 	{ 6, 2, C_RAID_DISKS, 3, "raid_disks 3 is below the 4 raid6 needs" },
 	{ 5, 2, C_LEVEL, 7, "level 7 (unknown) is not one raidfs runs" },
