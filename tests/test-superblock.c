@@ -1166,6 +1166,19 @@ static void test_check_on_load(void)
 	g_assert_nonnull(strstr(err, "superblock feature_map 0x4 has MD_FEATURE_RESHAPE_ACTIVE"));
 	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
 	g_assert_cmpuint(got.raid_disks, ==, 0xffffffff);
+
+	/* 0.90 minor 91 on a member: refused, shown by the lenient load */
+	g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+	g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
+	check_base(&sb, 5, 90);
+	sb.max_dev = 27;
+	sb.feature_map |= MD_FEATURE_RESHAPE_ACTIVE;
+	sb.reshape_position = 1024;
+	g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+	g_assert_cmpint(md_sb_load(fd, &got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "superblock minor_version 91 records a reshape in progress"));
+	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(got.reshape_position, ==, 1024);
 	drop_member(fd, path);
 }
 
