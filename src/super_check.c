@@ -205,6 +205,9 @@ static int check_data(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->data_offset > UINT64_MAX - sb->size)
 		return REFUSE("superblock data_offset %" PRIu64 " + size %" PRIu64 " wraps",
 			      sb->data_offset, sb->size);
+	if (sb->major == 1 && sb->data_size < 10)      /* super_1_load's bound */
+		return REFUSE("superblock data_size %" PRIu64 " is below the 10 sectors md "
+			      "requires", sb->data_size);
 	end = sb->data_offset + sb->data_size;
 	if (sb->major == 1 && sb->minor == 0 && end > sb->super_offset)
 		return REFUSE("superblock data_offset %" PRIu64 " + data_size %" PRIu64

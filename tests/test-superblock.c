@@ -1006,6 +1006,7 @@ static const struct check_case check_cases[] = {
 	{ 5, 1, C_DATA_OFFSET, 1, NULL },          /* a 1 KiB superblock fits one sector */
 	{ 5, 2, C_DATA_OFFSET, UINT64_MAX - 1023, "data_offset 18446744073709550592 + data_size" },
 	{ 5, 2, C_DATA_SIZE, UINT64_MAX - 100, "wraps" },
+	{ 0, 2, C_DATA_SIZE, 9, "data_size 9 is below the 10 sectors md requires" },
 	{ 5, 2, C_DATA_SIZE, 1 << 20, "member truncated: superblock data_offset 2048 + data_size 1048576" },
 	{ 5, 0, C_DATA_SIZE, 131072, "runs into the superblock" },
 	{ 5, 2, C_SIZE, 0, "size 0 leaves the array no data" },
