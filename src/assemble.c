@@ -1,6 +1,8 @@
-/* Assembly: group member files by array UUID, let the freshest superblock
- * decide each member's role, leave out what is stale, faulty or foreign
- * (reported, never written), and start what has enough members. */
+/* Assembly: group member files by array UUID (md_sb_load has refused each
+ * bad superblock on its own), let the freshest superblock the majority of
+ * the freshest members agrees with decide each member's role, leave out
+ * what is stale, faulty, foreign or disagrees (reported, never written),
+ * refuse what nothing can settle, and start what has enough members. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
