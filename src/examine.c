@@ -30,8 +30,8 @@ static const char *human_size(long long bytes, char *buf, size_t len)
 		c1 = (bytes * 200 / (1LL << 30) + 1) / 2;
 		c2 = (bytes / (1000000000LL / 200) + 1) / 2;
 		u1 = "GiB", u2 = "GB";
-	} else {
-		c1 = (bytes * 200 / (1LL << 40) + 1) / 2;
+	} else {   /* 128 bits: a hostile size must not overflow bytes * 200 */
+		c1 = (long long)(((__int128)bytes * 200 / (1LL << 40) + 1) / 2);
 		c2 = (bytes / (1000000000000LL / 200) + 1) / 2;
 		u1 = "TiB", u2 = "TB";
 	}
@@ -274,6 +274,14 @@ static void data_share(const struct md_sb *sb, long long *ddsks, long long *deno
 	}
 }
 
+/* A member's size times ddsks / denom, in 128 bits as a hostile size or
+ * raid_disks would overflow 64; what does not fit prints as mdadm's
+ * wrapped arithmetic would. */
+static long long share_bytes(uint64_t bytes, long long ddsks, long long denom)
+{
+	return (long long)((__int128)bytes * ddsks / denom);
+}
+
 static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 {
 	char h[64];
@@ -285,7 +293,7 @@ static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 		return;
 	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
-		long long asize = (long long)(sb->size << 9) * ddsks / denom;
+		long long asize = share_bytes(sb->size << 9, ddsks, denom);
 
 		fprintf(out, "     Array Size : %llu KiB%s\n", (unsigned long long)asize >> 10,
 			human_size(asize, h, sizeof(h)));
@@ -498,7 +506,7 @@ static void exam_090_sizes(FILE *out, const struct md_sb *sb, const uint8_t *raw
 		human_size(kib << 10, h, sizeof(h)));
 	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
-		long long asize = (kib << 10) * ddsks / denom;
+		long long asize = share_bytes((uint64_t)kib << 10, ddsks, denom);
 
 		fprintf(out, "     Array Size : %llu%s\n", (unsigned long long)asize >> 10,
 			human_size(asize, h, sizeof(h)));

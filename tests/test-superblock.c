@@ -1208,6 +1208,15 @@ static void test_examine_hostile_counts(void)
 		g_assert_nonnull(strstr(out, "   Array State : "));
 		free(out);
 	}
+	/* sizes whose Array Size overflows 64 bits (UBSan in check-sanitizers) */
+	check_base(&sb, 5, 2);
+	sb.size = sb.data_size = 1ull << 60;
+	sb.raid_disks = sb.max_dev = MD_SB_MAX_ROLES;
+	g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
+	char *out = examine_to_string(path, &got);
+	g_assert_nonnull(strstr(out, "     Array Size : "));
+	free(out);
 	drop_member(fd, path);
 }
 
