@@ -147,8 +147,11 @@ static int check_roles(const struct md_sb *sb, char *err, size_t errlen)
 	uint32_t slots = sb->max_dev < MD_SB_MAX_ROLES ? sb->max_dev : MD_SB_MAX_ROLES;
 	uint16_t holder[MD_SB_MAX_ROLES];
 
-	if (sb->dev_number >= slots)
+	if (sb->dev_number >= sb->max_dev)
 		return REFUSE("superblock dev_number %u is not below max_dev %u",
+			      sb->dev_number, sb->max_dev);
+	if (sb->dev_number >= slots)
+		return REFUSE("superblock dev_number %u exceeds the %u roles it can carry",
 			      sb->dev_number, slots);
 	memset(holder, 0xff, sizeof(holder));
 	for (uint32_t i = 0; i < slots; i++) {
