@@ -30,8 +30,8 @@ static const char *human_size(long long bytes, char *buf, size_t len)
 		c1 = (bytes * 200 / (1LL << 30) + 1) / 2;
 		c2 = (bytes / (1000000000LL / 200) + 1) / 2;
 		u1 = "GiB", u2 = "GB";
-	} else {
-		c1 = (bytes * 200 / (1LL << 40) + 1) / 2;
+	} else {   /* 128 bits: a hostile size must not overflow bytes * 200 */
+		c1 = (long long)(((__int128)bytes * 200 / (1LL << 40) + 1) / 2);
 		c2 = (bytes / (1000000000000LL / 200) + 1) / 2;
 		u1 = "TiB", u2 = "TB";
 	}
@@ -225,9 +225,12 @@ static uint32_t roles_held(const struct md_sb *sb)
 	return sb->max_dev < MD_SB_MAX_ROLES ? sb->max_dev : MD_SB_MAX_ROLES;
 }
 
-static int delta_extra(const struct md_sb *sb)
+/* Slots a shrinking reshape still has; unsigned, as delta_disks may be
+ * INT32_MIN. */
+static uint32_t delta_extra(const struct md_sb *sb)
 {
-	return (sb->feature_map & F_RESHAPE_ACTIVE) && sb->delta_disks < 0 ? -sb->delta_disks : 0;
+	return (sb->feature_map & F_RESHAPE_ACTIVE) && sb->delta_disks < 0
+	       ? 0u - (uint32_t)sb->delta_disks : 0;
 }
 
 static void exam_v1_head(FILE *out, const struct md_sb *sb, const struct exam_ctx *x)
@@ -271,6 +274,14 @@ static void data_share(const struct md_sb *sb, long long *ddsks, long long *deno
 	}
 }
 
+/* A member's size times ddsks / denom, in 128 bits as a hostile size or
+ * raid_disks would overflow 64; what does not fit prints as mdadm's
+ * wrapped arithmetic would. */
+static long long share_bytes(uint64_t bytes, long long ddsks, long long denom)
+{
+	return (long long)((__int128)bytes * ddsks / denom);
+}
+
 static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 {
 	char h[64];
@@ -282,7 +293,7 @@ static void exam_v1_sizes(FILE *out, const struct md_sb *sb)
 		return;
 	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
-		long long asize = (long long)(sb->size << 9) * ddsks / denom;
+		long long asize = share_bytes(sb->size << 9, ddsks, denom);
 
 		fprintf(out, "     Array Size : %llu KiB%s\n", (unsigned long long)asize >> 10,
 			human_size(asize, h, sizeof(h)));
@@ -408,14 +419,17 @@ static void exam_v1_role(FILE *out, const struct md_sb *sb)
 		fprintf(out, "Active device %u\n", role);
 }
 
-/* One letter per raid slot: how many devices claim it. */
+/* One letter per raid slot: how many devices claim it.  Slots past the
+ * roles a superblock holds can only be missing: a hostile raid_disks
+ * prints "..." for them, not billions of dots. */
 static bool exam_v1_array_state(FILE *out, const struct md_sb *sb)
 {
-	uint32_t slots = sb->raid_disks + (uint32_t)delta_extra(sb);
+	uint64_t slots = (uint64_t)sb->raid_disks + delta_extra(sb);
+	uint64_t shown = slots < MD_SB_MAX_ROLES ? slots : MD_SB_MAX_ROLES;
 	bool inconsistent = false;
 
 	fprintf(out, "   Array State : ");
-	for (uint32_t d = 0; d < slots; d++) {
+	for (uint32_t d = 0; d < shown; d++) {
 		int cnt = 0;
 
 		for (uint32_t i = 0; i < roles_held(sb); i++)
@@ -429,6 +443,8 @@ static bool exam_v1_array_state(FILE *out, const struct md_sb *sb)
 			inconsistent = true;
 		}
 	}
+	if (shown < slots)
+		fprintf(out, "...");
 	fprintf(out, " ('A' == active, '.' == missing, 'R' == replacing)\n");
 	for (uint32_t i = 0; i < roles_held(sb); i++)
 		if (sb->dev_roles[i] <= ROLE_MAX && sb->dev_roles[i] > slots)
@@ -490,7 +506,7 @@ static void exam_090_sizes(FILE *out, const struct md_sb *sb, const uint8_t *raw
 		human_size(kib << 10, h, sizeof(h)));
 	data_share(sb, &ddsks, &denom);
 	if (ddsks && denom) {
-		long long asize = (kib << 10) * ddsks / denom;
+		long long asize = share_bytes((uint64_t)kib << 10, ddsks, denom);
 
 		fprintf(out, "     Array Size : %llu%s\n", (unsigned long long)asize >> 10,
 			human_size(asize, h, sizeof(h)));
@@ -576,7 +592,7 @@ static void exam_090(FILE *out, const struct md_sb *sb, const uint8_t *raw,
 		     uint32_t stored, uint32_t expect)
 {
 	char u[36];
-	int last = (int)(sb->raid_disks + (uint32_t)delta_extra(sb) + hw(raw, W_SPARE));
+	int64_t last = (int64_t)sb->raid_disks + delta_extra(sb) + hw(raw, W_SPARE);
 	const char *lvl = md_level_name(sb->level);
 
 	fprintf(out, "          Magic : %08x\n", SB_MAGIC);

@@ -199,13 +199,14 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
  * writes.  A member that cannot flush is failed; true when one was. */
 static bool flush_before_sb(struct mddev *mddev)
 {
-	struct mio v[mddev->raid_disks];
+	struct mio *v = g_new(struct mio, mddev->raid_disks);
 	unsigned n = flush_members(mddev, v);
 	bool failed = false;
 
 	for (unsigned i = 0; i < n; i++)
 		if (v[i].res < 0)
 			failed |= md_error_locked(mddev, v[i].rdev);
+	g_free(v);
 	return failed;
 }
 
@@ -513,7 +514,7 @@ int md_flush(struct mddev *mddev)
 	if (mddev->pers->writeback)
 		r = mddev->pers->writeback(mddev);
 	if (done != atomic_load(&mddev->writes_flushed)) {
-		struct mio v[mddev->raid_disks];
+		struct mio *v = g_new(struct mio, mddev->raid_disks);
 		unsigned n = flush_members(mddev, v);
 		bool all = true;
 		for (unsigned i = 0; i < n; i++) {
@@ -524,6 +525,7 @@ int md_flush(struct mddev *mddev)
 					r = v[i].res;   /* the last copy: the caller must know */
 			}
 		}
+		g_free(v);
 		/* A racing md_flush may store an older count: that only
 		 * costs the next one a needless flush. */
 		if (all)
@@ -626,6 +628,13 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	if (!mddev->pers) {
 		snprintf(err, errlen, "%s: level %s is not supported yet",
 			 mddev->name, md_level_name(sb->level));
+		return -EINVAL;
+	}
+	/* md_sb_load checked it; arrays made otherwise (create, tests) too:
+	 * the levels keep per-member arrays of raid_disks on the stack */
+	if (sb->raid_disks < 1 || sb->raid_disks > MD_SB_MAX_ROLES) {
+		snprintf(err, errlen, "%s: raid_disks %u is outside 1..%d", mddev->name,
+			 sb->raid_disks, MD_SB_MAX_ROLES);
 		return -EINVAL;
 	}
 	mddev->level = sb->level;

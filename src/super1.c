@@ -195,11 +195,6 @@ static int v1_check_strict(const uint8_t *b, const struct md_sb *sb, char *err, 
 		       sb->sb_csum, sb->sb_csum_expected);
 		return -EINVAL;
 	}
-	if (sb->feature_map & ~F_ALL) {
-		seterr(err, errlen, "superblock has unknown feature bits 0x%x",
-		       sb->feature_map & ~F_ALL);
-		return -EINVAL;
-	}
 	for (int i = V1_PAD3; i < V1_ROLES; i++)
 		if (b[i]) {
 			seterr(err, errlen, "superblock padding at byte %d is not zero", i);

@@ -17,8 +17,13 @@
 #define F_BITMAP_OFFSET     1u
 #define F_RECOVERY_OFFSET   2u
 #define F_RESHAPE_ACTIVE    4u
+#define F_BAD_BLOCKS        8u
 #define F_REPLACEMENT       16u
+#define F_RESHAPE_BACKWARDS 32u
 #define F_NEW_OFFSET        64u
+#define F_RECOVERY_BITMAP   128u
+#define F_CLUSTERED         256u
+#define F_JOURNAL           512u
 #define F_PPL               1024u
 #define F_MULTIPLE_PPLS     2048u
 #define F_RAID0_LAYOUT      4096u

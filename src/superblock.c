@@ -527,25 +527,6 @@ static int truncated(char *err, size_t errlen, const char *what, uint64_t need, 
 	return -EINVAL;
 }
 
-/* Does the decoded sb fit the member it came from? */
-static int check_fit(const struct md_sb *sb, enum probe_kind k, uint64_t n,
-		     char *err, size_t errlen)
-{
-	uint64_t end;
-
-	if (k == P_090) {
-		if (sb->level >= 1 && sb->size > sb->super_offset)
-			return truncated(err, errlen, "0.90 data area", sb->size + SB090_RESERVED, n);
-		return 0;
-	}
-	end = k == P_10 ? sb->super_offset : n;
-	if (sb->data_offset + sb->data_size > end || sb->data_offset + sb->size > end)
-		return truncated(err, errlen, "data area",
-				 sb->data_offset + (sb->data_size > sb->size ? sb->data_size : sb->size) +
-				 (k == P_10 ? n - end : 0), n);
-	return 0;
-}
-
 static int decode_at(const uint8_t *buf, size_t got, enum probe_kind k, uint64_t off,
 		     struct md_sb *sb, bool strict, char *err, size_t errlen)
 {
@@ -591,10 +572,10 @@ static int probe(int fd, enum probe_kind k, uint64_t bytes, struct md_sb *sb,
 	if (got < 8 || get32(buf) != SB_MAGIC || get32(buf + 4) != (k == P_090 ? 0u : 1u))
 		return 1;
 	rc = decode_at(buf, (size_t)got, k, off, sb, strict, err, errlen);
-	if (rc == 0 && strict)
-		rc = check_fit(sb, k, n, err, errlen);
 	if (rc == 0)
 		sb->member_sectors = n;
+	if (rc == 0 && strict)
+		rc = md_sb_check(sb, err, errlen);
 	return rc;
 }
 

@@ -17,6 +17,9 @@
 #define MD_SB_V1_MAX_DEV   1920  /* dev_roles a 4 KiB v1 superblock can carry (kernel limit);
 				 * only the first MD_SB_MAX_ROLES may be in use */
 #define MD_SB090_DISKS     27    /* MD_SB_DISKS */
+/* md keeps a chunk's byte count in an int (chunk_sectors << 9): 1 GiB is
+ * the largest power of two it can hold. */
+#define MD_MAX_CHUNK_SECTORS (1u << 21)
 
 struct md_sb090_disk {     /* mdp_disk_t, host-endian as on disk */
 	uint32_t number, major, minor, raid_disk, state;
@@ -107,6 +110,24 @@ int md_sb_load(int fd, struct md_sb *sb, char *err, size_t errlen);
 #define MD_SB_LOAD_LENIENT 1u
 int md_sb_load_flags(int fd, struct md_sb *sb, unsigned flags, char *err,
 		     size_t errlen);
+
+/* The checks md (super_1_load, super_1_validate, super_90_load, the
+ * personalities' run) and mdadm make on one superblock, done before raidfs
+ * allocates, starts or writes anything for it: version, level, layout,
+ * chunk, raid_disks, dev_number, dev_roles, the data area and bitmap
+ * against the member (sb->member_sectors; 0 skips the checks against the
+ * file), size, logical_block_size, events, resync/recovery offsets, and
+ * feature bits raidfs does not implement.  Returns 0, or -EINVAL with one
+ * line in err naming the field as md_p.h spells it.  md_sb_load calls it;
+ * the lenient load does not. */
+int md_sb_check(const struct md_sb *sb, char *err, size_t errlen);
+
+/* Where an internal bitmap of sb (MD_FEATURE_BITMAP_OFFSET) may live on its
+ * member: *start sector and *sectors up to the superblock, the data area or
+ * the end of the member, whichever comes first.  -EINVAL with a reason when
+ * bitmap_offset points into the superblock, the data or outside the file. */
+int md_sb_bitmap_space(const struct md_sb *sb, uint64_t *start, uint64_t *sectors,
+		       char *err, size_t errlen);
 
 /* Write sb to its place on the member (v1.x or 0.90), checksum computed.
  * Refuses (-EINVAL) when super_offset is not where a load would look on a

@@ -216,10 +216,11 @@ static enum sync_action wait_for_work(struct mddev *mddev)
 static gpointer sync_thread(gpointer arg)
 {
 	struct mddev *mddev = arg;
+	/* on the heap: raid_disks comes from a superblock */
+	struct md_rdev **targets = g_new(struct md_rdev *, mddev->raid_disks);
 	enum sync_action action;
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
-		struct md_rdev *targets[mddev->raid_disks];
 		recovery_targets(mddev, targets);
 		mddev->curr_resync = pass_start(mddev, action, targets);
 		int r = sync_pass(mddev, action, targets);
@@ -246,6 +247,7 @@ static gpointer sync_thread(gpointer arg)
 		pthread_cond_broadcast(&mddev->sync_cond);
 		pthread_mutex_unlock(&mddev->sync_lock);
 	}
+	g_free(targets);
 	return NULL;
 }
 

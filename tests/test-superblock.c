@@ -959,6 +959,268 @@ static void test_store_refuses_wrong_place(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* md_sb_check: one hostile field at a time                             */
+
+enum field {
+	C_RAID_DISKS, C_LEVEL, C_LAYOUT, C_CHUNK, C_DEV_NUMBER, C_ROLE, C_DATA_OFFSET,
+	C_DATA_SIZE, C_SIZE, C_LBS, C_EVENTS, C_RESYNC, C_RECOVERY, C_BITMAP, C_FEATURE,
+};
+
+struct check_case {
+	int level, minor;
+	enum field field;
+	uint64_t value;
+	const char *want;       /* NULL: accepted */
+};
+
+static const struct check_case check_cases[] = {
+	{ 5, 2, C_RAID_DISKS, 0xffffffffu, "raid_disks 4294967295 exceeds the 384 roles it can carry" },
+	{ 5, 2, C_RAID_DISKS, 385, "raid_disks 385 exceeds the 384 roles" },
+	{ 5, 2, C_RAID_DISKS, 129, "raid_disks 129 exceeds max_dev 128" },
+	{ 0, 2, C_RAID_DISKS, 0, "raid_disks 0 is below the 1 raid0 needs" },
+	{ 6, 2, C_RAID_DISKS, 3, "raid_disks 3 is below the 4 raid6 needs" },
+	{ 5, 2, C_LEVEL, 7, "level 7 (unknown) is not one raidfs runs" },
+	{ 5, 2, C_LEVEL, (uint32_t)-4, "level -4 (multipath)" },
+	{ 5, 2, C_LAYOUT, 99, "layout 0x63 is not a raid5 layout" },
+	{ 10, 2, C_LAYOUT, 0x104, "layout 0x104 is not a raid10 layout for 3 members" },
+	{ 10, 2, C_LAYOUT, 0x101, "layout 0x101" },
+	{ 10, 2, C_LAYOUT, 0x80102, "layout 0x80102" },
+	{ 1, 2, C_LAYOUT, 99, NULL },            /* md ignores raid1's layout */
+	{ 5, 2, C_CHUNK, 0, "chunksize 0 sectors is outside 1..2097152" },
+	{ 5, 2, C_CHUNK, 12, "chunksize 12 sectors is not a power of two of at least 4K" },
+	{ 10, 2, C_CHUNK, 4, "chunksize 4 sectors is not a power of two" },
+	{ 5, 2, C_CHUNK, 1u << 22, "chunksize 4194304 sectors is outside" },
+	{ 0, 2, C_CHUNK, 0, "chunksize 0 sectors" },
+	{ 0, 2, C_CHUNK, 24, NULL },             /* raid0: any multiple of the block */
+	{ 1, 2, C_CHUNK, 0, NULL },
+	{ 5, 2, C_DEV_NUMBER, 0x80000000u, "dev_number 2147483648 is not below max_dev 128" },
+	{ 5, 2, C_DEV_NUMBER, 128, "dev_number 128 is not below max_dev 128" },
+	{ 5, 2, C_ROLE, 3, "dev_roles[1] role 3 is not below raid_disks 3" },
+	{ 5, 2, C_ROLE, 0, "dev_roles[0] and dev_roles[1] both hold role 0" },
+	{ 5, 2, C_ROLE, MD_ROLE_JOURNAL, "dev_roles[1] is the journal role" },
+	{ 5, 2, C_ROLE, 0xff00, "dev_roles[1] role 65280" },
+	{ 5, 2, C_ROLE, MD_ROLE_FAULTY, NULL },
+	{ 5, 2, C_DATA_OFFSET, 0, "data_offset 0 overlaps the superblock at sector 8" },
+	{ 5, 2, C_DATA_OFFSET, 8, "data_offset 8 overlaps the superblock at sector 8" },
+	{ 5, 1, C_DATA_OFFSET, 0, "data_offset 0 overlaps the superblock at sector 0" },
+	{ 5, 1, C_DATA_OFFSET, 1, NULL },          /* a 1 KiB superblock fits one sector */
+	{ 5, 2, C_DATA_OFFSET, UINT64_MAX - 1023, "data_offset 18446744073709550592 + data_size" },
+	{ 5, 2, C_DATA_SIZE, UINT64_MAX - 100, "wraps" },
+	{ 0, 2, C_DATA_SIZE, 9, "data_size 9 is below the 10 sectors md requires" },
+	{ 5, 2, C_DATA_SIZE, 1 << 20, "member truncated: superblock data_offset 2048 + data_size 1048576" },
+	{ 5, 0, C_DATA_SIZE, 131072, "runs into the superblock" },
+	{ 5, 2, C_SIZE, 0, "size 0 leaves the array no data" },
+	{ 5, 2, C_SIZE, 1 << 20, "size 1048576 exceeds data_size" },
+	{ 0, 2, C_SIZE, 0, NULL },               /* raid0 uses data_size */
+	{ 5, 2, C_LBS, 3, "logical_block_size 3 is not a power of two" },
+	{ 5, 2, C_LBS, 1 << 20, "logical_block_size 1048576" },
+	{ 5, 2, C_LBS, 4096, NULL },
+	{ 5, 2, C_EVENTS, UINT64_MAX, "events 18446744073709551615 cannot advance" },
+	{ 5, 2, C_EVENTS, UINT64_MAX - 1, NULL },
+	{ 5, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond what size 129024 lets a resync cover" },
+	{ 10, 2, C_RESYNC, 129024 + 64000, NULL },   /* raid10 resyncs array sectors */
+	{ 10, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond" },
+	{ 5, 2, C_RESYNC, 100, NULL },
+	{ 5, 2, C_RECOVERY, 1 << 20, "recovery_offset 1048576 is beyond size" },
+	{ 5, 2, C_RECOVERY, 100, NULL },
+	{ 5, 2, C_BITMAP, 0, "bitmap_offset 0 puts the bitmap at sector 8" },
+	{ 5, 2, C_BITMAP, 4088, "bitmap_offset 4088" },        /* into the data */
+	{ 5, 2, C_BITMAP, (uint32_t)-16, "bitmap_offset -16" },   /* before the file */
+	{ 5, 0, C_BITMAP, 8, NULL },             /* 1.0: after the sb, in the file */
+	{ 5, 0, C_BITMAP, (uint32_t)-1000000, "bitmap_offset -1000000" },
+	{ 5, 2, C_BITMAP, 8, NULL },
+	{ 5, 2, C_FEATURE, 4, "MD_FEATURE_RESHAPE_ACTIVE" },
+	{ 5, 2, C_FEATURE, 16, "MD_FEATURE_REPLACEMENT" },
+	{ 5, 2, C_FEATURE, 32, "MD_FEATURE_RESHAPE_BACKWARDS" },
+	{ 5, 2, C_FEATURE, 64, "MD_FEATURE_NEW_OFFSET" },
+	{ 5, 2, C_FEATURE, 128, "MD_FEATURE_RECOVERY_BITMAP" },
+	{ 5, 2, C_FEATURE, 256, "MD_FEATURE_CLUSTERED" },
+	{ 5, 2, C_FEATURE, 512, "MD_FEATURE_JOURNAL" },
+	{ 5, 2, C_FEATURE, 1024, "MD_FEATURE_PPL" },
+	{ 5, 2, C_FEATURE, 2048, "MD_FEATURE_MULTIPLE_PPLS" },
+	{ 5, 2, C_FEATURE, 0x4000, "feature_map 0x4000 has bits 0x4000 md does not define" },
+	{ 5, 2, C_FEATURE, 8, NULL },            /* the bad-block log is read */
+	{ 0, 2, C_FEATURE, 4096, NULL },         /* RAID0_LAYOUT */
+};
+
+/* A healthy 3-member (raid6: 4) array's superblock on a 64 MiB member. */
+static void check_base(struct md_sb *sb, int level, int minor)
+{
+	char err[256];
+
+	member_sb(sb, level);
+	sb->raid_disks = level == 6 ? 4 : 3;
+	for (uint32_t i = 2; i < sb->raid_disks; i++)
+		sb->dev_roles[i] = (uint16_t)i;
+	md_layout_default(level, (int)sb->raid_disks, &sb->layout);
+	if (level != 1)
+		sb->chunk_sectors = 128;
+	g_assert_cmpint(md_sb_place(sb, minor, (64 << 20) / 512, 0, err, sizeof(err)), ==, 0);
+}
+
+static void set_field(struct md_sb *sb, enum field f, uint64_t v)
+{
+	switch (f) {
+	case C_RAID_DISKS: sb->raid_disks = (uint32_t)v; break;
+	case C_LEVEL: sb->level = (int32_t)v; break;
+	case C_LAYOUT: sb->layout = (uint32_t)v; break;
+	case C_CHUNK: sb->chunk_sectors = (uint32_t)v; break;
+	case C_DEV_NUMBER: sb->dev_number = (uint32_t)v; break;
+	case C_ROLE: sb->dev_roles[1] = (uint16_t)v; break;
+	case C_DATA_OFFSET: sb->data_offset = v; break;
+	case C_DATA_SIZE: sb->data_size = v; break;
+	case C_SIZE: sb->size = v; break;
+	case C_LBS: sb->logical_block_size = (uint32_t)v; break;
+	case C_EVENTS: sb->events = v; break;
+	case C_RESYNC: sb->resync_offset = v; break;
+	case C_RECOVERY:
+		sb->feature_map |= MD_FEATURE_RECOVERY_OFFSET;
+		sb->recovery_offset = v;
+		break;
+	case C_BITMAP:
+		sb->feature_map |= MD_FEATURE_BITMAP_OFFSET;
+		sb->bitmap_offset = (int32_t)v;
+		break;
+	case C_FEATURE: sb->feature_map |= (uint32_t)v; break;
+	}
+}
+
+/* Encode with the one field changed, decode the bytes, check. */
+static void test_check_fields(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(check_cases); i++) {
+		const struct check_case *c = &check_cases[i];
+		struct md_sb sb, got;
+		uint8_t buf[4096];
+		char err[256] = "";
+
+		check_base(&sb, c->level, c->minor);
+		g_assert_cmpint(md_sb_check(&sb, err, sizeof(err)), ==, 0);
+		set_field(&sb, c->field, c->value);
+		md_sb_encode_v1(&sb, buf);
+		g_assert_cmpint(md_sb_decode_v1(buf, sizeof(buf), &got, err, sizeof(err)), ==, 0);
+		got.member_sectors = sb.member_sectors;
+		int r = md_sb_check(&got, err, sizeof(err));
+		g_test_message("case %zu: %s", i, r ? err : "accepted");
+		if (!c->want) {
+			g_assert_cmpint(r, ==, 0);
+			continue;
+		}
+		g_assert_cmpint(r, ==, -EINVAL);
+		g_assert_nonnull(strstr(err, c->want));
+		g_assert_null(strchr(err, '\n'));
+	}
+}
+
+/* 0.90: the same checks on what decode_090 makes of the words. */
+static void test_check_090(void)
+{
+	struct md_sb sb, got;
+	uint8_t buf[4096];
+	uint32_t *w = (uint32_t *)buf;
+	char err[256] = "";
+
+	check_base(&sb, 5, 90);
+	sb.max_dev = 27;
+	md_sb_encode_090(&sb, buf);
+	g_assert_cmpint(md_sb_decode_090(buf, &got, err, sizeof(err)), ==, 0);
+	got.super_offset = sb.super_offset;
+	got.data_size = sb.super_offset;
+	got.member_sectors = sb.member_sectors;
+	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, 0);
+
+	w[offsetof(mdp_super_t, raid_disks) / 4] = 28;
+	w[offsetof(mdp_super_t, sb_csum) / 4] = ref_csum_090((mdp_super_t *)buf);
+	g_assert_cmpint(md_sb_decode_090(buf, &got, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "raid_disks 28 exceeds the 27 roles it can carry"));
+
+	/* two active disks in one raid slot */
+	md_sb_encode_090(&sb, buf);
+	w[(offsetof(mdp_super_t, disks) + sizeof(mdp_disk_t) + offsetof(mdp_disk_t, raid_disk)) / 4] = 0;
+	w[offsetof(mdp_super_t, sb_csum) / 4] = ref_csum_090((mdp_super_t *)buf);
+	g_assert_cmpint(md_sb_decode_090(buf, &got, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "disks[0] and disks[1] both hold role 0"));
+
+	/* minor 91: an interrupted reshape */
+	md_sb_encode_090(&sb, buf);
+	w[offsetof(mdp_super_t, minor_version) / 4] = 91;
+	w[offsetof(mdp_super_t, sb_csum) / 4] = ref_csum_090((mdp_super_t *)buf);
+	g_assert_cmpint(md_sb_decode_090(buf, &got, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "minor_version 91 records a reshape in progress"));
+}
+
+/* md_sb_load refuses what md_sb_check refuses; the lenient load shows it. */
+static void test_check_on_load(void)
+{
+	struct md_sb sb, got;
+	char *path, err[256] = "";
+	int fd = temp_member(64 << 20, &path);
+
+	check_base(&sb, 5, 2);
+	sb.raid_disks = 0xffffffff;
+	sb.feature_map |= MD_FEATURE_RESHAPE_ACTIVE;
+	g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+	g_assert_cmpint(md_sb_load(fd, &got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "superblock feature_map 0x4 has MD_FEATURE_RESHAPE_ACTIVE"));
+	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(got.raid_disks, ==, 0xffffffff);
+
+	/* 0.90 minor 91 on a member: refused, shown by the lenient load */
+	g_assert_cmpint(ftruncate(fd, 0), ==, 0);
+	g_assert_cmpint(ftruncate(fd, 64 << 20), ==, 0);
+	check_base(&sb, 5, 90);
+	sb.max_dev = 27;
+	sb.feature_map |= MD_FEATURE_RESHAPE_ACTIVE;
+	sb.reshape_position = 1024;
+	g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+	g_assert_cmpint(md_sb_load(fd, &got, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "superblock minor_version 91 records a reshape in progress"));
+	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
+	g_assert_cmpuint(got.reshape_position, ==, 1024);
+	drop_member(fd, path);
+}
+
+static char *examine_to_string(const char *path, const struct md_sb *sb);
+
+/* examine stays bounded whatever raid_disks and delta_disks say. */
+static void test_examine_hostile_counts(void)
+{
+	static const struct { uint32_t raid_disks; int32_t delta; } cases[] = {
+		{ 0xffffffff, 0 }, { 0x7fffffff, INT32_MIN }, { 3, INT32_MIN }, { 0, 0 },
+	};
+	struct md_sb sb, got;
+	char *path, err[256] = "";
+	int fd = temp_member(64 << 20, &path);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		check_base(&sb, 5, 2);
+		sb.raid_disks = cases[i].raid_disks;
+		sb.delta_disks = cases[i].delta;
+		sb.feature_map |= MD_FEATURE_RESHAPE_ACTIVE;
+		g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+		g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err,
+						 sizeof(err)), ==, 0);
+		char *out = examine_to_string(path, &got);
+		g_assert_cmpuint(strlen(out), <, 8192);
+		g_assert_nonnull(strstr(out, "   Array State : "));
+		free(out);
+	}
+	/* sizes whose Array Size overflows 64 bits (UBSan in check-sanitizers) */
+	check_base(&sb, 5, 2);
+	sb.size = sb.data_size = 1ull << 60;
+	sb.raid_disks = sb.max_dev = MD_SB_MAX_ROLES;
+	g_assert_cmpint(md_sb_store(fd, &sb), ==, 0);
+	g_assert_cmpint(md_sb_load_flags(fd, &got, MD_SB_LOAD_LENIENT, err, sizeof(err)), ==, 0);
+	char *out = examine_to_string(path, &got);
+	g_assert_nonnull(strstr(out, "     Array Size : "));
+	free(out);
+	drop_member(fd, path);
+}
+
+/* ------------------------------------------------------------------ */
 /* examine                                                              */
 
 static char *examine_to_string(const char *path, const struct md_sb *sb)
@@ -1024,6 +1286,8 @@ static void compare_with_mdadm(int minor, int level)
 	member_sb(&sb, level);
 	sb.raid_disks = 4;
 	md_layout_default(level, 4, &sb.layout);
+	if (level != 1)
+		sb.chunk_sectors = 1024;   /* md_sb_load refuses a striped level without */
 	sb.dev_roles[2] = MD_ROLE_FAULTY;
 	sb.dev_roles[3] = 3;
 	sb.dev_roles[4] = MD_ROLE_SPARE;
@@ -1092,6 +1356,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/superblock/load/corrupt", test_load_corrupt);
 	g_test_add_func("/superblock/load/prefers-newest", test_load_prefers_newest);
 	g_test_add_func("/superblock/store/refuses-wrong-place", test_store_refuses_wrong_place);
+	g_test_add_func("/superblock/check/fields", test_check_fields);
+	g_test_add_func("/superblock/check/090", test_check_090);
+	g_test_add_func("/superblock/check/on-load", test_check_on_load);
+	g_test_add_func("/superblock/examine/hostile-counts", test_examine_hostile_counts);
 	g_test_add_func("/superblock/examine/fields", test_examine_fields);
 	g_test_add_func("/superblock/examine/like-mdadm-v1", test_examine_like_mdadm_v1);
 	g_test_add_func("/superblock/examine/like-mdadm-090", test_examine_like_mdadm_090);
