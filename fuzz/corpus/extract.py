@@ -101,6 +101,14 @@ def ctl_seeds(corpus):
             level = 1 if table == 3 else 0   # raid5 (index 1) for its attrs
             write(corpus, 'ctl', 't%d-w%d-%d' % (table, which, j),
                   bytes([level, table, which, j]) + v.encode())
+    # Sequences: a check frozen and resumed, a member failed mid-check.
+    rec = lambda t, w, v, m=0: bytes([t, w, m]) + v.encode() + b'\0'
+    write(corpus, 'ctl', 'seq-check-frozen', bytes([0]) + rec(0, 0, 'check')
+          + rec(0, 0, 'frozen') + rec(0, 0, 'idle') + rec(0, 0, 'repair'))
+    write(corpus, 'ctl', 'seq-fail-in-check', bytes([1]) + rec(0, 0, 'check')
+          + rec(1, 0, 'faulty', 1) + rec(0, 0, 'recover'))
+    write(corpus, 'ctl', 'seq-power-cut', bytes([2]) + rec(2, 0, 'arm')
+          + rec(0, 3, '0') + rec(2, 0, 'cut 3'))
 
 
 def cli_seeds(corpus):
