@@ -1,10 +1,11 @@
 /* Assembly from fuzzed superblocks: 2-4 members made as create makes them,
  * field bytes patched (checksums fixed up unless asked not to), assembled
  * read-only or read-write, a read and a write of each array started, then
- * md_stop and md_free.  Input: a geometry byte, a flags byte, with IMAGE
- * IMAGE_BYTES at each member's superblock (superblock and bitmap, as
- * the mdadm-made seeds have them on their 24 MiB members), then patches of
- * (member, offset, length, bytes); member n patches every member. */
+ * md_stop and md_free.  Input: a geometry byte (level, metadata, members),
+ * a flags byte, with the IMAGE flag IMAGE_BYTES for each member to lay at
+ * its superblock (superblock and bitmap superblock, from the mdadm-made
+ * seeds' 24 MiB members), then patches of (member, offset, length, bytes)
+ * to the superblocks; member n patches every member. */
 #include <unistd.h>
 #include "common.h"
 
