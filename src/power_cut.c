@@ -325,5 +325,5 @@ static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 
 const struct md_attr md_fault_attrs[] = {
 	{ "power_cut", 0644, power_cut_show, power_cut_store },
-	{ NULL },
+	{ NULL, 0, NULL, NULL },
 };
