@@ -13,8 +13,8 @@
  *
  * The superblock is found as md_sb_load finds it (leniently, so that a
  * field raidfs would refuse can be patched again); the bitmap superblock is
- * at super_offset + bitmap_offset (v1, the offset as patched) or 4 KiB
- * after the 0.90 superblock.  Setting sb_csum implies --no-csum. */
+ * at super_offset + bitmap_offset (v1, as on disk before this patch) or
+ * 4 KiB after the 0.90 superblock.  Setting sb_csum implies --no-csum. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
@@ -246,7 +246,6 @@ int main(int argc, char **argv)
 	char err[256];
 	uint8_t sbuf[SB_REGION], bbuf[BITMAP_SB_BYTES];
 	bool bitmap_touched = false;
-
 	const char *from = NULL;
 
 	for (;;) {
@@ -277,41 +276,37 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sb-patch: %s: cannot read the superblock\n", path);
 		return 1;
 	}
-	/* superblock fields first: the bitmap is found by the patched offset */
-	for (int pass = 0; pass < 2; pass++) {
-		uint64_t bm_pos = v090 ? sb_pos + MD_SB_BYTES
-			: (uint64_t)((int64_t)sb.super_offset +
-				     (int32_t)get32(sbuf + V1_BITMAP_OFFSET)) * 512;
-		if (pass == 1 && bitmap_touched && io_all(fd, bbuf, sizeof(bbuf), bm_pos, false) < 0) {
-			fprintf(stderr, "sb-patch: %s: cannot read the bitmap superblock\n", path);
-			return 1;
+	/* the bitmap is where the superblock on disk puts it, before patching */
+	uint64_t bm_pos = v090 ? sb_pos + MD_SB_BYTES
+		: (uint64_t)((int64_t)sb.super_offset + (int32_t)get32(sbuf + V1_BITMAP_OFFSET)) * 512;
+	for (int i = 2; i < argc; i += 2) {
+		enum area area;
+		size_t off, width;
+		uint64_t v;
+		if (resolve(argv[i], v090, &area, &off, &width) < 0) {
+			fprintf(stderr, "sb-patch: no %s field %s\n", v090 ? "0.90" : "v1", argv[i]);
+			return 2;
 		}
-		for (int i = 2; i < argc; i += 2) {
-			enum area area;
-			size_t off, width;
-			uint64_t v;
-			if (resolve(argv[i], v090, &area, &off, &width) < 0) {
-				fprintf(stderr, "sb-patch: no %s field %s\n",
-					v090 ? "0.90" : "v1", argv[i]);
-				return 2;
+		if (parse_value(argv[i + 1], width, &v) < 0) {
+			fprintf(stderr, "sb-patch: %s: %s does not fit %zu bytes\n",
+				argv[i], argv[i + 1], width);
+			return 2;
+		}
+		if (area == AREA_BITMAP && !bitmap_touched) {
+			if (io_all(fd, bbuf, sizeof(bbuf), bm_pos, false) < 0) {
+				fprintf(stderr, "sb-patch: %s: cannot read the bitmap superblock\n", path);
+				return 1;
 			}
-			if (parse_value(argv[i + 1], width, &v) < 0) {
-				fprintf(stderr, "sb-patch: %s: %s does not fit %zu bytes\n",
-					argv[i], argv[i + 1], width);
-				return 2;
-			}
-			bitmap_touched |= area == AREA_BITMAP;
-			/* a checksum set by hand is the point of the patch */
-			csum &= !(area == AREA_SB && !strcmp(argv[i], "sb_csum"));
-			if (pass == 0 && area == AREA_SB)
-				store(sbuf + off, width, v, v090);
-			else if (pass == 1 && area == AREA_BITMAP)
-				store(bbuf + off, width, v, false);
+			bitmap_touched = true;
 		}
-		if (pass == 1 && bitmap_touched && io_all(fd, bbuf, sizeof(bbuf), bm_pos, true) < 0) {
-			fprintf(stderr, "sb-patch: %s: cannot write the bitmap superblock\n", path);
-			return 1;
-		}
+		/* a checksum set by hand is the point of the patch */
+		csum &= !(area == AREA_SB && !strcmp(argv[i], "sb_csum"));
+		store(area == AREA_SB ? sbuf + off : bbuf + off, width, v,
+		      area == AREA_SB && v090);
+	}
+	if (bitmap_touched && io_all(fd, bbuf, sizeof(bbuf), bm_pos, true) < 0) {
+		fprintf(stderr, "sb-patch: %s: cannot write the bitmap superblock\n", path);
+		return 1;
 	}
 	if (csum) {
 		if (v090)
