@@ -274,13 +274,16 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 		free_reasons(why, group->len);
 		return NULL;
 	}
+	/* The leader may itself be left out (and freed) below: from here on
+	 * the array's copy of its superblock decides. */
 	struct mddev *mddev = g_new0(struct mddev, 1);
 	mddev->sb = best->sb;
 	mddev->unit = unit;
 	mddev->ro = ro;
 	mddev->ok_start_degraded = run;
-	mddev->name = md_array_name(&best->sb, unit);
-	mddev->raid_disks = best->sb.raid_disks;
+	mddev->name = md_array_name(&mddev->sb, unit);
+	mddev->raid_disks = mddev->sb.raid_disks;
+	mddev->pers = md_find_personality(mddev->sb.level);
 	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();
 	for (guint i = 0; i < group->len; i++) {
@@ -290,7 +293,6 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 			left_out(rdev, r);
 	}
 	free_reasons(why, group->len);
-	mddev->pers = md_find_personality(best->sb.level);
 	char err[256];
 	int r = mddev->pers ? check_members(mddev, run) : 0;
 	if (r == 0) {
