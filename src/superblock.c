@@ -121,7 +121,9 @@ const struct name_map *layout_table(int level)
 
 /* raid10: near copies in bits 0-7, far copies in 8-15, bit 16 makes the
  * far copies "offset"; bits 17-18 pick md's far-set variants (1: sets of
- * disks/far, 2: sets of near*far), which mdadm has no names for. */
+ * disks/far, 2: sets of near*far), which mdadm has no names for.  mdadm's
+ * "o1" sets the offset bit with one far copy (0x10101, not n1's 0x101):
+ * the name keeps the bit so that it parses back to the same layout. */
 static const char *r10_name(uint32_t layout, char *buf, size_t len)
 {
 	unsigned near = layout & 255, far = (layout >> 8) & 255;
@@ -129,7 +131,7 @@ static const char *r10_name(uint32_t layout, char *buf, size_t len)
 
 	if (layout >> 17 || !near || !far || !buf)
 		return NULL;
-	if (far == 1)
+	if (far == 1 && kind == 'f')
 		snprintf(buf, len, "n%u", near);
 	else if (near == 1)
 		snprintf(buf, len, "%c%u", kind, far);

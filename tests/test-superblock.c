@@ -732,6 +732,9 @@ static void test_layout_names(void)
 		{ 10, "n2", 0x102, "n2" }, { 10, "n3", 0x103, "n3" },
 		{ 10, "f2", 0x201, "f2" }, { 10, "o2", 0x10201, "o2" },
 		{ 10, "n2f2", 0x202, "n2f2" },
+		/* one far copy: mdadm's parse_layout_10 keeps o1's offset bit */
+		{ 10, "n1", 0x101, "n1" }, { 10, "f1", 0x101, "n1" },
+		{ 10, "o1", 0x10101, "o1" }, { 10, "n2o1", 0x10102, "n2o1" },
 		{ 0, "original", 1, "original" }, { 0, "alternate", 2, "alternate" },
 		{ 0, "dangerous", 0, "dangerous" },
 	};
