@@ -42,7 +42,10 @@ int md_set_name_compose(const char *name, const char *host,
 		*why = "its host part holds a '/', a space or a control character";
 	if (*why)
 		return -1;
-	if (!colon && *host && strlen(host) + 1 + len <= MD_SET_NAME_MAX)
+	/* The mount serves what follows the first ':', so a host name
+	 * holding one would change the name: then the name goes alone. */
+	if (!colon && *host && !strchr(host, ':') &&
+	    strlen(host) + 1 + len <= MD_SET_NAME_MAX)
 		g_snprintf(out, MD_SET_NAME_MAX + 1, "%s:%s", host, name);
 	else if (len <= MD_SET_NAME_MAX)
 		g_strlcpy(out, name, MD_SET_NAME_MAX + 1);

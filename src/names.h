@@ -10,7 +10,8 @@
 /* Why name cannot be an image's name in the mount, or NULL. */
 const char *md_name_invalid(const char *name);
 
-/* The set_name create stores for -N name: "host:name" where it fits, else
+/* The set_name create stores for -N name: "host:name" where it fits (and
+ * the host name holds no ':'), else
  * the name alone (as mdadm's super1 init_super).  0, or -1 with *why. */
 int md_set_name_compose(const char *name, const char *host,
 			char out[MD_SET_NAME_MAX + 1], const char **why);

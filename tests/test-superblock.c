@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "../src/names.h"
 #include "../src/raid.h"
 #include "../src/superblock.h"
 
@@ -754,6 +755,31 @@ static void test_layout_names(void)
 	g_assert_null(md_layout_name(10, 1 << 17 | 0x102, buf, sizeof(buf)));
 }
 
+/* What create stores for -N is served as the name given, whatever the
+ * host is called: a host name with ':' would move where the name starts. */
+static void test_set_name_compose(void)
+{
+	static const struct { const char *name, *host, *stored; } t[] = {
+		{ "data", "host", "host:data" }, { "h:data", "host", "h:data" },
+		{ "data", "", "data" }, { "data", "ho:st", "data" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "host", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa" },
+	};
+	char out[MD_SET_NAME_MAX + 1];
+	const char *why;
+	struct md_sb sb = { 0 };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_assert_cmpint(md_set_name_compose(t[i].name, t[i].host, out, &why), ==, 0);
+		g_assert_cmpstr(out, ==, t[i].stored);
+		g_strlcpy(sb.set_name, out, sizeof(sb.set_name));
+		char *served = md_array_name(&sb, 0);
+		const char *colon = strchr(t[i].name, ':');
+		g_assert_cmpstr(served, ==, colon ? colon + 1 : t[i].name);
+		g_free(served);
+	}
+	g_assert_cmpint(md_set_name_compose("a/b", "host", out, &why), ==, -1);
+}
+
 static void test_layout_defaults(void)
 {
 	uint32_t l;
@@ -1396,6 +1422,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/superblock/place/too-small", test_place_too_small);
 	g_test_add_func("/superblock/names/levels", test_level_names);
 	g_test_add_func("/superblock/names/layouts", test_layout_names);
+	g_test_add_func("/superblock/names/set-name-compose", test_set_name_compose);
 	g_test_add_func("/superblock/names/layout-defaults", test_layout_defaults);
 	g_test_add_func("/superblock/names/uuid", test_uuid);
 	g_test_add_func("/superblock/load/found-at-each-location", test_load_found_at_each_location);
