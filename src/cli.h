@@ -17,6 +17,8 @@ struct create_opts {
 };
 
 int raidfs_create(struct create_opts *o, char **paths, int npaths);
+/* Create's option texts (parse.c): 0, or -EINVAL. */
 int parse_size(const char *s, uint64_t *bytes);   /* mdadm's K default */
+int parse_metadata(const char *s, int *minor);    /* 0, 1, 2 or 90 */
 void random_uuid(uint8_t uuid[16]);
 int refuse(const char *fmt, ...) G_GNUC_PRINTF(1, 2);   /* prints, returns 2 */
