@@ -41,11 +41,15 @@ void random_uuid(uint8_t uuid[16])
 }
 
 /* Open the member, creating it sparse (it is then create's to remove)
- * when it does not exist and --member-size says how large. */
+ * when it does not exist and --member-size says how large.  member_open
+ * refuses what is no member (a FIFO or a tty never blocks it) by kind. */
 static int open_member(struct create_member *c, const struct create_opts *o)
 {
-	c->fd = open(c->path, O_RDWR | O_CLOEXEC);
-	if (c->fd < 0 && errno == ENOENT && o->member_bytes) {
+	char err[512];
+	int r = member_open(c->path, O_RDWR, err, sizeof(err));
+
+	c->fd = r < 0 ? -1 : r;
+	if (r == -ENOENT && o->member_bytes) {
 		c->fd = open(c->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (c->fd < 0 && errno == EEXIST)   /* O_EXCL: not through links */
 			return refuse("%s is a symbolic link to nothing; give the "
@@ -54,19 +58,15 @@ static int open_member(struct create_member *c, const struct create_opts *o)
 			return refuse("%s: cannot create it: %s", c->path,
 				      g_strerror(errno));
 		c->created = true;
-	}
-	if (c->fd < 0 && errno == ENOENT)
+	} else if (r == -ENOENT) {
 		return refuse("%s does not exist; give --member-size to create "
 			      "it sparse", c->path);
-	if (c->fd < 0 && errno == EISDIR)
-		return refuse("%s is a directory, not a member file", c->path);
-	if (c->fd < 0)
-		return refuse("%s: %s", c->path, g_strerror(errno));
+	} else if (r < 0) {
+		return refuse("%s", err);
+	}
 	struct stat st;
 	if (fstat(c->fd, &st) < 0)
 		return refuse("%s: %s", c->path, g_strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return refuse("%s is not a regular file or block device", c->path);
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
 	c->sized = S_ISREG(st.st_mode) && st.st_size == 0 && o->member_bytes;

@@ -124,8 +124,16 @@ mkdir d/sub
 BASE=$(state)
 expect 2 "already belongs" "${C[@]}" "${R1[@]}" --member-size 2M new0 owned1
 expect 2 "same file" "${C[@]}" -l 1 -n 3 --force --member-size 2M new0 owned1 owned1
-expect 2 "sub is a directory" "${C[@]}" "${R1[@]}" --member-size 2M new0 sub
+expect 2 "sub: a directory, not a regular file" "${C[@]}" "${R1[@]}" --member-size 2M new0 sub
 rmdir d/sub
+# Kinds that are no member: refused by kind, a FIFO without blocking for
+# a writer (timeout's 124 would fail the row).
+mkfifo d/fifo
+BASE=$(state)
+expect 2 "fifo: a FIFO, not a regular file" timeout 10 "${C[@]}" "${R1[@]}" --member-size 2M new0 fifo
+expect 2 "/dev/null: a character device, not a regular file" "${C[@]}" "${R1[@]}" a /dev/null
+rm d/fifo
+BASE=$(state)
 # A write that fails half-way (a file size limit past the last member's
 # 1.0 superblock): the operation failed, the file create made is gone and
 # the member it had written is as it was.
