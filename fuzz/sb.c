@@ -1,9 +1,12 @@
-/* Superblock probe, decode and validation (v1.0/1.1/1.2 and 0.90), and
- * examine of what a lenient load accepts.  Input: a kind byte (which
- * probe offset; 0x80: fix the checksum up), a member size byte, then the
- * bytes placed at that offset. */
+/* Superblock probe, decode and validation (v1.0/1.1/1.2 and 0.90), the
+ * bad-block log of what a strict load accepts (read where bblog_offset
+ * puts it: 8 sectors on, that is the input's second 4 KiB), and examine of
+ * what a lenient load accepts.  Input: a kind byte (which probe offset;
+ * 0x80: fix the checksum up), a member size byte, then the bytes placed at
+ * that offset. */
 #include <unistd.h>
 #include "common.h"
+#include "../src/badblocks.h"
 
 /* 0x80: a tiny member of 0-127 sectors; else 1-64 units of 64 KiB, or
  * of 1 MiB with 0x40 (mdadm's seed members are 24 MiB). */
@@ -25,6 +28,23 @@ static int64_t probe_offset(int kind, uint64_t bytes)
 	case 2: return sectors < 16 ? -1 : (int64_t)((sectors - 16) & ~7ull) << 9;
 	default: return bytes < 65536 ? -1 : (int64_t)((bytes & ~65535ull) - 65536);
 	}
+}
+
+/* As rdev_open loads the log; then every member read's check, and the
+ * control file's listing. */
+static void bad_blocks(int fd, const struct md_sb *sb, uint64_t bytes)
+{
+	struct badblocks bb;
+	uint64_t first, len;
+	char err[512];
+
+	if (badblocks_load(fd, sb, bytes >> SECTOR_SHIFT, &bb, err, sizeof(err)))
+		return;
+	badblocks_check(&bb, sb->data_offset, sb->data_size, &first, &len);
+	GString *out = g_string_new(NULL);
+	badblocks_show(&bb, out, false);
+	g_string_free(out, TRUE);
+	badblocks_exit(&bb);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -50,7 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct md_sb *sb = g_new0(struct md_sb, 1);
 	char err[512];
-	md_sb_load_flags(fd, sb, 0, err, sizeof(err));
+	if (md_sb_load_flags(fd, sb, 0, err, sizeof(err)) == 0)
+		bad_blocks(fd, sb, bytes);
 	if (md_sb_load_flags(fd, sb, MD_SB_LOAD_LENIENT, err, sizeof(err)) == 0)
 		md_sb_examine(null, "member", sb);
 	g_free(sb);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Seed corpus for the fuzz targets (see README): superblocks and bitmaps
 of the mdadm-made members that mdadm-seeds.sh copied to OUT, plus seeds
-for the control files and the parsers.  usage: extract.py OUT CORPUS_DIR"""
+for the control files and the parsers, and hostile ones for the bad-block
+log and the bitmap superblock.  usage: extract.py OUT CORPUS_DIR (OUT "-":
+keep the mdadm-* seeds already in CORPUS_DIR, write the others)"""
 import os
 import struct
 import sys
@@ -114,24 +116,78 @@ def ctl_seeds(corpus):
 def cli_seeds(corpus):
     texts = {0: ['raid5', '10', 'linear', 'mirror', 'stripe', 'raid6'],
              1: ['left-symmetric', 'n2', 'f2', 'o3', 'n2f2', 'original', 'ls',
-                 'parity-first-6'],
+                 'parity-first-6', 'o1', 'n2o1'],
              2: ['5a5a5a5a:5a5a5a5a:5a5a5a5a:5a5a5a5a',
                  '01234567-89ab-cdef-0123-456789abcdef'],
              3: ['idle', 'check', 'repair', 'frozen'],
-             4: ['0', '4294967295', '10']}
+             4: ['0', '4294967295', '10'],
+             # create's -z/-c/--member-size, -e, and -N NAME "\n" HOST
+             5: ['512', '64K', '1M', '8G', '2T', '1KiB', '1MB', '0', '-5', ' 5',
+                 '18014398509481983', '18014398509481984', '5X'],
+             6: ['1.2', '1.1', '1.0', '0.90', '0.9', '1', '0', 'default', '1.3'],
+             7: ['data', 'home:data', 'a/b', '.', '..', 'mdstat', 'x.md', 'a b',
+                 'data\nhost', 'data\nho:st', 'a' * 29 + '\nhostname',
+                 'h/x:data', 'a' * 33, ':']}
     for which, vals in texts.items():
         for j, v in enumerate(vals):
             lvl = {1: 4, 6: 5}.get(j, 6) if which == 1 else 0
             write(corpus, 'cli', 's%d-%d' % (which, j), bytes([which, lvl]) + v.encode())
 
 
+V1_FEATURE_MAP, V1_DATA_OFFSET = 8, 128
+V1_BBLOG_SHIFT, V1_BBLOG_SIZE, V1_BBLOG_OFFSET = 185, 186, 188
+BB_FEATURE = 8          # MD_FEATURE_BAD_BLOCKS
+
+
+def bb_entry(sector, count, shift=0):
+    return struct.pack('<Q', (sector >> shift) << 10 | count)
+
+
+def badblock_seeds(corpus):
+    """sb: an mdadm 1.2 superblock given a log 8 sectors on (the input's
+    second 4 KiB) recording bad blocks, at shifts 0 and 3, and with hostile
+    entries; assemble: the harness's members with the log's feature bit,
+    an entry, and the bitmap superblock's sync_size and chunksize made
+    hostile."""
+    base = open(os.path.join(corpus, 'sb', 'mdadm-1.2-raid5-3'), 'rb').read()
+    sb = bytearray(base[2:].ljust(8192, b'\0')[:4096])
+    doff = struct.unpack_from('<Q', sb, V1_DATA_OFFSET)[0]
+    struct.pack_into('<I', sb, V1_FEATURE_MAP,
+                     struct.unpack_from('<I', sb, V1_FEATURE_MAP)[0] | BB_FEATURE)
+    end = b'\xff' * 8
+    logs = {'bblog': (0, bb_entry(doff + 64, 8) + bb_entry(doff + 1000, 1) + end),
+            'bblog-shift3': (3, bb_entry(doff + 64, 2, 3) + end),
+            'bblog-before-data': (0, bb_entry(doff - 8, 8) + end),
+            'bblog-no-length': (0, bb_entry(doff + 64, 0) + end),
+            'bblog-full': (0, b''.join(bb_entry(doff + 2 * i, 1) for i in range(512)))}
+    for name, (shift, log) in logs.items():
+        sb[V1_BBLOG_SHIFT] = shift
+        struct.pack_into('<HI', sb, V1_BBLOG_SIZE, 8, 8)
+        write(corpus, 'sb', 'hostile-1.2-raid5-3-' + name,
+              bytes([0x81, 0x40 | 23]) + bytes(sb) + log.ljust(4096, b'\0'))
+
+    def patch(member, area, off, value):
+        return bytes([member, off & 255, area | off >> 8, len(value) - 1]) + value
+    for level, n in ((1, 2), (5, 3), (10, 2)):
+        g = geo_byte(level, '1.2', n)
+        tag = 'hostile-1.2-%d' % level
+        feature = patch(n, 0, V1_FEATURE_MAP, bytes([BB_FEATURE]))
+        write(corpus, 'assemble', tag + '-bblog', bytes([g, 0]) + feature +
+              patch(0, 0xc0, 0, bb_entry(4096, 8)))
+        write(corpus, 'assemble', tag + '-bitmap-sync-size', bytes([g, 8]) +
+              patch(n, 0x80, 40, struct.pack('<Q', 1 << 40)))
+        write(corpus, 'assemble', tag + '-bitmap-chunksize', bytes([g, 8]) +
+              patch(n, 0x80, 52, struct.pack('<I', 512)))
+
+
 def main():
-    out = open(sys.argv[1], 'rb').read()
     corpus = sys.argv[2]
-    mdadm_seeds(out, corpus)
+    if sys.argv[1] != '-':
+        mdadm_seeds(open(sys.argv[1], 'rb').read(), corpus)
     raidfs_seeds(corpus)
     ctl_seeds(corpus)
     cli_seeds(corpus)
+    badblock_seeds(corpus)
 
 
 main()
