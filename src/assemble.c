@@ -28,14 +28,39 @@ static void free_reasons(char **v, guint n)
  * freshest superblock, and one that missed the last update may record an
  * older state. */
 enum array_field {
-	AF_MAJOR, AF_LEVEL, AF_RAID_DISKS, AF_LAYOUT, AF_CHUNK, AF_LBS,
-	AF_SIZE, AF_ROLES, AF_COUNT,
+	AF_MAJOR, AF_LEVEL, AF_RAID_DISKS, AF_LAYOUT, AF_CHUNK, AF_LBS, AF_SB090,
+	AF_BITMAP, AF_SIZE, AF_ROLES, AF_COUNT,
 };
 
 static const char *const af_name[AF_COUNT] = {
 	"major_version", "level", "raid_disks", "layout", "chunksize",
-	"logical_block_size", "size", "dev_roles",
+	"logical_block_size", "0.90 constant words", "bitmap_offset", "size", "dev_roles",
 };
+
+/* md_p.h's names of the 0.90 words 0-31 super_90_load's md_sb_equal
+ * compares that the fields above do not cover; NULL: covered elsewhere
+ * (magic, major, level, size, raid_disks), the uuid (it groups the
+ * members) or nr_disks (md_sb_equal skips it). */
+static const char *const sb090_word[32] = {
+	[2] = "minor_version", [3] = "patch_version", [4] = "gvalid_words",
+	[6] = "ctime", [11] = "md_minor", [12] = "not_persistent",
+	[16] = "gstate_creserved[0]", "gstate_creserved[1]", "gstate_creserved[2]",
+	"gstate_creserved[3]", "gstate_creserved[4]", "gstate_creserved[5]",
+	"gstate_creserved[6]", "gstate_creserved[7]", "gstate_creserved[8]",
+	"gstate_creserved[9]", "gstate_creserved[10]", "gstate_creserved[11]",
+	"gstate_creserved[12]", "gstate_creserved[13]", "gstate_creserved[14]",
+	"gstate_creserved[15]",
+};
+
+static int first_sb090_word_differing(const struct md_sb *a, const struct md_sb *b)
+{
+	if (a->major != 0 || b->major != 0)
+		return -1;
+	for (int i = 0; i < 32; i++)
+		if (sb090_word[i] && a->v090.constant[i] != b->v090.constant[i])
+			return i;
+	return -1;
+}
 
 static int first_role_differing(const struct md_sb *a, const struct md_sb *b)
 {
@@ -53,9 +78,19 @@ static bool af_get(const struct md_sb *sb, enum array_field f, int64_t *v)
 	case AF_MAJOR: *v = sb->major; return true;
 	case AF_LEVEL: *v = sb->level; return true;
 	case AF_RAID_DISKS: *v = sb->raid_disks; return true;
-	case AF_LAYOUT: *v = sb->layout; return pers && pers->uses_chunk;
-	case AF_CHUNK: *v = sb->chunk_sectors; return pers && pers->uses_chunk;
+	/* super_1_load kicks a v1 member whose layout or chunksize differs
+	 * from the freshest's, whatever the level; 0.90 (sb_equal) leaves
+	 * them out of the comparison, so only the levels using them here */
+	case AF_LAYOUT: *v = sb->layout; return sb->major == 1 || (pers && pers->uses_chunk);
+	case AF_CHUNK: *v = sb->chunk_sectors; return sb->major == 1 || (pers && pers->uses_chunk);
 	case AF_LBS: *v = sb->logical_block_size; return true;
+	/* md writes every member's bitmap where the freshest superblock puts
+	 * it (super_1_validate); bitmap.c writes each member's where its own
+	 * does, so a member whose bitmap lies elsewhere stays out rather than
+	 * have that place written.  Offset 0 is no bitmap (md_bitmap_create). */
+	case AF_BITMAP:
+		*v = sb->feature_map & MD_FEATURE_BITMAP_OFFSET ? sb->bitmap_offset : 0;
+		return sb->major == 1;
 	case AF_SIZE: *v = (int64_t)sb->size; return sb->level >= 1;
 	default: return false;
 	}
@@ -66,10 +101,12 @@ static enum array_field differs(const struct md_sb *a, const struct md_sb *b, bo
 {
 	for (int f = 0; f < (freshest ? AF_ROLES : AF_SIZE); f++) {
 		int64_t x, y;
-		if (af_get(a, f, &x) && af_get(b, f, &y) && x != y)
+		if (f == AF_SB090 ? first_sb090_word_differing(a, b) >= 0
+				  : af_get(a, f, &x) && af_get(b, f, &y) && x != y)
 			return f;
 	}
-	if (freshest && first_role_differing(a, b) >= 0)
+	/* 0.90 members each carry their own role (super_90_validate) */
+	if (freshest && a->major != 0 && first_role_differing(a, b) >= 0)
 		return AF_ROLES;
 	return AF_COUNT;
 }
@@ -85,10 +122,17 @@ static char *field_reason(const struct md_sb *sb, const struct md_sb *ref,
 		return g_strdup_printf("superblock dev_roles[%d] %u differs from "
 				       "dev_roles[%d] %u on %s%s", i, sb->dev_roles[i],
 				       i, ref->dev_roles[i], ref_path, why);
+	if (f == AF_SB090) {
+		i = first_sb090_word_differing(sb, ref);
+		return g_strdup_printf("superblock %s %u differs from %s %u on %s%s",
+				       sb090_word[i], sb->v090.constant[i], sb090_word[i],
+				       ref->v090.constant[i], ref_path, why);
+	}
+	const char *name = f == AF_CHUNK && sb->major == 0 ? "chunk_size" : af_name[f];
 	af_get(sb, f, &x);
 	af_get(ref, f, &y);
 	return g_strdup_printf("superblock %s %" PRId64 " differs from %s %" PRId64
-			       " on %s%s", af_name[f], x, af_name[f], y, ref_path, why);
+			       " on %s%s", name, x, name, y, ref_path, why);
 }
 
 static uint64_t max_events(GPtrArray *group)
@@ -161,10 +205,50 @@ static char *unfit(const struct md_rdev *rdev, const struct md_rdev *best)
 	return NULL;
 }
 
+static uint16_t role_of(const struct md_sb *sb, int desc_nr)
+{
+	if (desc_nr < 0 || (uint32_t)desc_nr >= sb->max_dev ||
+	    desc_nr >= MD_SB_MAX_ROLES)
+		return MD_ROLE_SPARE;
+	return sb->dev_roles[desc_nr];
+}
+
+/* rdev's role in the array whose freshest superblock is best: v1 takes it
+ * from the freshest superblock (super_1_validate), 0.90 from the member's
+ * own (super_90_validate reads its own disks[this_disk.number]). */
+static uint16_t member_role(const struct md_sb *best, const struct md_rdev *rdev)
+{
+	return role_of(best->major == 0 ? &rdev->sb : best, rdev->desc_nr);
+}
+
+/* Two members in one role below raid_disks: nothing tells which one holds
+ * its data (md's personalities refuse such a set in their run), so the
+ * array is refused.  best: a freshest member not left out. */
+static bool one_per_role(GPtrArray *group, char **why, const struct md_rdev *best)
+{
+	const char *field = best->sb.major == 0 ? "disks" : "dev_roles";
+
+	for (guint i = 0; i < group->len; i++) {
+		struct md_rdev *a = g_ptr_array_index(group, i);
+		uint16_t r = member_role(&best->sb, a);
+		for (guint j = i + 1; j < group->len && !why[i]; j++) {
+			struct md_rdev *b = g_ptr_array_index(group, j);
+			if (why[j] || r >= best->sb.raid_disks || member_role(&best->sb, b) != r)
+				continue;
+			fprintf(stderr, "raidfs: %s: superblock %s[%d] and %s[%d] both hold "
+				"role %u; array not started\n", b->path, field, a->desc_nr,
+				field, b->desc_nr, r);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Two members with one dev_number: md's bind_rdev_to_array refuses the
  * second.  The one with newer events keeps the slot; at equal events
  * nothing tells which one the array knows (mdadm stops there too), so the
- * array is refused rather than risk serving one's data as the other's. */
+ * array is refused rather than risk serving one's data as the other's.
+ * The same for two members in one role. */
 static bool one_per_slot(GPtrArray *group, char **why)
 {
 	for (guint i = 0; i < group->len; i++) {
@@ -186,15 +270,13 @@ static bool one_per_slot(GPtrArray *group, char **why)
 						    keep->path);
 		}
 	}
-	return true;
-}
-
-static uint16_t role_of(const struct md_sb *sb, int desc_nr)
-{
-	if (desc_nr < 0 || (uint32_t)desc_nr >= sb->max_dev ||
-	    desc_nr >= MD_SB_MAX_ROLES)
-		return MD_ROLE_SPARE;
-	return sb->dev_roles[desc_nr];
+	struct md_rdev *best = NULL;
+	for (guint i = 0; i < group->len; i++) {
+		struct md_rdev *a = g_ptr_array_index(group, i);
+		if (!why[i] && (!best || a->sb.events > best->sb.events))
+			best = a;
+	}
+	return !best || one_per_role(group, why, best);
 }
 
 /* Members the freshest superblock expects to be working. */
@@ -210,7 +292,7 @@ static int expected_members(const struct md_sb *sb)
 static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 {
 	const struct md_sb *best = &mddev->sb;
-	uint16_t role = role_of(best, rdev->desc_nr);
+	uint16_t role = member_role(best, rdev);
 	if (role == MD_ROLE_FAULTY)
 		return "the array records it as faulty";
 	if (role < best->raid_disks) {
@@ -222,9 +304,11 @@ static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 			rdev->recovery_offset = rdev->sb.recovery_offset;
 		else
 			atomic_fetch_or(&rdev->flags, RDEV_IN_SYNC);
-	} else if (role != MD_ROLE_SPARE) {
-		return "its role is not one raidfs understands";
+	} else if (role == MD_ROLE_JOURNAL) {
+		/* super_1_validate kicks it: no MD_FEATURE_JOURNAL here */
+		return "its dev_roles entry is the journal role, which raidfs does not implement";
 	}
+	/* any other role at or past raid_disks: analyze_sbs makes it a spare */
 	rdev->mddev = mddev;
 	g_ptr_array_add(mddev->rdevs, rdev);
 	return NULL;
@@ -246,6 +330,14 @@ static int check_members(struct mddev *mddev, bool run)
 		if (in_sync < present)
 			snprintf(recovering, sizeof(recovering), " (%d in sync)",
 				 in_sync);
+		/* name what keeps each present member out of sync */
+		for (int i = 0; i < mddev->raid_disks; i++) {
+			struct md_rdev *rdev = mddev->slots[i];
+			if (rdev && !(atomic_load(&rdev->flags) & RDEV_IN_SYNC))
+				fprintf(stderr, "raidfs: %s: superblock recovery_offset %"
+					PRIu64 ": still recovering\n", rdev->path,
+					rdev->recovery_offset);
+		}
 		fprintf(stderr, "raidfs: %s: %d of %d members present%s, too few "
 			"for %s to hold the data; not started\n", mddev->name,
 			present, mddev->raid_disks, recovering, mddev->pers->name);

@@ -244,7 +244,9 @@ int badblocks_validate(const struct md_sb *sb, uint64_t member_sectors,
 			 "md's %d", sb->bblog_size, BB_LOG_MAX_SECTORS);
 		return -EINVAL;
 	}
-	if (sb->bblog_shift > BB_MAX_SHIFT) {
+	/* super_1_load reads bblog_shift only with MD_FEATURE_BAD_BLOCKS;
+	 * without it md starts the log afresh at shift 0 */
+	if (sb_records(sb) && sb->bblog_shift > BB_MAX_SHIFT) {
 		snprintf(err, errlen, "superblock bblog_shift %u exceeds %d",
 			 sb->bblog_shift, BB_MAX_SHIFT);
 		return -EINVAL;
@@ -329,7 +331,7 @@ int badblocks_load(int fd, const struct md_sb *sb, uint64_t member_sectors,
 	badblocks_init(bb, sb_has_log(sb));
 	if (!sb_has_log(sb))
 		return 0;
-	bb->shift = sb->bblog_shift;
+	bb->shift = sb_records(sb) ? sb->bblog_shift : 0;
 	bb->sector = (int32_t)sb->bblog_offset;
 	bb->size = sb->bblog_size;
 	r = sb_records(sb) ? read_log(fd, sb, bb, err, errlen) : 0;

@@ -659,7 +659,7 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
 		return r;
-	if (sb->feature_map & MD_FEATURE_BITMAP_OFFSET) {
+	if ((sb->feature_map & MD_FEATURE_BITMAP_OFFSET) && sb->bitmap_offset) {
 		mddev->bitmap_ops = &bitmap_ops;
 		r = bitmap_ops.load(mddev, err, errlen);
 		if (r < 0)

@@ -83,13 +83,14 @@ static int check_090(const uint8_t *buf, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (hw(buf, W_MAJOR) != 0 || hw(buf, W_MINOR) < 90 || hw(buf, W_MINOR) > 91) {
-		seterr(err, errlen, "unsupported superblock version %u.%u",
+		seterr(err, errlen, "superblock major_version %u minor_version %u is not "
+		       "one md reads (super_90_load: 0.90 or 0.91)",
 		       hw(buf, W_MAJOR), hw(buf, W_MINOR));
 		return -EINVAL;
 	}
 	if (hw(buf, W_THIS_DISK) >= MD_SB090_DISKS) {
-		seterr(err, errlen, "0.90 superblock names device %u of at most %d",
-		       hw(buf, W_THIS_DISK), MD_SB090_DISKS);
+		seterr(err, errlen, "superblock this_disk.number %u is not below the %d "
+		       "disks 0.90 can carry", hw(buf, W_THIS_DISK), MD_SB090_DISKS);
 		return -EINVAL;
 	}
 	return 0;
@@ -187,10 +188,12 @@ int decode_090(const uint8_t *buf, struct md_sb *sb, bool strict,
 		return -EINVAL;
 	}
 	if (strict && hw(buf, W_RAID_DISKS) == 0) {
-		seterr(err, errlen, "0.90 superblock has no raid disks");
+		seterr(err, errlen, "superblock raid_disks 0: the array has no members");
 		return -EINVAL;
 	}
 	decode_090_array(buf, sb);
+	for (int i = 0; i < 32; i++)
+		sb->v090.constant[i] = i == W_NR_DISKS ? 0 : hw(buf, i);
 	decode_090_reshape(buf, sb);
 	decode_090_disks(buf, sb);
 	return 0;

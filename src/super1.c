@@ -197,7 +197,7 @@ static int v1_check_strict(const uint8_t *b, const struct md_sb *sb, char *err, 
 	}
 	for (int i = V1_PAD3; i < V1_ROLES; i++)
 		if (b[i]) {
-			seterr(err, errlen, "superblock padding at byte %d is not zero", i);
+			seterr(err, errlen, "superblock pad3[%d] is not zero", i - V1_PAD3);
 			return -EINVAL;
 		}
 	return 0;

@@ -11,16 +11,16 @@
 #define REFUSE(...) (seterr(err, errlen, __VA_ARGS__), -EINVAL)
 
 /* Feature bits md defines that raidfs does not implement.  BITMAP_OFFSET,
- * RECOVERY_OFFSET, BAD_BLOCKS and RAID0_LAYOUT are served. */
+ * RECOVERY_OFFSET, BAD_BLOCKS and RAID0_LAYOUT are served.  md reads
+ * RESHAPE_BACKWARDS and NEW_OFFSET only with RESHAPE_ACTIVE (super_1_load,
+ * super_1_validate) and RECOVERY_BITMAP only with RECOVERY_OFFSET
+ * (super_1_validate): alone they mean nothing, and md serves them. */
 static const struct {
 	uint32_t bit;
 	const char *name;
 } unsupported[] = {
 	{ F_RESHAPE_ACTIVE, "RESHAPE_ACTIVE (a reshape in progress)" },
 	{ F_REPLACEMENT, "REPLACEMENT (a member being replaced)" },
-	{ F_RESHAPE_BACKWARDS, "RESHAPE_BACKWARDS (a reshape in progress)" },
-	{ F_NEW_OFFSET, "NEW_OFFSET (a reshape moving the data)" },
-	{ F_RECOVERY_BITMAP, "RECOVERY_BITMAP (a recovery guided by the bitmap)" },
 	{ F_CLUSTERED, "CLUSTERED (an array shared by a cluster)" },
 	{ F_JOURNAL, "JOURNAL (a write journal)" },
 	{ F_PPL, "PPL (a partial parity log)" },
@@ -51,6 +51,14 @@ static int check_features(const struct md_sb *sb, char *err, size_t errlen)
 		if (f & unsupported[i].bit)
 			return REFUSE("superblock feature_map 0x%x has MD_FEATURE_%s, which "
 				      "raidfs does not implement", f, unsupported[i].name);
+	/* super_1_load refuses raid0's layout flag on any other level */
+	if ((f & F_RAID0_LAYOUT) && sb->level != 0)
+		return REFUSE("superblock feature_map 0x%x has MD_FEATURE_RAID0_LAYOUT "
+			      "on level %d", f, sb->level);
+	if ((f & F_RECOVERY_BITMAP) && (f & F_RECOVERY_OFFSET))
+		return REFUSE("superblock feature_map 0x%x has MD_FEATURE_RECOVERY_BITMAP "
+			      "(a recovery guided by the bitmap), which raidfs does not "
+			      "implement", f);
 	return 0;
 }
 
@@ -82,10 +90,8 @@ static int check_level(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->raid_disks > roles)
 		return REFUSE("superblock raid_disks %u exceeds the %u roles it can carry",
 			      sb->raid_disks, roles);
-	/* mdadm sizes max_dev for every member and md only grows it */
-	if (sb->raid_disks > sb->max_dev)
-		return REFUSE("superblock raid_disks %u exceeds max_dev %u",
-			      sb->raid_disks, sb->max_dev);
+	/* raid_disks past max_dev is no refusal: super_1_validate makes a
+	 * member numbered at or past max_dev a spare (assemble.c's role_of) */
 	if (sb->raid_disks < (uint32_t)min)
 		return REFUSE("superblock raid_disks %u is below the %d %s needs",
 			      sb->raid_disks, min, name);
@@ -139,13 +145,13 @@ static int check_chunk(const struct md_sb *sb, char *err, size_t errlen)
 	return 0;
 }
 
-/* This member's slot, and every role at most once and below raid_disks:
- * two members in one role would serve one's data for the other's. */
+/* This member's slot within the roles.  Which member holds which role is
+ * assemble.c's: md reads the roles of the members present (super_1_validate,
+ * super_90_validate) and makes one at or past raid_disks a spare
+ * (analyze_sbs); an entry of an absent device means nothing. */
 static int check_roles(const struct md_sb *sb, char *err, size_t errlen)
 {
-	const char *field = sb->major == 0 ? "disks" : "dev_roles";
 	uint32_t slots = sb->max_dev < MD_SB_MAX_ROLES ? sb->max_dev : MD_SB_MAX_ROLES;
-	uint16_t holder[MD_SB_MAX_ROLES];
 
 	if (sb->dev_number >= sb->max_dev)
 		return REFUSE("superblock dev_number %u is not below max_dev %u",
@@ -153,23 +159,6 @@ static int check_roles(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->dev_number >= slots)
 		return REFUSE("superblock dev_number %u exceeds the %u roles it can carry",
 			      sb->dev_number, slots);
-	memset(holder, 0xff, sizeof(holder));
-	for (uint32_t i = 0; i < slots; i++) {
-		uint16_t r = sb->dev_roles[i];
-
-		if (r == MD_ROLE_SPARE || r == MD_ROLE_FAULTY)
-			continue;
-		if (r == MD_ROLE_JOURNAL)
-			return REFUSE("superblock %s[%u] is the journal role, which raidfs "
-				      "does not implement", field, i);
-		if (r >= sb->raid_disks)
-			return REFUSE("superblock %s[%u] role %u is not below raid_disks %u",
-				      field, i, r, sb->raid_disks);
-		if (holder[r] != 0xffff)
-			return REFUSE("superblock %s[%u] and %s[%u] both hold role %u",
-				      field, holder[r], field, i, r);
-		holder[r] = (uint16_t)i;
-	}
 	return 0;
 }
 
@@ -228,7 +217,7 @@ static int check_data(const struct md_sb *sb, char *err, size_t errlen)
 }
 
 /* size is the used part of each member for the levels with redundancy
- * (linear and raid0 use data_size); the offsets are within it. */
+ * (linear and raid0 use data_size). */
 static int check_size(const struct md_sb *sb, char *err, size_t errlen)
 {
 	if (sb->level < 1)
@@ -238,17 +227,9 @@ static int check_size(const struct md_sb *sb, char *err, size_t errlen)
 	if (sb->size > sb->data_size)
 		return REFUSE("superblock size %" PRIu64 " exceeds data_size %" PRIu64,
 			      sb->size, sb->data_size);
-	/* 0.90's 32-bit recovery_cp is taken as is by md, beyond size or not;
-	 * raid10 resyncs in array sectors, at most size * raid_disks / 2 */
-	bool beyond = sb->level == 10 ? sb->resync_offset / sb->raid_disks > sb->size / 2
-				      : sb->resync_offset > sb->size;
-	if (sb->major == 1 && sb->resync_offset != MD_MAX_SECTOR && beyond)
-		return REFUSE("superblock resync_offset %" PRIu64 " is beyond what size %"
-			      PRIu64 " lets a resync cover", sb->resync_offset, sb->size);
-	if ((sb->feature_map & F_RECOVERY_OFFSET) && sb->recovery_offset != MD_MAX_SECTOR &&
-	    sb->recovery_offset > sb->size)
-		return REFUSE("superblock recovery_offset %" PRIu64 " is beyond size %" PRIu64,
-			      sb->recovery_offset, sb->size);
+	/* resync_offset and recovery_offset beyond size are not checked: md
+	 * takes them as they are (super_1_validate) and md_do_sync then finds
+	 * nothing left to do, as the sync thread here does. */
 	return 0;
 }
 
@@ -291,7 +272,8 @@ int md_sb_check(const struct md_sb *sb, char *err, size_t errlen)
 	    (rc = check_roles(sb, err, errlen)) || (rc = check_data(sb, err, errlen)) ||
 	    (rc = check_size(sb, err, errlen)))
 		return rc;
-	if (sb->feature_map & F_BITMAP_OFFSET)
+	/* md_bitmap_create: offset 0 is no bitmap, whatever feature_map says */
+	if ((sb->feature_map & F_BITMAP_OFFSET) && sb->bitmap_offset)
 		return md_sb_bitmap_space(sb, &start, &sectors, err, errlen);
 	return 0;
 }

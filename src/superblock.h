@@ -33,6 +33,9 @@ struct md_sb090 {
 	uint32_t patch_version;
 	uint32_t md_minor;        /* preferred minor: must match on all members */
 	uint32_t nr_disks, active_disks, working_disks, failed_disks, spare_disks;
+	/* words 0-31 as on disk with nr_disks zeroed: what super_90_load's
+	 * md_sb_equal requires every member to share */
+	uint32_t constant[32];
 	struct md_sb090_disk disks[MD_SB090_DISKS];
 	struct md_sb090_disk this_disk;
 };

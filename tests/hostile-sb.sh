@@ -167,7 +167,9 @@ v1x major_version      all X -  0 0xffffffff
 # RESHAPE_ACTIVE, RECOVERY_BITMAP without RECOVERY_OFFSET: md ignores them
 v1x feature_map        one S -  8 32 64 128
 v1x feature_map        all S -  8 32 64 128
-v1x feature_map        one R feature_map|bitmap  1
+# super_1_validate reads feature_map's BITMAP_OFFSET from the freshest
+# member only: one member's bit with offset 0 is overwritten
+v1x feature_map        one S -  1
 # BITMAP_OFFSET with bitmap_offset 0: md takes offset 0 for no bitmap
 v1x feature_map        all S -  1
 v1x feature_map        one R feature_map|reshape|replacement|cluster|journal|ppl|raid0_layout  4 16 256 512 1024 2048 4096 8192 16384 0x10000 0x80000000 0xffffffff
@@ -189,6 +191,8 @@ v1x:1 level             one R level|raid_disks|layout|chunk  0 4 5 6 10 2 3 7 0x
 v1x:5 level             one R level|raid_disks|layout|chunk  0 1 4 6 10 2 3 7 0x80000000 0xffffffff
 v1x:10 level            one R level|raid_disks|layout|chunk  0 1 4 5 6 2 3 7 0x80000000 0xffffffff
 v1x level              all R level|raid_disks|layout|chunk  2 3 7 11 0x80000000 0xfffffffb 0xfffffffc 0xfffffffe
+# super_1_load kicks a member whose layout or chunksize differs from the
+# freshest's, on raid1 too
 v1x:1 layout            one R -  1 2 0x102 0x80000000 0xffffffff
 v1x:1 layout            all S -  1 2 0x102 0x80000000 0xffffffff
 v1x:5 layout            one R -  0 1 3 4 5 6 0x80000000 0xffffffff
@@ -304,14 +308,18 @@ v1x dev_roles[5]       all S -  0
 090 md_minor           one R -  1 0xffffffff
 090 md_minor           all S -  1 0xffffffff
 090 not_persistent     one R -  1
-090 not_persistent     all R -  1
+# super_90_validate ignores not_persistent (super_90_sync writes 0); one
+# member that differs fails super_90_load's sb_equal
+090 not_persistent     all S -  1
 090 gstate_creserved[0] one R - 1
 090 gstate_creserved[0] all S - 1 0xffffffff
 090i utime              one S -  0 0xffffffff
 090i utime              all S -  0 0xffffffff
 090 state              one S -  0 2
 090 state              all S -  0 2
-090 state              one R state|bitmap  0x100 0xffffffff
+# state is outside sb_equal's words: super_90_validate reads it from the
+# freshest member only, super_90_sync rewrites it
+090 state              one S -  0x100 0xffffffff
 090 state              all R state|bitmap  0x100 0xffffffff
 090i active_disks       all S -  U32
 090i working_disks      all S -  U32
@@ -334,7 +342,8 @@ v1x dev_roles[5]       all S -  0
 090i new_chunk          all S -  U32
 090i gstate_sreserved[0] all S - 1 0xffffffff
 090:1 layout           all S -  1 0xffffffff
-090:1 layout           one R -  1 0xffffffff
+# layout is outside the words 0-31 super_90_load's sb_equal compares
+090:1 layout           one S -  1 0xffffffff
 090:5 layout           all R -  6 0x80000000 0xffffffff
 090:5 layout           one R -  0 6 0xffffffff
 090:10 layout          all R -  0 1 0x80102 0xffffffff
@@ -350,10 +359,12 @@ v1x dev_roles[5]       all S -  0
 090i disks[0].number    all S -  1 0xffffffff
 090i disks[0].major     all S -  0xffffffff
 090i disks[0].minor     all S -  0xffffffff
-090 disks[0].raid_disk one R disks|raid_disk  1 0xffffffff
+# super_90_validate takes each member's role from its own disks[]: the
+# second member's disks[0] says nothing about the first
+090 disks[0].raid_disk one S -  1 0xffffffff
 090 disks[0].raid_disk all R disks|raid_disk  1
 090 disks[0].raid_disk all S -  27 0xffffffff
-090 disks[0].state     one R disks|state  0 1 0xffffffff
+090 disks[0].state     one S -  0 1 0xffffffff
 090 disks[0].state     all S -  0 1 0xffffffff
 090i disks[0].reserved[0] all S - 0xffffffff
 090i disks[26].number   all S -  0xffffffff

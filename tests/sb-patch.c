@@ -10,6 +10,7 @@
  * bitmap.<field> of md-bitmap.h's bitmap_super_t.  An array field takes an
  * index: set_uuid[3], dev_roles[1], gstate_creserved[0].  VALUE is decimal
  * or 0x hex, up to 64 bits; a negative one is stored in two's complement.
+ * With a FIELD and no VALUE, the superblock field is printed in decimal.
  *
  * The superblock is found as md_sb_load finds it (leniently, so that a
  * field raidfs would refuse can be patched again); the bitmap superblock is
@@ -17,6 +18,7 @@
  * 4 KiB after the 0.90 superblock.  Setting sb_csum implies --no-csum. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,24 @@ static void store(uint8_t *p, size_t width, uint64_t v, bool host)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static uint64_t fetch(const uint8_t *p, size_t width, bool host)
+{
+	uint64_t v = 0;
+
+	if (host) {
+		uint8_t b1; uint16_t b2; uint32_t b4;
+		switch (width) {
+		case 1: memcpy(&b1, p, 1); return b1;
+		case 2: memcpy(&b2, p, 2); return b2;
+		case 4: memcpy(&b4, p, 4); return b4;
+		default: memcpy(&v, p, 8); return v;
+		}
+	}
+	for (size_t i = 0; i < width; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 static int io_all(int fd, uint8_t *buf, size_t len, uint64_t off, bool wr)
 {
 	ssize_t n = wr ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
@@ -235,7 +255,8 @@ static int copy_sparse(const char *from, const char *to)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: sb-patch [--no-csum] [--copy-from FILE] MEMBER FIELD VALUE [FIELD VALUE...]\n");
+	fprintf(stderr, "usage: sb-patch [--no-csum] [--copy-from FILE] MEMBER FIELD VALUE [FIELD VALUE...]\n"
+			"       sb-patch MEMBER FIELD   (prints a superblock field)\n");
 	return 2;
 }
 
@@ -259,7 +280,8 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	if (argc < 4 || argc % 2)
+	bool print = argc == 3 && !from;
+	if (!print && (argc < 4 || argc % 2))
 		return usage();
 	const char *path = argv[1];
 	if (from && copy_sparse(from, path) < 0)
@@ -283,9 +305,14 @@ int main(int argc, char **argv)
 		enum area area;
 		size_t off, width;
 		uint64_t v;
-		if (resolve(argv[i], v090, &area, &off, &width) < 0) {
+		if (resolve(argv[i], v090, &area, &off, &width) < 0 ||
+		    (print && area != AREA_SB)) {
 			fprintf(stderr, "sb-patch: no %s field %s\n", v090 ? "0.90" : "v1", argv[i]);
 			return 2;
+		}
+		if (print) {
+			printf("%" PRIu64 "\n", fetch(sbuf + off, width, v090));
+			return 0;
 		}
 		if (parse_value(argv[i + 1], width, &v) < 0) {
 			fprintf(stderr, "sb-patch: %s: %s does not fit %zu bytes\n",

@@ -1007,7 +1007,7 @@ struct check_case {
 static const struct check_case check_cases[] = {
 	{ 5, 2, C_RAID_DISKS, 0xffffffffu, "raid_disks 4294967295 exceeds the 384 roles it can carry" },
 	{ 5, 2, C_RAID_DISKS, 385, "raid_disks 385 exceeds the 384 roles" },
-	{ 5, 2, C_RAID_DISKS, 129, "raid_disks 129 exceeds max_dev 128" },
+	{ 5, 2, C_RAID_DISKS, 129, NULL },       /* past max_dev: spares (role_of) */
 	{ 0, 2, C_RAID_DISKS, 0, "raid_disks 0 is below the 1 raid0 needs" },
 	{ 6, 2, C_RAID_DISKS, 3, "raid_disks 3 is below the 4 raid6 needs" },
 	{ 5, 2, C_LEVEL, 7, "level 7 (unknown) is not one raidfs runs" },
@@ -1026,10 +1026,10 @@ static const struct check_case check_cases[] = {
 	{ 1, 2, C_CHUNK, 0, NULL },
 	{ 5, 2, C_DEV_NUMBER, 0x80000000u, "dev_number 2147483648 is not below max_dev 128" },
 	{ 5, 2, C_DEV_NUMBER, 128, "dev_number 128 is not below max_dev 128" },
-	{ 5, 2, C_ROLE, 3, "dev_roles[1] role 3 is not below raid_disks 3" },
-	{ 5, 2, C_ROLE, 0, "dev_roles[0] and dev_roles[1] both hold role 0" },
-	{ 5, 2, C_ROLE, MD_ROLE_JOURNAL, "dev_roles[1] is the journal role" },
-	{ 5, 2, C_ROLE, 0xff00, "dev_roles[1] role 65280" },
+	{ 5, 2, C_ROLE, 3, NULL },              /* analyze_sbs: a spare */
+	{ 5, 2, C_ROLE, 0, NULL },              /* assemble.c: the members present */
+	{ 5, 2, C_ROLE, MD_ROLE_JOURNAL, NULL },
+	{ 5, 2, C_ROLE, 0xff00, NULL },
 	{ 5, 2, C_ROLE, MD_ROLE_FAULTY, NULL },
 	{ 5, 2, C_DATA_OFFSET, 0, "data_offset 0 overlaps the superblock at sector 8" },
 	{ 5, 2, C_DATA_OFFSET, 8, "data_offset 8 overlaps the superblock at sector 8" },
@@ -1048,13 +1048,13 @@ static const struct check_case check_cases[] = {
 	{ 5, 2, C_LBS, 4096, NULL },
 	{ 5, 2, C_EVENTS, UINT64_MAX, "events 18446744073709551615 cannot advance" },
 	{ 5, 2, C_EVENTS, UINT64_MAX - 1, NULL },
-	{ 5, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond what size 129024 lets a resync cover" },
+	{ 5, 2, C_RESYNC, 1 << 20, NULL },      /* md_do_sync: nothing left */
 	{ 10, 2, C_RESYNC, 129024 + 64000, NULL },   /* raid10 resyncs array sectors */
-	{ 10, 2, C_RESYNC, 1 << 20, "resync_offset 1048576 is beyond" },
+	{ 10, 2, C_RESYNC, 1 << 20, NULL },
 	{ 5, 2, C_RESYNC, 100, NULL },
-	{ 5, 2, C_RECOVERY, 1 << 20, "recovery_offset 1048576 is beyond size" },
+	{ 5, 2, C_RECOVERY, 1 << 20, NULL },
 	{ 5, 2, C_RECOVERY, 100, NULL },
-	{ 5, 2, C_BITMAP, 0, "bitmap_offset 0 puts the bitmap at sector 8" },
+	{ 5, 2, C_BITMAP, 0, NULL },            /* md_bitmap_create: no bitmap */
 	{ 5, 2, C_BITMAP, 4088, "bitmap_offset 4088" },        /* into the data */
 	{ 5, 2, C_BITMAP, (uint32_t)-16, "bitmap_offset -16" },   /* before the file */
 	{ 5, 0, C_BITMAP, 8, NULL },             /* 1.0: after the sb, in the file */
@@ -1062,9 +1062,10 @@ static const struct check_case check_cases[] = {
 	{ 5, 2, C_BITMAP, 8, NULL },
 	{ 5, 2, C_FEATURE, 4, "MD_FEATURE_RESHAPE_ACTIVE" },
 	{ 5, 2, C_FEATURE, 16, "MD_FEATURE_REPLACEMENT" },
-	{ 5, 2, C_FEATURE, 32, "MD_FEATURE_RESHAPE_BACKWARDS" },
-	{ 5, 2, C_FEATURE, 64, "MD_FEATURE_NEW_OFFSET" },
-	{ 5, 2, C_FEATURE, 128, "MD_FEATURE_RECOVERY_BITMAP" },
+	{ 5, 2, C_FEATURE, 32, NULL },          /* without RESHAPE_ACTIVE */
+	{ 5, 2, C_FEATURE, 64, NULL },
+	{ 5, 2, C_FEATURE, 128, NULL },         /* without RECOVERY_OFFSET */
+	{ 5, 2, C_FEATURE, 128 | 2, "MD_FEATURE_RECOVERY_BITMAP" },
 	{ 5, 2, C_FEATURE, 256, "MD_FEATURE_CLUSTERED" },
 	{ 5, 2, C_FEATURE, 512, "MD_FEATURE_JOURNAL" },
 	{ 5, 2, C_FEATURE, 1024, "MD_FEATURE_PPL" },
@@ -1166,13 +1167,16 @@ static void test_check_090(void)
 	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, -EINVAL);
 	g_assert_nonnull(strstr(err, "raid_disks 28 exceeds the 27 roles it can carry"));
 
-	/* two active disks in one raid slot */
+	/* two active disks in one raid slot: super_90_validate reads only the
+	 * member's own entry; assemble.c refuses two present members in one */
 	md_sb_encode_090(&sb, buf);
 	w[(offsetof(mdp_super_t, disks) + sizeof(mdp_disk_t) + offsetof(mdp_disk_t, raid_disk)) / 4] = 0;
 	w[offsetof(mdp_super_t, sb_csum) / 4] = ref_csum_090((mdp_super_t *)buf);
 	g_assert_cmpint(md_sb_decode_090(buf, &got, err, sizeof(err)), ==, 0);
-	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, -EINVAL);
-	g_assert_nonnull(strstr(err, "disks[0] and disks[1] both hold role 0"));
+	got.super_offset = sb.super_offset;
+	got.data_size = sb.data_size;
+	got.member_sectors = sb.member_sectors;
+	g_assert_cmpint(md_sb_check(&got, err, sizeof(err)), ==, 0);
 
 	/* minor 91: an interrupted reshape */
 	md_sb_encode_090(&sb, buf);
