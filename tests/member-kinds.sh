@@ -101,11 +101,21 @@ fi
 if [ "$(id -u)" = 0 ]; then
 	# The build tree may sit where nobody cannot reach (a 0700 clone):
 	# nobody runs a copy of the program from the test's own directory.
-	chmod 711 "$T" && mkdir -m 755 "$T/bin" && cp "$RAIDFS" "$T/bin/raidfs"
+	# Its sanitizer reports (make check-sanitizers) go where nobody may
+	# write, and fail the test like the daemon's.
+	chmod 711 "$T" && mkdir -m 1777 "$T/bin" && cp "$RAIDFS" "$T/bin/raidfs"
 	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$T/bin/raidfs" ||
 		fail "nobody cannot run $T/bin/raidfs"
-	RAIDFS=$T/bin/raidfs row "$K/noread" 2 "Permission denied" "" \
-		setpriv --reuid=65534 --regid=65534 --clear-groups
+	(for v in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
+		export "$v=${!v}:log_path=$T/bin/sanitizer"
+	 done
+	 RAIDFS=$T/bin/raidfs row "$K/noread" 2 "Permission denied" "" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups)
+	for f in "$T"/bin/sanitizer.*; do
+		[ -e "$f" ] || continue
+		cat "$f" >&2
+		fail "a sanitizer reported on the run as nobody"
+	done
 else
 	row "$K/noread" 2 "Permission denied"
 fi
