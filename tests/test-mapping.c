@@ -89,6 +89,18 @@ static uint64_t ref_size(const struct geometry *g)
 	return g->level == 1 ? smallest : total;
 }
 
+
+/* Where the reference puts array sector s: a slot and a sector on it
+ * (raid1 and raid10 map sector to itself on slot 0). */
+static void ref_map(const struct geometry *g, uint64_t s, int *slot, uint64_t *dev)
+{
+	*slot = 0;
+	*dev = s;
+	if (g->level == MD_LEVEL_LINEAR)
+		ref_linear(g, s, slot, dev);
+	else if (g->level == 0)
+		ref_raid0(g, s, slot, dev);
+}
 /* ---- the check ---- */
 
 static void fill_tags(char *buf, uint64_t first, size_t sectors)
@@ -116,12 +128,9 @@ static void check_geometry(gconstpointer data)
 		g_assert_cmpint(md_write(m, s * 512, k * 512, buf), ==, (int)(k * 512));
 	}
 	for (uint64_t s = 0; s < sectors; s++) {
-		int slot = 0;
-		uint64_t dev = s;
-		if (g->level == MD_LEVEL_LINEAR)
-			ref_linear(g, s, &slot, &dev);
-		else if (g->level == 0)
-			ref_raid0(g, s, &slot, &dev);
+		int slot;
+		uint64_t dev;
+		ref_map(g, s, &slot, &dev);
 		for (int i = 0; i < g->n; i++) {
 			if (g->level != 1 && i != slot)
 				continue;
@@ -164,12 +173,9 @@ static void check_large_chunk(gconstpointer data)
 		g_assert_cmpint(md_write(m, s * 512, sizeof(buf), buf), ==, sizeof(buf));
 		g_assert_cmpint(md_read(m, s * 512, sizeof(got), got), ==, sizeof(got));
 		g_assert_cmpmem(got, sizeof(got), buf, sizeof(buf));
-		int slot = 0;
-		uint64_t dev = s;
-		if (g->level == MD_LEVEL_LINEAR)
-			ref_linear(g, s, &slot, &dev);
-		else if (g->level == 0)
-			ref_raid0(g, s, &slot, &dev);
+		int slot;
+		uint64_t dev;
+		ref_map(g, s, &slot, &dev);
 		struct md_rdev *r = m->slots[slot];
 		g_assert_cmpint(pread(r->fd, got, sizeof(got), (r->data_offset + dev) * 512),
 				==, sizeof(got));
