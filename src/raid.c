@@ -317,6 +317,7 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 		if (active)
 			atomic_fetch_add(&mddev->degraded, 1);
+		atomic_store(&mddev->recovery_intr, true);
 		if (!atomic_load(&mddev->power_off))
 			g_warning("%s: member %s failed; %s", mddev->name,
 				  rdev->name, md_broken(mddev) ? "array has failed"

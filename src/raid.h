@@ -187,6 +187,9 @@ struct mddev {
 	pthread_cond_t sync_cond;
 	_Atomic enum sync_action sync_action; /* what runs or is requested */
 	atomic_bool sync_frozen;
+	/* md's MD_RECOVERY_INTR: a member failed, so the running pass stops
+	 * and the sync thread chooses again without it. */
+	atomic_bool recovery_intr;
 	atomic_bool stopping;
 	atomic_ullong curr_resync;        /* sector the running pass has reached */
 	atomic_ullong resync_mark;        /* where the pass began, for speed */

@@ -58,12 +58,13 @@ static bool resync_possible(struct mddev *mddev)
 	return false;
 }
 
-/* md_choose_sync_action: a resync owed first, then recovery. */
+/* md_choose_sync_action: a resync owed first, then recovery, which needs
+ * the data still whole to rebuild from. */
 static enum sync_action needed_action(struct mddev *mddev)
 {
 	if (mddev->resync_offset != MD_MAX_SECTOR && resync_possible(mddev))
 		return ACTION_RESYNC;
-	if (recovery_needed(mddev))
+	if (recovery_needed(mddev) && md_enough(mddev, -1))
 		return ACTION_RECOVER;
 	return ACTION_IDLE;
 }
@@ -72,7 +73,8 @@ static bool sync_interrupted(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
 	bool stop = mddev->stopping || mddev->sync_frozen ||
-		    mddev->sync_action == ACTION_IDLE;
+		    mddev->sync_action == ACTION_IDLE ||
+		    atomic_load(&mddev->recovery_intr);
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return stop;
 }
@@ -180,6 +182,10 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 
 		r = mddev->pers->sync_request(mddev, s, n, action);
+		if (r < 0 && atomic_load(&mddev->recovery_intr)) {
+			r = 0;   /* a member failed under it: choose again */
+			break;
+		}
 		if (r < 0) {
 			if (!atomic_load(&mddev->power_off))
 				g_warning("%s: %s stopped at sector %" PRIu64
@@ -221,10 +227,15 @@ static gpointer sync_thread(gpointer arg)
 	enum sync_action action;
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
+		atomic_store(&mddev->recovery_intr, false);
 		recovery_targets(mddev, targets);
 		mddev->curr_resync = pass_start(mddev, action, targets);
 		int r = sync_pass(mddev, action, targets);
 		bool done = r > 0;
+		bool intr = !done && atomic_load(&mddev->recovery_intr);
+		if (intr && !mddev->stopping)
+			g_message("%s: %s interrupted: a member failed",
+				  mddev->name, md_sync_action_name(action));
 		if (done && action == ACTION_RESYNC) {
 			pthread_mutex_lock(&mddev->sb_lock);
 			mddev->resync_offset = MD_MAX_SECTOR;
@@ -234,7 +245,12 @@ static gpointer sync_thread(gpointer arg)
 		if (done && action == ACTION_RECOVER)
 			recovery_done(mddev, targets);
 		pthread_mutex_lock(&mddev->sync_lock);
-		if (done || mddev->sync_action == ACTION_IDLE) {
+		/* After a member failed, as md_check_recovery once it has
+		 * reaped the interrupted pass: the faulty member is out, an
+		 * owed resync or recovery goes on from its checkpoint when
+		 * the array can still do it, and a check or repair (md's
+		 * requested sync) ends there. */
+		if (done || intr || mddev->sync_action == ACTION_IDLE) {
 			mddev->last_sync_action = action;
 			mddev->sync_action = needed_action(mddev);
 		} else if (r < 0) {

@@ -512,6 +512,240 @@ static void test_power_off_write_ends(void)
 	md_free(m);
 }
 
+/* ---- a member failing under a sync ---- */
+
+/* A member IO layer that fails every IO once `left` more have been made,
+ * as a disk that vanishes in the middle of a pass. */
+struct vanishing {
+	struct member_io io;
+	atomic_int left;
+};
+
+static bool vanished(struct member_io *io)
+{
+	return atomic_fetch_sub(&((struct vanishing *)io)->left, 1) <= 0;
+}
+
+static ssize_t vanishing_pread(struct member_io *io, struct md_rdev *rdev,
+			       void *buf, size_t len, uint64_t pos)
+{
+	return vanished(io) ? -EIO : member_pread(io->lower, rdev, buf, len, pos);
+}
+
+static ssize_t vanishing_pwrite(struct member_io *io, struct md_rdev *rdev,
+				const void *buf, size_t len, uint64_t pos)
+{
+	return vanished(io) ? -EIO : member_pwrite(io->lower, rdev, buf, len, pos);
+}
+
+static int vanishing_fdatasync(struct member_io *io, struct md_rdev *rdev)
+{
+	return vanished(io) ? -EIO : member_fdatasync(io->lower, rdev);
+}
+
+static int vanishing_punch(struct member_io *io, struct md_rdev *rdev,
+			   uint64_t pos, uint64_t len)
+{
+	return vanished(io) ? -EIO : member_punch(io->lower, rdev, pos, len);
+}
+
+static const struct member_io_ops vanishing_ops = {
+	.pread = vanishing_pread,
+	.pwrite = vanishing_pwrite,
+	.fdatasync = vanishing_fdatasync,
+	.punch = vanishing_punch,
+	.free = (void (*)(struct member_io *))g_free,
+};
+
+static void vanish_after(struct mddev *m, int i, int ios)
+{
+	struct vanishing *v = g_new0(struct vanishing, 1);
+
+	v->io.ops = &vanishing_ops;
+	atomic_store(&v->left, ios);
+	rdev_push_io(member(m, i), &v->io);
+}
+
+/* Sync windows enough that a member can fail half-way (2048 sectors each). */
+#define SYNC_TEST_SECTORS (8 * 2048)
+
+static struct mddev *sync_test_array(int level, int n)
+{
+	uint64_t sectors[8];
+
+	for (int i = 0; i < n; i++)
+		sectors[i] = SYNC_TEST_SECTORS;
+	struct mddev *m = test_array(level, 2, 128, n, sectors);
+	start_clean(m);
+	return m;
+}
+
+/* Start the sync thread and wait until it has nothing left to run. */
+static void sync_until_idle(struct mddev *m)
+{
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	g_usleep(1000);
+	while (atomic_load(&m->sync_action) != ACTION_IDLE &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpint(atomic_load(&m->sync_action), ==, ACTION_IDLE);
+}
+
+/* Member slot vanishes after ios more IOs; the sync thread runs what the
+ * array owes (and action, if a check) until it is idle. */
+static void sync_while_vanishing(struct mddev *m, int slot, int ios,
+				 enum sync_action action)
+{
+	vanish_after(m, slot, ios);
+	warnings_fatal(false);
+	md_sync_start(m);
+	if (action == ACTION_CHECK)
+		g_assert_cmpint(md_sync_request_action(m, action), ==, 0);
+	sync_until_idle(m);
+	warnings_fatal(true);
+}
+
+static void fill_members(struct mddev *m, int n)
+{
+	size_t len = SYNC_TEST_SECTORS * 512;
+	char *buf = g_malloc(len);
+
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (char)(k / 512 * 31 + i);
+		member_write(m, i, 0, buf, len);
+	}
+	g_free(buf);
+}
+
+static void assert_members_equal(struct mddev *m, int a, int b)
+{
+	size_t len = SYNC_TEST_SECTORS * 512;
+	char *x = g_malloc(len), *y = g_malloc(len);
+
+	member_read(m, a, 0, x, len);
+	member_read(m, b, 0, y, len);
+	g_assert_true(memcmp(x, y, len) == 0);
+	g_free(x);
+	g_free(y);
+}
+
+static void assert_recorded_faulty(struct mddev *m, int survivor, int failed)
+{
+	struct md_sb sb;
+
+	g_assert_true(atomic_load(&member(m, failed)->flags) & RDEV_FAULTY);
+	load_sb(m, survivor, &sb);
+	g_assert_cmphex(sb.dev_roles[failed], ==, MD_ROLE_FAULTY);
+	g_assert_cmpuint(sb.events, >, 10);
+}
+
+/* A dirty raid1 of n mirrors resyncs while mirror slot vanishes. */
+static struct mddev *resync_losing_mirror(int n, int slot)
+{
+	struct mddev *m = sync_test_array(1, n);
+
+	fill_members(m, n);
+	m->resync_offset = 0;
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+	sync_while_vanishing(m, slot, 3, ACTION_RESYNC);
+	assert_recorded_faulty(m, slot ? 0 : 1, slot);
+	return m;
+}
+
+/* raid1 over three mirrors, dirty: the resync's source mirror vanishes
+ * half-way.  As md (the member failure interrupts the pass, md's
+ * remove_spares takes the faulty member out and the resync starts again
+ * from its checkpoint) the resync goes on from the next mirror and ends:
+ * the two left agree and the array is in sync. */
+static void test_resync_member_fails(void)
+{
+	struct mddev *m = resync_losing_mirror(3, 0);
+
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	g_assert_cmpuint(m->resync_offset, ==, MD_MAX_SECTOR);
+	g_assert_cmpint(m->last_sync_action, ==, ACTION_RESYNC);
+	assert_members_equal(m, 1, 2);
+	md_stop(m);
+	md_free(m);
+}
+
+/* raid1 over two mirrors: with one gone nothing is left to resync
+ * against, and the resync stops where it was, owed still. */
+static void test_resync_stops_without_redundancy(void)
+{
+	struct mddev *m = resync_losing_mirror(2, 1);
+
+	g_assert_cmpuint(m->resync_offset, <, SYNC_TEST_SECTORS);
+	md_stop(m);
+	md_free(m);
+}
+
+/* A check is md's requested sync: a member failing interrupts it and it
+ * is not started again (md_reap_sync_thread forgets it).  It has counted
+ * no mismatch for the member's errors. */
+static void test_check_member_fails(gconstpointer level)
+{
+	int n = GPOINTER_TO_INT(level) == 1 ? 3 : 5;
+	struct mddev *m = sync_test_array(GPOINTER_TO_INT(level), n);
+	size_t len = (size_t)m->array_sectors * 512;
+	char *buf = g_malloc(len);
+
+	for (size_t k = 0; k < len; k++)
+		buf[k] = (char)(k / 4096 * 13);
+	g_assert_cmpint(md_write(m, 0, len, buf), ==, (int)len);
+	if (m->pers->writeback)
+		m->pers->writeback(m);
+	sync_while_vanishing(m, 1, 3, ACTION_CHECK);
+	assert_recorded_faulty(m, 0, 1);
+	g_assert_cmpint(m->last_sync_action, ==, ACTION_CHECK);
+	g_assert_cmpuint(atomic_load(&m->resync_mismatches), ==, 0);
+	char *got = g_malloc(len);
+	g_assert_cmpint(md_read(m, 0, len, got), ==, (int)len);
+	g_assert_true(memcmp(got, buf, len) == 0);
+	md_stop(m);
+	md_free(m);
+	g_free(got);
+	g_free(buf);
+}
+
+/* raid6 recovering a member when another vanishes: two missing is within
+ * its redundancy, so the recovery goes on and the recovered member holds
+ * the data. */
+static void test_recovery_member_fails(void)
+{
+	struct mddev *m = sync_test_array(6, 5);
+	size_t len = (size_t)m->array_sectors * 512;
+	char *buf = g_malloc(len), *got = g_malloc(len);
+
+	for (size_t k = 0; k < len; k++)
+		buf[k] = (char)(k / 4096 * 7 + 1);
+	g_assert_cmpint(md_write(m, 0, len, buf), ==, (int)len);
+	m->pers->writeback(m);
+	struct md_rdev *r = member(m, 4);
+	pthread_mutex_lock(&m->sb_lock);
+	r->recovery_offset = 0;
+	atomic_fetch_and(&r->flags, ~RDEV_IN_SYNC);
+	atomic_fetch_add(&m->degraded, 1);
+	pthread_mutex_unlock(&m->sb_lock);
+	char *junk = g_malloc0(SYNC_TEST_SECTORS * 512);
+	member_write(m, 4, 0, junk, SYNC_TEST_SECTORS * 512);
+	g_free(junk);
+	g_assert_cmpint(md_update_sb(m), ==, 0);
+	sync_while_vanishing(m, 2, 3, ACTION_RECOVER);
+	assert_recorded_faulty(m, 0, 2);
+	g_assert_true(rdev_in_sync(r));
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	g_assert_cmpint(m->last_sync_action, ==, ACTION_RECOVER);
+	g_assert_cmpint(md_read(m, 0, len, got), ==, (int)len);
+	g_assert_true(memcmp(got, buf, len) == 0);
+	md_stop(m);
+	md_free(m);
+	g_free(got);
+	g_free(buf);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -521,6 +755,14 @@ int main(int argc, char **argv)
 			     test_progress_after_flush);
 	g_test_add_data_func("/core/sync/recovery-progress-after-flush", "",
 			     test_progress_after_flush);
+	g_test_add_func("/core/sync/resync-member-fails", test_resync_member_fails);
+	g_test_add_func("/core/sync/resync-stops-without-redundancy",
+			test_resync_stops_without_redundancy);
+	g_test_add_data_func("/core/sync/raid1-check-member-fails",
+			     GINT_TO_POINTER(1), test_check_member_fails);
+	g_test_add_data_func("/core/sync/raid6-check-member-fails",
+			     GINT_TO_POINTER(6), test_check_member_fails);
+	g_test_add_func("/core/sync/recovery-member-fails", test_recovery_member_fails);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
