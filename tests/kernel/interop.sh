@@ -8,6 +8,11 @@
 #  kernel->raidfs  mdadm creates and writes it (also 0.90 and degraded ones);
 #                  raidfs reads identical data, writes more and stops; the
 #                  kernel assembles it clean again, data identical, 0 mismatches.
+#  raidfs-faulted  raidfs fails a member (fault/pull) and writes more; given
+#                  every member, the kernel kicks that one and assembles the
+#                  rest degraded, data identical.  One pull too many: the
+#                  array's writes fail; mdadm --assemble --force brings it
+#                  back with every fsynced write.
 # Prints one table row per case; a data failure names the first differing
 # sector.  Exit 0 when every case passes.
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
@@ -87,13 +92,14 @@ members_of() { local d=$1; ls "$d"/m[0-9]* | sort -V; }
 
 # An array assembled by the kernel must not resync and must read back what
 # the host expects: its bytes go to the OUT disk at a given MiB offset.
-guest_verify() { # md devices... ; env: OUT, SEEK, NAME, REDUNDANT
+guest_verify() { # md devices... ; env: OUT, SEEK, NAME, REDUNDANT, [ASM_OPTS]
 	cat <<EOF
 echo "== $NAME"
-if mdadm --assemble /dev/$MD $* >/tmp/asm.log 2>&1; then
+if mdadm --assemble ${ASM_OPTS:-} /dev/$MD $* >/tmp/asm.log 2>&1; then
 	a=\$(cat /sys/block/$MD/md/sync_action 2>/dev/null || echo none)
 	r=\$(cat /sys/block/$MD/md/resync_start 2>/dev/null || echo none)
 	st=\$(cat /sys/block/$MD/md/array_state)
+	deg=\$(cat /sys/block/$MD/md/degraded 2>/dev/null || echo none)
 	dd if=/dev/$MD of=$OUT bs=1M seek=$SEEK conv=notrunc 2>/dev/null
 	mm=-
 	if [ "$REDUNDANT" = 1 ] && [ "\$a" = idle ]; then
@@ -102,7 +108,7 @@ if mdadm --assemble /dev/$MD $* >/tmp/asm.log 2>&1; then
 		while [ "\$(cat /sys/block/$MD/md/sync_action)" != idle ]; do usleep 100000; done
 		mm=\$(cat /sys/block/$MD/md/mismatch_cnt)
 	fi
-	echo "RESULT $NAME action=\$a resync_start=\$r state=\$st mismatch=\$mm"
+	echo "RESULT $NAME action=\$a resync_start=\$r state=\$st degraded=\$deg mismatch=\$mm"
 	mdadm --stop /dev/$MD >/dev/null 2>&1
 else
 	cat /tmp/asm.log
@@ -253,6 +259,90 @@ EOF
 	fi
 }
 
+# ---- direction 1, faulted: raidfs fails members and goes on ----
+
+# NAME LEVEL N MODE PULLED...: members 1-based, pulled in turn with an
+# fsynced write after each (the pull takes effect at the member's first
+# IO).  MODE "force": the last pull is one too many, the write after it
+# fails, and the kernel assembles with --force.
+faulted_cases() {
+	echo "r1pull 1 2 degraded 2"
+	echo "r5pull 5 3 degraded 2"
+	echo "r6pull 6 4 degraded 3 1"
+	echo "r5over 5 3 force 2 3"
+}
+
+# pull_write NAME MEMBER: pull it, then an fsynced write of its own
+# region (PAT2 bytes at PAT2_OFF + MEMBER * PAT2); fails as the write does.
+pull_write() {
+	local img=$T/mnt/$1 f=$T/$1/p2
+	echo 1 >"$img.md/dev-m$(($2 - 1))/fault/pull"
+	random_file "$f" "$PAT2"
+	dd if="$f" of="$img" bs=1M oflag=seek_bytes seek=$((PAT2_OFF + $2 * PAT2)) \
+		conv=notrunc,fsync status=none 2>/dev/null
+}
+
+f_write() { # NAME LEVEL N MODE PULLED...
+	local name=$1 level=$2 n=$3 mode=$4 dir=$T/$1 m
+	shift 4
+	make_members "$dir" "$n" 16M
+	mapfile -t mem < <(members_of "$dir")
+	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" "${mem[@]}" >/dev/null
+	rf_mount "$T/mnt" "${mem[@]}"
+	local img=$T/mnt/$name over=
+	wait_idle "$img.md"
+	random_file "$dir/p1" "$PAT1"
+	dd if="$dir/p1" of="$img" bs=1M conv=notrunc,fsync status=none
+	[ "$mode" = force ] && { over=${*: -1}; set -- "${@:1:$#-1}"; }
+	for m in "$@"; do
+		pull_write "$name" "$m" || fail "$name: a write failed with member $m pulled"
+		[[ $(cat "$img.md/dev-m$((m - 1))/state") == *faulty* ]] ||
+			fail "$name: pulled member m$((m - 1)) is not faulty"
+	done
+	expect_eq "$name degraded" "$(cat "$img.md/degraded")" $#
+	cat "$img" >"$dir/expect"
+	if [ -n "$over" ]; then
+		! pull_write "$name" "$over" || fail "$name: a write went on with one pull too many"
+	fi
+	rf_umount "$T/mnt"
+}
+
+faulted() {
+	note "raidfs fails members (fault/pull): the kernel assembles the rest degraded"
+	local script=$T/f.sh out=$T/f-out log=$T/f.log seek=0 k=1
+	local -a disks=() cases=()
+	: >"$script"
+	while read -r name level n mode pulled; do
+		f_write "$name" "$level" "$n" "$mode" $pulled
+		local first=${#disks[@]} devs=() i opts= size upto kicked
+		mapfile -t -O "$first" disks < <(members_of "$T/$name")
+		for ((i = 0; i < n; i++)); do devs+=("/dev/vd$(dev_letter $((first + i)))"); done
+		size=$(stat -c %s "$T/$name/expect")
+		upto=$size kicked=$(wc -w <<<"$pulled")
+		if [ "$mode" = force ]; then
+			# The member failed last comes back; what the failed
+			# write may have touched is not compared.
+			opts="--force --run"
+			upto=$((PAT2_OFF + ${pulled##* } * PAT2)) kicked=$((kicked - 1))
+		fi
+		ASM_OPTS=$opts NAME=$name MD=md$k OUT=@OUT@ SEEK=$seek REDUNDANT=1 \
+			guest_verify "${devs[@]}" >>"$script"
+		cases+=("$name $level $seek $size $upto $kicked")
+		seek=$(( seek + (size >> 20) + 1 )) k=$((k + 1))
+	done < <(faulted_cases)
+	truncate -s "${seek}M" "$out"
+	sed -i "s|@OUT@|/dev/vd$(dev_letter ${#disks[@]})|g" "$script"
+	vm_batch "$script" "$log" "${disks[@]}" "$out"
+	local c cseek csize cupto degraded verdict
+	for c in "${cases[@]}"; do
+		read -r name level cseek csize cupto degraded <<<"$c"
+		verdict=$(judge "$name" "$level" "$log" "$T/$name/expect" "$out" "$cseek" "$csize" 0 "$cupto")
+		[ "$verdict" != ok ] || grep -q "degraded=$degraded " <<<"$(result "$name" "$log")" ||
+			verdict="kernel's degraded is not $degraded: $(result "$name" "$log")"
+		row "$name" "$level" - 1.2 none "raidfs-faulted->kernel" "$verdict"
+	done
+}
+
 # ---- direction 2: the kernel writes, raidfs reads and writes more ----
 
 d2_cases() {
@@ -382,7 +472,7 @@ command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh 
 # INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
 # Every layout runs on metadata 1.2, the default layouts on each version;
 # INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
-for part in ${INTEROP_PARTS:-direction1 dirty direction2}; do
+for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted}; do
 	"$part"
 done
 
