@@ -14,6 +14,8 @@ need_fuse
 command -v fio >/dev/null || skip "no fio"
 [ -x "${SB_PATCH:-}" ] || SB_PATCH=$(dirname "$RAIDFS")/../tests/sb-patch
 [ -x "$SB_PATCH" ] || fail "no sb-patch helper (make check builds it)"
+[ -x "${SB_RECOVERING:-}" ] || SB_RECOVERING=$(dirname "$RAIDFS")/../tests/sb-recovering
+[ -x "$SB_RECOVERING" ] || fail "no sb-recovering helper (make check builds it)"
 
 M=$T/mnt
 REGION=$((2 << 20))          # bytes each fio round writes per array
@@ -63,11 +65,16 @@ expect_slots() { # A DEGRADED SLOTS, e.g. r5 1 "[U_U]"
 		{ cat "$M/mdstat"; fail "$1: mdstat slots are not $3"; }
 }
 # After the unmount: survivor S's superblock has member N missing from
-# the array state and events past N's own.
+# the array state (raidfs examine, and mdadm's where there is one) and
+# events past N's own.
 expect_recorded() { # A S N STATE
 	local a=$1 s=$2 n=$3
 	expect_eq "$a: array state in member $s's superblock" \
 		"$(examine_field "$T/$a-$s" "Array State" | cut -d' ' -f1)" "$4"
+	if command -v mdadm >/dev/null; then
+		expect_eq "$a: mdadm --examine's array state of member $s" \
+			"$(mdadm --examine "$T/$a-$s" | sed -n 's/^ *Array State : \([^ ]*\).*/\1/p')" "$4"
+	fi
 	local es en
 	es=$(examine_field "$T/$a-$s" Events) en=$(examine_field "$T/$a-$n" Events)
 	[ "$es" -gt "$en" ] || fail "$a: member $s's events $es not past pulled member $n's $en"
@@ -210,6 +217,19 @@ for a in r1 r6; do
 	expect_eq "$a mismatch_cnt after the resync" "$(ctl "$a" mismatch_cnt)" 0
 	rf_umount "$M"
 done
+
+note "a recovery goes on without its source mirror pulled under it (raid1)"
+create r1 --assume-clean
+rf_mount "$M" $(members r1)
+round r1 0 || fail "r1: round 0 failed"
+rf_umount "$M"
+"$SB_RECOVERING" "$T/r1-3" 0
+rf_mount "$M" -o sync_speed_max=1000 $(members r1)
+pull_during r1 recover 1
+expect_eq "r1 recovered member's state" "$(state r1 3)" in_sync
+expect_slots r1 1 "[3/2] [_UU]"
+verify_rounds r1 0
+rf_umount "$M"
 
 note "a check ends at a member pulled under it (raid1, raid5), as md's"
 for a in r1 r5; do
