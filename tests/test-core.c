@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "../src/ctl.h"
 
 static struct mddev *make_array(int level, int n)
 {
@@ -514,56 +515,17 @@ static void test_power_off_write_ends(void)
 
 /* ---- a member failing under a sync ---- */
 
-/* A member IO layer that fails every IO once `left` more have been made,
- * as a disk that vanishes in the middle of a pass. */
-struct vanishing {
-	struct member_io io;
-	atomic_int left;
-};
-
-static bool vanished(struct member_io *io)
-{
-	return atomic_fetch_sub(&((struct vanishing *)io)->left, 1) <= 0;
-}
-
-static ssize_t vanishing_pread(struct member_io *io, struct md_rdev *rdev,
-			       void *buf, size_t len, uint64_t pos)
-{
-	return vanished(io) ? -EIO : member_pread(io->lower, rdev, buf, len, pos);
-}
-
-static ssize_t vanishing_pwrite(struct member_io *io, struct md_rdev *rdev,
-				const void *buf, size_t len, uint64_t pos)
-{
-	return vanished(io) ? -EIO : member_pwrite(io->lower, rdev, buf, len, pos);
-}
-
-static int vanishing_fdatasync(struct member_io *io, struct md_rdev *rdev)
-{
-	return vanished(io) ? -EIO : member_fdatasync(io->lower, rdev);
-}
-
-static int vanishing_punch(struct member_io *io, struct md_rdev *rdev,
-			   uint64_t pos, uint64_t len)
-{
-	return vanished(io) ? -EIO : member_punch(io->lower, rdev, pos, len);
-}
-
-static const struct member_io_ops vanishing_ops = {
-	.pread = vanishing_pread,
-	.pwrite = vanishing_pwrite,
-	.fdatasync = vanishing_fdatasync,
-	.punch = vanishing_punch,
-	.free = (void (*)(struct member_io *))g_free,
-};
-
+/* Member i vanishes after ios more IOs (its fault/fail_after), as a disk
+ * pulled in the middle of a pass. */
 static void vanish_after(struct mddev *m, int i, int ios)
 {
-	struct vanishing *v = g_new0(struct vanishing, 1);
+	char val[16];
+	const struct md_attr *a = rdev_fault_attrs;
 
-	v->io.ops = &vanishing_ops;
-	atomic_store(&v->left, ios);
-	rdev_push_io(member(m, i), &v->io);
+	while (strcmp(a->name, "fail_after"))
+		a++;
+	snprintf(val, sizeof(val), "%d", ios);
+	g_assert_cmpint(a->store(m, member(m, i), val), ==, 0);
 }
 
 /* Sync windows enough that a member can fail half-way (2048 sectors each). */
