@@ -581,6 +581,35 @@ static void fill_members(struct mddev *m, int n)
 	g_free(buf);
 }
 
+/* The whole array written with a pattern, held back data included;
+ * returns the pattern. */
+static char *fill_array(struct mddev *m)
+{
+	size_t len = (size_t)m->array_sectors * 512;
+	char *data = g_malloc(len);
+
+	for (size_t k = 0; k < len; k++)
+		data[k] = (char)(k / 4096 * 13 + 1);
+	g_assert_cmpint(md_write(m, 0, len, data), ==, (int)len);
+	if (m->pers->writeback)
+		m->pers->writeback(m);
+	return data;
+}
+
+/* The array still reads back data; then it is stopped and freed. */
+static void stop_holding(struct mddev *m, char *data)
+{
+	size_t len = (size_t)m->array_sectors * 512;
+	char *got = g_malloc(len);
+
+	g_assert_cmpint(md_read(m, 0, len, got), ==, (int)len);
+	g_assert_true(memcmp(got, data, len) == 0);
+	md_stop(m);
+	md_free(m);
+	g_free(got);
+	g_free(data);
+}
+
 static void assert_members_equal(struct mddev *m, int a, int b)
 {
 	size_t len = SYNC_TEST_SECTORS * 512;
@@ -651,25 +680,13 @@ static void test_check_member_fails(gconstpointer level)
 {
 	int n = GPOINTER_TO_INT(level) == 1 ? 3 : 5;
 	struct mddev *m = sync_test_array(GPOINTER_TO_INT(level), n);
-	size_t len = (size_t)m->array_sectors * 512;
-	char *buf = g_malloc(len);
+	char *data = fill_array(m);
 
-	for (size_t k = 0; k < len; k++)
-		buf[k] = (char)(k / 4096 * 13);
-	g_assert_cmpint(md_write(m, 0, len, buf), ==, (int)len);
-	if (m->pers->writeback)
-		m->pers->writeback(m);
 	sync_while_vanishing(m, 1, 3, ACTION_CHECK);
 	assert_recorded_faulty(m, 0, 1);
 	g_assert_cmpint(m->last_sync_action, ==, ACTION_CHECK);
 	g_assert_cmpuint(atomic_load(&m->resync_mismatches), ==, 0);
-	char *got = g_malloc(len);
-	g_assert_cmpint(md_read(m, 0, len, got), ==, (int)len);
-	g_assert_true(memcmp(got, buf, len) == 0);
-	md_stop(m);
-	md_free(m);
-	g_free(got);
-	g_free(buf);
+	stop_holding(m, data);
 }
 
 /* raid6 recovering a member when another vanishes: two missing is within
@@ -678,13 +695,7 @@ static void test_check_member_fails(gconstpointer level)
 static void test_recovery_member_fails(void)
 {
 	struct mddev *m = sync_test_array(6, 5);
-	size_t len = (size_t)m->array_sectors * 512;
-	char *buf = g_malloc(len), *got = g_malloc(len);
-
-	for (size_t k = 0; k < len; k++)
-		buf[k] = (char)(k / 4096 * 7 + 1);
-	g_assert_cmpint(md_write(m, 0, len, buf), ==, (int)len);
-	m->pers->writeback(m);
+	char *data = fill_array(m);
 	struct md_rdev *r = member(m, 4);
 	pthread_mutex_lock(&m->sb_lock);
 	r->recovery_offset = 0;
@@ -700,12 +711,7 @@ static void test_recovery_member_fails(void)
 	g_assert_true(rdev_in_sync(r));
 	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
 	g_assert_cmpint(m->last_sync_action, ==, ACTION_RECOVER);
-	g_assert_cmpint(md_read(m, 0, len, got), ==, (int)len);
-	g_assert_true(memcmp(got, buf, len) == 0);
-	md_stop(m);
-	md_free(m);
-	g_free(got);
-	g_free(buf);
+	stop_holding(m, data);
 }
 
 int main(int argc, char **argv)
