@@ -59,9 +59,11 @@ static bool resync_possible(struct mddev *mddev)
 }
 
 /* md_choose_sync_action: a resync owed first, then recovery, which needs
- * the data still whole to rebuild from. */
+ * the data still whole to rebuild from.  A member failing from now on
+ * interrupts what is chosen (md clears MD_RECOVERY_INTR as it starts it). */
 static enum sync_action needed_action(struct mddev *mddev)
 {
+	atomic_store(&mddev->recovery_intr, false);
 	if (mddev->resync_offset != MD_MAX_SECTOR && resync_possible(mddev))
 		return ACTION_RESYNC;
 	if (recovery_needed(mddev) && md_enough(mddev, -1))
@@ -227,7 +229,6 @@ static gpointer sync_thread(gpointer arg)
 	enum sync_action action;
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
-		atomic_store(&mddev->recovery_intr, false);
 		recovery_targets(mddev, targets);
 		mddev->curr_resync = pass_start(mddev, action, targets);
 		int r = sync_pass(mddev, action, targets);
