@@ -35,13 +35,15 @@ static void test_read_error(void)
 
 	fill(data, sizeof(data), 'a');
 	g_assert_cmpint(md_write(m, 8192, sizeof(data), data), ==, sizeof(data));
-	member_write(m, 0, 16, "x", 1);      /* what mirror 0 returns is lost */
-	int saved = swap_fd(m->slots[0], false);
+	member_write(m, 0, 17, "x", 1);      /* what mirror 0 holds is lost */
+	member_read_errors(m, 0, 17, 2);
 	g_assert_cmpint(md_read(m, 8192, sizeof(got), got), ==, sizeof(got));
-	restore_fd(m->slots[0], saved);
 	g_assert_true(memcmp(got, data, sizeof(data)) == 0);
 	check_mirrors(m, 16, data, sizeof(data));
+	/* md's fix_read_error: the page rewritten and read back, counted. */
+	g_assert_false(member_has_read_errors(m, 0));
 	g_assert_cmpuint(atomic_load(&m->slots[0]->corrected_errors), ==, 8);
+	g_assert_cmpuint(atomic_load(&m->slots[0]->read_errors), ==, 1);
 	g_assert_false(atomic_load(&m->slots[0]->flags) & RDEV_FAULTY);
 	md_free(m);
 }

@@ -23,6 +23,17 @@ void member_badblocks(struct mddev *m, int i, uint64_t sector, uint64_t sectors)
  * sectors around it read, and no member fails. */
 void check_badblocks_apart(struct mddev *m);
 
+/* A layer on member i (pushed once, kept) fails with EIO every read that
+ * overlaps the ranges of data-area sectors given, until a write covers
+ * them (a disk remapping on write, as the fault tree's read_errors). */
+void member_read_errors(struct mddev *m, int i, uint64_t sector,
+			uint64_t sectors);
+bool member_has_read_errors(struct mddev *m, int i);
+/* on: every read of member i fails, but for a read of exactly what the
+ * same thread wrote there last (md's read-back after its rewrite); off:
+ * every read works again. */
+void member_fail_reads(struct mddev *m, int i, bool on);
+
 /* Swap a member's fd for one that fails reads (write-only) or everything
  * (a directory), as a failing disk would; returns the fd to restore. */
 int swap_fd(struct md_rdev *r, bool writes_fail);
