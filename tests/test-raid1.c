@@ -48,6 +48,47 @@ static void test_read_error(void)
 	md_free(m);
 }
 
+/* One read of a page mirror 0 fails; returns mirror 0's read error count. */
+static unsigned fixed_read(struct mddev *m, const char *data)
+{
+	char got[4096];
+
+	member_read_errors(m, 0, 0, 8);
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, sizeof(got));
+	g_assert_true(memcmp(got, data, sizeof(got)) == 0);
+	return atomic_load(&m->slots[0]->read_errors);
+}
+
+/* md's max_read_errors: each fix counts a read error, the count halved
+ * for every hour since the last; past the limit the mirror is failed, not
+ * rewritten, and the read served from the other one. */
+static void test_max_read_errors(void)
+{
+	struct mddev *m = make_array(2);
+	struct md_rdev *r = m->slots[0];
+	char data[4096];
+
+	fill(data, sizeof(data), 'a');
+	g_assert_cmpint(md_write(m, 0, sizeof(data), data), ==, sizeof(data));
+	atomic_store(&m->max_corr_read_errors, 2);
+	g_assert_cmpuint(fixed_read(m, data), ==, 1);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2);
+	atomic_fetch_sub(&r->last_read_error, 2 * 3600);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2 / 4 + 1);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2);
+	g_assert_false(atomic_load(&r->flags) & RDEV_FAULTY);
+	g_assert_false(member_has_read_errors(m, 0));
+	g_assert_cmpuint(atomic_load(&r->corrected_errors), ==, 4 * 8);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	g_assert_cmpuint(fixed_read(m, data), ==, 3);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_true(atomic_load(&r->flags) & RDEV_FAULTY);
+	g_assert_true(member_has_read_errors(m, 0));
+	g_assert_cmpuint(atomic_load(&r->corrected_errors), ==, 4 * 8);
+	md_free(m);
+}
+
 /* md freezes the array around fix_read_error: the good copy is read again
  * after any write that landed since the failed read, and the rewrite
  * carries that. */
@@ -114,6 +155,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/raid1/read-error", test_read_error);
 	g_test_add_func("/raid1/badblocks-apart", test_badblocks_apart);
+	g_test_add_func("/raid1/max-read-errors", test_max_read_errors);
 	g_test_add_data_func("/raid1/read-error-races-write/2", GINT_TO_POINTER(2),
 			     test_read_error_races_write);
 	g_test_add_data_func("/raid1/read-error-races-write/3", GINT_TO_POINTER(3),

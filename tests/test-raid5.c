@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "../src/ctl.h"
 
 #define TAG_MAGIC 0x5241494435544147ull
 
@@ -388,6 +389,146 @@ static void check_degraded(gconstpointer data)
 	g_assert_cmpint(md_read(m, 0, sizeof(buf), buf), ==, -EIO);
 	g_free(shadow);
 	g_rand_free(rnd);
+	md_free(m);
+}
+
+/* ---- read errors: md's R5_ReadError, R5_ReWrite, R5_ReRead ---- */
+
+/* The member and member sector of array sector s; the stripe's P and Q. */
+static int data_member(const struct geometry *g, uint64_t s, uint64_t *sector,
+		       struct ref_stripe *r)
+{
+	uint64_t stripe;
+	int dev = ref_compute(g, s / g->chunk, &stripe, r);
+
+	*sector = stripe * g->chunk + s % g->chunk;
+	return dev;
+}
+
+static bool faulty(struct mddev *m, int i)
+{
+	return atomic_load(&m->slots[i]->flags) & RDEV_FAULTY;
+}
+
+/* Member a fails the read of two sectors of a data chunk; with `second`
+ * another member fails the same stripe_head too (raid6): another data
+ * member (chunk 2 is in chunk 3's row), or P.  Every read still returns the data, each failed piece is
+ * rewritten (the member remaps it) and read back, counted one
+ * stripe_head (8 sectors) corrected, and no member fails. */
+static void read_errors_case(const struct geometry *g, int second)
+{
+	struct mddev *m = make_array(g);
+	char *shadow = g_malloc(array_bytes(m));
+	struct ref_stripe r;
+	uint64_t sector, s2;
+
+	check_placement(g, m, shadow);
+	int a = data_member(g, 3 * g->chunk + 5, &sector, &r);
+	struct ref_stripe r2;
+	int b = second == 1 ? data_member(g, 2 * g->chunk + 5, &s2, &r2)
+				   : second == 2 ? r.pd : -1;
+	g_assert_cmpint(a, !=, b);
+	g_assert_true(second != 1 || s2 == sector);
+	member_read_errors(m, a, sector, 2);
+	if (b >= 0)   /* the whole stripe_head: P is read whole */
+		member_read_errors(m, b, sector & ~7ull, 8);
+	check_contents(m, shadow);
+	for (int i = 0; i < g->n; i++) {
+		bool failed_read = i == a || i == b;
+		g_assert_false(member_has_read_errors(m, i));
+		g_assert_cmpuint(atomic_load(&m->slots[i]->corrected_errors), ==,
+				 failed_read ? 8 : 0);
+		g_assert_false(faulty(m, i));
+	}
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	check_parity(g, m);
+	g_free(shadow);
+	md_free(m);
+}
+
+static void check_read_error(gconstpointer data)
+{
+	const struct geometry *g = data;
+
+	read_errors_case(g, 0);
+	if (g->level == 6) {
+		read_errors_case(g, 1);
+		read_errors_case(g, 2);
+	}
+}
+
+static const struct md_attr *level_attr(struct mddev *m, const char *name)
+{
+	for (const struct md_attr *a = m->pers->attrs; a->name; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	g_assert_not_reached();
+}
+
+/* md fails a member with more read errors in a row than stripe_cache_size
+ * (its max_nr_stripes); the data still comes from the others. */
+static void test_too_many_read_errors(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 64 };
+	struct mddev *m = make_array(&g);
+	char *shadow = g_malloc(array_bytes(m));
+
+	check_placement(&g, m, shadow);
+	g_assert_cmpint(level_attr(m, "stripe_cache_size")->store(m, NULL, "17"), ==, 0);
+	member_read_errors(m, 1, 0, m->dev_sectors);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	check_contents(m, shadow);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_true(faulty(m, 1));
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
+	g_free(shadow);
+	md_free(m);
+}
+
+/* Two members failing one stripe_head of raid5: nothing to rebuild it
+ * from, the read fails. */
+static void test_unreadable_stripe(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 8 };
+	struct mddev *m = make_array(&g);
+	char *shadow = g_malloc(array_bytes(m));
+	char buf[512];
+	struct ref_stripe r;
+	uint64_t sector;
+
+	check_placement(&g, m, shadow);
+	int a = data_member(&g, 5, &sector, &r);
+	member_read_errors(m, a, sector, 1);
+	member_read_errors(m, r.pd, sector, 1);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	g_assert_cmpint(md_read(m, 5 * 512, sizeof(buf), buf), ==, -EIO);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_free(shadow);
+	md_free(m);
+}
+
+/* md rewrites nothing on a read-only array: the data is rebuilt, the
+ * member keeps its bad sectors. */
+static void test_read_error_ro(void)
+{
+	static const struct geometry g = { 6, 2, 16, 5, 8 };
+	struct mddev *m = make_array(&g);
+	char *shadow = g_malloc(array_bytes(m));
+	struct ref_stripe r;
+	uint64_t sector;
+
+	check_placement(&g, m, shadow);
+	int a = data_member(&g, 5, &sector, &r);
+	member_read_errors(m, a, sector, 1);
+	m->ro = true;
+	check_contents(m, shadow);
+	g_assert_true(member_has_read_errors(m, a));
+	g_assert_cmpuint(atomic_load(&m->slots[a]->corrected_errors), ==, 0);
+	g_assert_false(faulty(m, a));
+	m->ro = false;
+	g_free(shadow);
 	md_free(m);
 }
 
@@ -810,6 +951,9 @@ int main(int argc, char **argv)
 		add("concurrent", &cb, check_concurrent);
 		struct geometry h = { level, 2, 128, level == 6 ? 5 : 4, 6 };
 		add("held-back", &h, check_held_back);
+		struct geometry re = { level, level == 4 ? 0 : 2, 16,
+				       level == 6 ? 6 : 5, 8 };
+		add("read-error", &re, check_read_error);
 	}
 	static const struct geometry large[] = {
 		{ 4, 0, 1u << 24, 3, 2 }, { 5, 2, 1u << 24, 3, 2 },
@@ -822,5 +966,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/raid5/raid6-sync-one-missing", test_raid6_sync_degraded);
 	g_test_add_func("/raid5/held-back-expires", test_held_back_expires);
 	g_test_add_func("/raid5/hints-status", test_hints_status);
+	g_test_add_func("/raid5/too-many-read-errors", test_too_many_read_errors);
+	g_test_add_func("/raid5/unreadable-stripe", test_unreadable_stripe);
+	g_test_add_func("/raid5/read-error-read-only", test_read_error_ro);
 	return g_test_run();
 }
