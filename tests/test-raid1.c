@@ -89,6 +89,27 @@ static void test_max_read_errors(void)
 	md_free(m);
 }
 
+/* md's fix_read_error reads the rewrite back: a mirror that still cannot
+ * read it is failed (no bad-block log to record it in); the data comes
+ * from the other. */
+static void test_rewrite_not_read_back(void)
+{
+	struct mddev *m = make_array(2);
+	char data[4096], got[4096];
+
+	fill(data, sizeof(data), 'a');
+	g_assert_cmpint(md_write(m, 0, sizeof(data), data), ==, sizeof(data));
+	member_stuck_read_errors(m, 0, 3, 1);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, sizeof(got));
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_true(memcmp(got, data, sizeof(data)) == 0);
+	g_assert_true(atomic_load(&m->slots[0]->flags) & RDEV_FAULTY);
+	g_assert_cmpuint(atomic_load(&m->slots[0]->corrected_errors), ==, 0);
+	md_free(m);
+}
+
 /* md freezes the array around fix_read_error: the good copy is read again
  * after any write that landed since the failed read, and the rewrite
  * carries that. */
@@ -156,6 +177,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/raid1/read-error", test_read_error);
 	g_test_add_func("/raid1/badblocks-apart", test_badblocks_apart);
 	g_test_add_func("/raid1/max-read-errors", test_max_read_errors);
+	g_test_add_func("/raid1/rewrite-not-read-back", test_rewrite_not_read_back);
 	g_test_add_data_func("/raid1/read-error-races-write/2", GINT_TO_POINTER(2),
 			     test_read_error_races_write);
 	g_test_add_data_func("/raid1/read-error-races-write/3", GINT_TO_POINTER(3),

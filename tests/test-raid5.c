@@ -465,25 +465,54 @@ static const struct md_attr *level_attr(struct mddev *m, const char *name)
 	g_assert_not_reached();
 }
 
+/* md_error warns: not fatal while a member is expected to fail. */
+static void warnings_fatal(bool fatal)
+{
+	g_log_set_always_fatal(G_LOG_FATAL_MASK |
+			       (fatal ? G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL : 0));
+}
+
+/* An array of g with every sector written, and where array sector 5 is:
+ * member a, its sector, the stripe's P and Q. */
+struct placed {
+	struct mddev *m;
+	char *shadow;
+	int a;
+	uint64_t sector;
+	struct ref_stripe r;
+};
+
+static void place(const struct geometry *g, struct placed *p)
+{
+	p->m = make_array(g);
+	p->shadow = g_malloc(array_bytes(p->m));
+	check_placement(g, p->m, p->shadow);
+	p->a = data_member(g, 5, &p->sector, &p->r);
+}
+
+static void unplace(struct placed *p)
+{
+	g_free(p->shadow);
+	md_free(p->m);
+}
+
 /* md fails a member with more read errors in a row than stripe_cache_size
  * (its max_nr_stripes); the data still comes from the others. */
 static void test_too_many_read_errors(void)
 {
 	static const struct geometry g = { 5, 2, 16, 4, 64 };
-	struct mddev *m = make_array(&g);
-	char *shadow = g_malloc(array_bytes(m));
+	struct placed p;
 
-	check_placement(&g, m, shadow);
-	g_assert_cmpint(level_attr(m, "stripe_cache_size")->store(m, NULL, "17"), ==, 0);
-	member_read_errors(m, 1, 0, m->dev_sectors);
-	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
-	check_contents(m, shadow);
-	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
-			       G_LOG_LEVEL_CRITICAL);
-	g_assert_true(faulty(m, 1));
-	g_assert_cmpint(atomic_load(&m->degraded), ==, 1);
-	g_free(shadow);
-	md_free(m);
+	place(&g, &p);
+	g_assert_cmpint(level_attr(p.m, "stripe_cache_size")->store(p.m, NULL, "17"),
+			==, 0);
+	member_read_errors(p.m, 1, 0, p.m->dev_sectors);
+	warnings_fatal(false);
+	check_contents(p.m, p.shadow);
+	warnings_fatal(true);
+	g_assert_true(faulty(p.m, 1));
+	g_assert_cmpint(atomic_load(&p.m->degraded), ==, 1);
+	unplace(&p);
 }
 
 /* Two members failing one stripe_head of raid5: nothing to rebuild it
@@ -491,22 +520,33 @@ static void test_too_many_read_errors(void)
 static void test_unreadable_stripe(void)
 {
 	static const struct geometry g = { 5, 2, 16, 4, 8 };
-	struct mddev *m = make_array(&g);
-	char *shadow = g_malloc(array_bytes(m));
+	struct placed p;
 	char buf[512];
-	struct ref_stripe r;
-	uint64_t sector;
 
-	check_placement(&g, m, shadow);
-	int a = data_member(&g, 5, &sector, &r);
-	member_read_errors(m, a, sector, 1);
-	member_read_errors(m, r.pd, sector, 1);
-	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
-	g_assert_cmpint(md_read(m, 5 * 512, sizeof(buf), buf), ==, -EIO);
-	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
-			       G_LOG_LEVEL_CRITICAL);
-	g_free(shadow);
-	md_free(m);
+	place(&g, &p);
+	member_read_errors(p.m, p.a, p.sector, 1);
+	member_read_errors(p.m, p.r.pd, p.sector, 1);
+	warnings_fatal(false);
+	g_assert_cmpint(md_read(p.m, 5 * 512, sizeof(buf), buf), ==, -EIO);
+	warnings_fatal(true);
+	unplace(&p);
+}
+
+/* md's R5_ReRead: a rewrite that does not read back ("read error NOT
+ * corrected!!") fails the member (no bad-block log); the data is right. */
+static void test_rewrite_not_read_back(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 8 };
+	struct placed p;
+
+	place(&g, &p);
+	member_stuck_read_errors(p.m, p.a, p.sector, 1);
+	warnings_fatal(false);
+	check_contents(p.m, p.shadow);
+	warnings_fatal(true);
+	g_assert_true(faulty(p.m, p.a));
+	g_assert_cmpuint(atomic_load(&p.m->slots[p.a]->corrected_errors), ==, 0);
+	unplace(&p);
 }
 
 /* md rewrites nothing on a read-only array: the data is rebuilt, the
@@ -514,22 +554,17 @@ static void test_unreadable_stripe(void)
 static void test_read_error_ro(void)
 {
 	static const struct geometry g = { 6, 2, 16, 5, 8 };
-	struct mddev *m = make_array(&g);
-	char *shadow = g_malloc(array_bytes(m));
-	struct ref_stripe r;
-	uint64_t sector;
+	struct placed p;
 
-	check_placement(&g, m, shadow);
-	int a = data_member(&g, 5, &sector, &r);
-	member_read_errors(m, a, sector, 1);
-	m->ro = true;
-	check_contents(m, shadow);
-	g_assert_true(member_has_read_errors(m, a));
-	g_assert_cmpuint(atomic_load(&m->slots[a]->corrected_errors), ==, 0);
-	g_assert_false(faulty(m, a));
-	m->ro = false;
-	g_free(shadow);
-	md_free(m);
+	place(&g, &p);
+	member_read_errors(p.m, p.a, p.sector, 1);
+	p.m->ro = true;
+	check_contents(p.m, p.shadow);
+	g_assert_true(member_has_read_errors(p.m, p.a));
+	g_assert_cmpuint(atomic_load(&p.m->slots[p.a]->corrected_errors), ==, 0);
+	g_assert_false(faulty(p.m, p.a));
+	p.m->ro = false;
+	unplace(&p);
 }
 
 /* ---- check and repair count md's way ---- */
@@ -969,5 +1004,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/raid5/too-many-read-errors", test_too_many_read_errors);
 	g_test_add_func("/raid5/unreadable-stripe", test_unreadable_stripe);
 	g_test_add_func("/raid5/read-error-read-only", test_read_error_ro);
+	g_test_add_func("/raid5/rewrite-not-read-back", test_rewrite_not_read_back);
 	return g_test_run();
 }

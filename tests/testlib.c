@@ -117,6 +117,7 @@ struct read_faults {
 	struct member_io io;
 	pthread_mutex_t lock;
 	GArray *ranges;               /* uint64_t pairs [s, e), data sectors */
+	GArray *stuck;                /* the same, never remapped */
 	bool all;
 	unsigned injected;
 };
@@ -128,10 +129,10 @@ static __thread struct {
 	size_t len;
 } last_write;
 
-static bool overlaps(struct read_faults *f, uint64_t s, uint64_t e)
+static bool overlaps(GArray *ranges, uint64_t s, uint64_t e)
 {
-	for (guint i = 0; i < f->ranges->len; i += 2) {
-		uint64_t *r = &g_array_index(f->ranges, uint64_t, i);
+	for (guint i = 0; i < ranges->len; i += 2) {
+		uint64_t *r = &g_array_index(ranges, uint64_t, i);
 		if (s < r[1] && r[0] < e)
 			return true;
 	}
@@ -149,7 +150,8 @@ static ssize_t faults_pread(struct member_io *io, struct md_rdev *rdev,
 
 	last_write.rdev = NULL;
 	pthread_mutex_lock(&f->lock);
-	bool fail = (f->all && !back) || overlaps(f, s, e);
+	bool fail = (f->all && !back) || overlaps(f->ranges, s, e) ||
+		    overlaps(f->stuck, s, e);
 	f->injected += fail;
 	pthread_mutex_unlock(&f->lock);
 	return fail ? -EIO : member_pread(io->lower, rdev, buf, len, pos);
@@ -205,6 +207,7 @@ static void faults_free(struct member_io *io)
 	struct read_faults *f = (struct read_faults *)io;
 
 	g_array_free(f->ranges, TRUE);
+	g_array_free(f->stuck, TRUE);
 	pthread_mutex_destroy(&f->lock);
 	g_free(f);
 }
@@ -225,19 +228,32 @@ static struct read_faults *faults_of(struct md_rdev *r)
 	f->io.ops = &faults_ops;
 	pthread_mutex_init(&f->lock, NULL);
 	f->ranges = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	f->stuck = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	rdev_push_io(r, &f->io);
 	return f;
 }
 
-void member_read_errors(struct mddev *m, int i, uint64_t sector,
-			uint64_t sectors)
+static void add_range(struct mddev *m, int i, uint64_t sector,
+		      uint64_t sectors, bool stuck)
 {
 	struct read_faults *f = faults_of(m->slots[i]);
 	uint64_t r[2] = { sector, sector + sectors };
 
 	pthread_mutex_lock(&f->lock);
-	g_array_append_vals(f->ranges, r, 2);
+	g_array_append_vals(stuck ? f->stuck : f->ranges, r, 2);
 	pthread_mutex_unlock(&f->lock);
+}
+
+void member_read_errors(struct mddev *m, int i, uint64_t sector,
+			uint64_t sectors)
+{
+	add_range(m, i, sector, sectors, false);
+}
+
+void member_stuck_read_errors(struct mddev *m, int i, uint64_t sector,
+			      uint64_t sectors)
+{
+	add_range(m, i, sector, sectors, true);
 }
 
 bool member_has_read_errors(struct mddev *m, int i)
@@ -256,8 +272,10 @@ void member_fail_reads(struct mddev *m, int i, bool on)
 
 	pthread_mutex_lock(&f->lock);
 	f->all = on;
-	if (!on)
+	if (!on) {
 		g_array_set_size(f->ranges, 0);
+		g_array_set_size(f->stuck, 0);
+	}
 	pthread_mutex_unlock(&f->lock);
 	last_write.rdev = NULL;
 }
@@ -420,7 +438,7 @@ static gpointer syncer(gpointer data)
 void stress_read_errors(struct mddev *m, int slot, uint64_t first,
 			uint64_t sync_from, uint64_t sync_to)
 {
-	struct stress st = { m, first, sync_from, sync_to, STRESS_WRITERS };
+	struct stress st = { m, first, sync_from, sync_to, STRESS_WRITERS, 0 };
 	struct writer w[STRESS_WRITERS];
 	GThread *t[STRESS_WRITERS + 3];
 	char got[STRESS_RANGE * 512], want[STRESS_RANGE * 512];

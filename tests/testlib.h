@@ -28,6 +28,9 @@ void check_badblocks_apart(struct mddev *m);
  * them (a disk remapping on write, as the fault tree's read_errors). */
 void member_read_errors(struct mddev *m, int i, uint64_t sector,
 			uint64_t sectors);
+/* The same, but writes do not remap them: a rewrite never reads back. */
+void member_stuck_read_errors(struct mddev *m, int i, uint64_t sector,
+			      uint64_t sectors);
 bool member_has_read_errors(struct mddev *m, int i);
 /* on: every read of member i fails, but for a read of exactly what the
  * same thread wrote there last (md's read-back after its rewrite); off:
