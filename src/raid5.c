@@ -618,7 +618,11 @@ static void forget_stripes(struct req *rq)
 	}
 }
 
-/* One attempt at the whole request: reads, parity, writes. */
+static bool run_reads(struct req *rq);
+static int repair_reads(struct req *rq);
+
+/* One attempt at the whole request: reads, parity, writes.  A read that
+ * fails is fixed as a read's are, and the attempt made again. */
 static int write_stripes(struct req *rq)
 {
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
@@ -626,10 +630,10 @@ static int write_stripes(struct req *rq)
 		if (r < 0)
 			return r;
 	}
-	int r = run_batch(rq);
-	if (r < 0) {
+	if (run_reads(rq)) {
 		forget_stripes(rq);
-		return r;
+		int r = repair_reads(rq);
+		return r < 0 ? r : -EAGAIN;
 	}
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
 		struct stripe *sh = stripe_at(rq, i);
@@ -640,7 +644,7 @@ static int write_stripes(struct req *rq)
 		compute_write(rq, sh);
 		queue_writes(rq, sh);
 	}
-	r = run_batch(rq);
+	int r = run_batch(rq);
 	if (r < 0) {
 		forget_stripes(rq);
 		return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
@@ -933,6 +937,52 @@ static int read_locked(struct req *rq, bool read_error)
 	}
 	fix_read_errors(rq);
 	read_held_back(rq, true);
+	return 0;
+}
+
+/* Fix what member i failed to read of sectors [lo, hi) of row nr, in
+ * stripe_heads, as a read of them would: a read of the member's own
+ * pieces, rebuilt, rewritten and read back where they fail. */
+static int repair_member(struct mddev *mddev, uint64_t nr, int i,
+			 uint32_t lo, uint32_t hi)
+{
+	struct req rq;
+
+	req_init(&rq, mddev);
+	rq.piece = STRIPE_SECTORS;
+	for (uint32_t u = lo / STRIPE_SECTORS * STRIPE_SECTORS; u < hi;
+	     u += STRIPE_SECTORS) {
+		struct stripe *sh = new_stripe(&rq, nr);
+		sh->pbase = sh->lo = u;
+		sh->hi = MIN(u + STRIPE_SECTORS, rq.conf->chunk);
+		sh->wbase = u / rq.conf->window * rq.conf->window;
+		struct r5dev *dev = &sh->dev[i];
+		dev->wa = (uint64_t)sh->lo << SECTOR_SHIFT;
+		dev->wb = (uint64_t)sh->hi << SECTOR_SHIFT;
+		dev->user = req_alloc(&rq, stripe_bytes(sh));
+	}
+	int r = read_locked(&rq, true);
+	req_free(&rq);
+	return r;
+}
+
+/* md's R5_ReadError under a write: each member's part of a stripe that
+ * failed a read the write needed is fixed before the write starts again,
+ * which works around it (rebuilds it) as md uses the block it computed:
+ * every retry has a member fewer to read, so it ends.  The caller holds
+ * the stripe locks. */
+static int repair_reads(struct req *rq)
+{
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		for (int i = 0; i < rq->conf->raid_disks; i++) {
+			int r = sh->dev[i].bad && !sh->dev[i].repaired ?
+				repair_member(rq->mddev, sh->nr, i, sh->lo, sh->hi) : 0;
+			if (r < 0)
+				return r;
+			sh->dev[i].repaired = sh->dev[i].bad;
+		}
+	}
 	return 0;
 }
 

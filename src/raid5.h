@@ -75,6 +75,7 @@ struct r5dev {
 	bool good;                    /* readable and trusted for this stripe */
 	bool bad;                     /* md's R5_ReadError: its read failed in
 				       * this request; rebuilt, then rewritten */
+	bool repaired;                /* writes: the rewrite of it was made */
 };
 
 struct stripe {

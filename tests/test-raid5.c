@@ -549,6 +549,49 @@ static void test_rewrite_not_read_back(void)
 	unplace(&p);
 }
 
+/* A write that must read meets read errors there: raid4/5 write a
+ * sector range of one member by read-modify-write, P failing; raid6 by
+ * reconstruct-write, two other data members failing.  What failed is
+ * rebuilt, rewritten and read back as a read's is, and the write lands
+ * with the parity right. */
+static void check_write_read_error(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct placed p;
+	char buf[1024];
+	int bad[2] = { -1, -1 };
+	uint64_t sector;
+	struct ref_stripe r;
+
+	place(g, &p);
+	/* The smallest cache keeps only the last rows written: the write
+	 * reads row 0 from the members. */
+	g_assert_cmpint(level_attr(p.m, "stripe_cache_size")->store(p.m, NULL, "17"),
+			==, 0);
+	if (g->level == 6) {
+		bad[0] = data_member(g, g->chunk + 5, &sector, &r);
+		bad[1] = data_member(g, 2 * g->chunk + 5, &sector, &r);
+	} else {
+		bad[0] = p.r.pd;
+	}
+	for (int k = 0; k < 2; k++)
+		if (bad[k] >= 0)
+			member_read_errors(p.m, bad[k], p.sector & ~7ull, 8);
+	memset(buf, 'w', sizeof(buf));
+	g_assert_cmpint(md_write(p.m, 5 * 512, sizeof(buf), buf), ==, sizeof(buf));
+	memcpy(p.shadow + 5 * 512, buf, sizeof(buf));
+	check_contents(p.m, p.shadow);
+	check_parity(g, p.m);
+	for (int i = 0; i < g->n; i++) {
+		bool failed_read = i == bad[0] || i == bad[1];
+		g_assert_false(member_has_read_errors(p.m, i));
+		g_assert_cmpuint(atomic_load(&p.m->slots[i]->corrected_errors), ==,
+				 failed_read ? 8 : 0);
+		g_assert_false(faulty(p.m, i));
+	}
+	unplace(&p);
+}
+
 /* md rewrites nothing on a read-only array: the data is rebuilt, the
  * member keeps its bad sectors. */
 static void test_read_error_ro(void)
@@ -989,6 +1032,9 @@ int main(int argc, char **argv)
 		struct geometry re = { level, level == 4 ? 0 : 2, 16,
 				       level == 6 ? 6 : 5, 8 };
 		add("read-error", &re, check_read_error);
+		struct geometry wre = { level, level == 4 ? 0 : 2, 16,
+					level == 6 ? 6 : 5, 64 };
+		add("write-read-error", &wre, check_write_read_error);
 	}
 	static const struct geometry large[] = {
 		{ 4, 0, 1u << 24, 3, 2 }, { 5, 2, 1u << 24, 3, 2 },
