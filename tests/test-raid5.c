@@ -592,6 +592,21 @@ static void check_write_read_error(gconstpointer data)
 	unplace(&p);
 }
 
+/* Writers of partial stripes, and readers, with every read of member 1
+ * failing: each is fixed (rebuilt, rewritten, read back) under the
+ * stripe locks, so no write comes between.  Every read sees its
+ * sectors, the writes land, and the parity is right after. */
+static void check_read_error_stress(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+
+	stress_read_errors(m, 1, 0, 0, 0);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(g, m);
+	md_free(m);
+}
+
 /* md rewrites nothing on a read-only array: the data is rebuilt, the
  * member keeps its bad sectors. */
 static void test_read_error_ro(void)
@@ -1035,6 +1050,9 @@ int main(int argc, char **argv)
 		struct geometry wre = { level, level == 4 ? 0 : 2, 16,
 					level == 6 ? 6 : 5, 64 };
 		add("write-read-error", &wre, check_write_read_error);
+		struct geometry rs = { level, level == 4 ? 0 : 2, 16,
+				       level == 6 ? 5 : 4, 16 };
+		add("read-error-stress", &rs, check_read_error_stress);
 	}
 	static const struct geometry large[] = {
 		{ 4, 0, 1u << 24, 3, 2 }, { 5, 2, 1u << 24, 3, 2 },

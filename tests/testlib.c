@@ -122,12 +122,27 @@ struct read_faults {
 	unsigned injected;
 };
 
-/* This thread's last write, which all-failing reads let be read back. */
+/* This thread's writes not yet read back, which all-failing reads let
+ * be read back once (md's read-back follows its rewrite; raid456 writes
+ * a batch, then reads it back). */
+#define READ_BACKS 64
 static __thread struct {
 	struct md_rdev *rdev;
 	uint64_t pos;
 	size_t len;
-} last_write;
+} wrote[READ_BACKS];
+static __thread unsigned nwrote;
+
+static bool read_back(struct md_rdev *rdev, uint64_t pos, size_t len)
+{
+	for (unsigned i = 0; i < MIN(nwrote, READ_BACKS); i++) {
+		if (wrote[i].rdev == rdev && wrote[i].pos == pos && wrote[i].len == len) {
+			wrote[i].rdev = NULL;
+			return true;
+		}
+	}
+	return false;
+}
 
 static bool overlaps(GArray *ranges, uint64_t s, uint64_t e)
 {
@@ -145,10 +160,8 @@ static ssize_t faults_pread(struct member_io *io, struct md_rdev *rdev,
 	struct read_faults *f = (struct read_faults *)io;
 	uint64_t s = (pos >> 9) - rdev->data_offset;
 	uint64_t e = ((pos + len + 511) >> 9) - rdev->data_offset;
-	bool back = last_write.rdev == rdev && last_write.pos == pos &&
-		    last_write.len == len;
+	bool back = read_back(rdev, pos, len);
 
-	last_write.rdev = NULL;
 	pthread_mutex_lock(&f->lock);
 	bool fail = (f->all && !back) || overlaps(f->ranges, s, e) ||
 		    overlaps(f->stuck, s, e);
@@ -184,9 +197,10 @@ static ssize_t faults_pwrite(struct member_io *io, struct md_rdev *rdev,
 		remap(f, ((pos + 511) >> 9) - rdev->data_offset,
 		      ((pos + len) >> 9) - rdev->data_offset);
 		pthread_mutex_unlock(&f->lock);
-		last_write.rdev = rdev;
-		last_write.pos = pos;
-		last_write.len = len;
+		unsigned k = nwrote++ % READ_BACKS;
+		wrote[k].rdev = rdev;
+		wrote[k].pos = pos;
+		wrote[k].len = len;
 	}
 	return r;
 }
@@ -277,7 +291,7 @@ void member_fail_reads(struct mddev *m, int i, bool on)
 		g_array_set_size(f->stuck, 0);
 	}
 	pthread_mutex_unlock(&f->lock);
-	last_write.rdev = NULL;
+	nwrote = 0;
 }
 
 int swap_fd(struct md_rdev *r, bool writes_fail)
@@ -430,7 +444,7 @@ static gpointer syncer(gpointer data)
 {
 	struct stress *st = data;
 
-	while (atomic_load(&st->writers_left))
+	while (st->sync_from < st->sync_to && atomic_load(&st->writers_left))
 		sync_range(st, ACTION_RESYNC);
 	return NULL;
 }

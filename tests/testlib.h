@@ -32,8 +32,8 @@ void member_read_errors(struct mddev *m, int i, uint64_t sector,
 void member_stuck_read_errors(struct mddev *m, int i, uint64_t sector,
 			      uint64_t sectors);
 bool member_has_read_errors(struct mddev *m, int i);
-/* on: every read of member i fails, but for a read of exactly what the
- * same thread wrote there last (md's read-back after its rewrite); off:
+/* on: every read of member i fails, but for one read of exactly what the
+ * same thread wrote there lately (md's read-back after its rewrite); off:
  * every read works again. */
 void member_fail_reads(struct mddev *m, int i, bool on);
 
@@ -50,7 +50,7 @@ void read_error_races_write(struct mddev *m, int slot, uint64_t off,
 			    void *got);
 
 /* Writers, readers hitting read errors on member slot and resync windows
- * over sync_from..sync_to at once, on STRESS_WRITERS ranges of
+ * over sync_from..sync_to (none if empty) at once, on STRESS_WRITERS ranges of
  * STRESS_RANGE sectors from first; then checks the copies agree and hold
  * the last writes. */
 #define STRESS_WRITERS 4
