@@ -250,10 +250,11 @@ static void copy_out_page(const struct mio *f, uint64_t s, uint64_t sectors,
 /* md's fix_read_error for the set whose copy `failed` could not be read:
  * page by page, the failed copy is read again (the error may have been
  * passing), then the others in turn; the copies that failed the page
- * before one read it are rewritten from it.  Past max_read_errors, or on
- * a read-only array, nothing is rewritten and the failed copy is not
- * read again. */
-static int fix_copies(struct mddev *mddev, struct mio *copies, int n)
+ * before one read it are rewritten from it.  Past max_read_errors (which
+ * normal reads count), or on a read-only array, nothing is rewritten and
+ * the failed copy is not read again. */
+static int fix_copies(struct mddev *mddev, struct mio *copies, int n,
+		      bool count)
 {
 	int failed = 0, r = 0;
 
@@ -261,7 +262,7 @@ static int fix_copies(struct mddev *mddev, struct mio *copies, int n)
 		failed++;
 	struct mio *f = &copies[failed];
 	bool fix = !mddev->ro && !(atomic_load(&f->rdev->flags) & RDEV_FAULTY) &&
-		   !exceed_read_errors(mddev, f->rdev);
+		   !(count && exceed_read_errors(mddev, f->rdev));
 	uint64_t sectors = mio_end_sector(f) - (f->off >> SECTOR_SHIFT);
 	char *page = g_malloc(2 * FIX_PAGE_SECTORS << SECTOR_SHIFT);
 	char *scratch = page + (FIX_PAGE_SECTORS << SECTOR_SHIFT);
@@ -301,10 +302,22 @@ int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 	/* md freezes the whole array; holding off the range is enough. */
 	raise_barrier(b, sector, sectors);
 	for (unsigned i = 0; i < nsets; i++)
-		if (fix_copies(mddev, copies + (size_t)i * n, n) < 0)
+		if (fix_copies(mddev, copies + (size_t)i * n, n, true) < 0)
 			r = -EIO;
 	lower_barrier(b, sector, sectors);
 	return r;
+}
+
+int mirror_fix_sync_reads(struct mddev *mddev, struct mio *copies, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (copies[i].res == 0)
+			continue;
+		if (fix_copies(mddev, copies, n, false) < 0)
+			return -EIO;
+		copies[i].res = 0;
+	}
+	return 0;
 }
 
 /* ---- check and repair ---- */

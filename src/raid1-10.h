@@ -59,6 +59,12 @@ int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
 int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 		       uint64_t sector, uint64_t sectors, struct mio *copies,
 		       int n, unsigned nsets);
+/* md's fix_sync_read_error, for a sync window's copies (each its own buf)
+ * with normal IO already held off: each copy whose read failed gets the
+ * data of another into its buf, page by page, rewritten on it and read
+ * back (no read error counted, as md's sync path); -EIO when a page could
+ * be read from none. */
+int mirror_fix_sync_reads(struct mddev *mddev, struct mio *copies, int n);
 /* Test seam: runs after a failed read, before the fix holds IO off. */
 extern void (*mirror_read_error_hook)(struct mddev *mddev);
 

@@ -1114,12 +1114,13 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 			if (sh->dev[d].good)
 				queue_io(rq, sh, d, false, sh->lo, sh->hi, sh->dev[d].page);
 	}
-	int r = run_batch(rq);
-	if (r < 0)
-		return r;
+	if (run_reads(rq)) {   /* md fixes read errors on check too */
+		int r = repair_reads(rq);
+		return r < 0 ? r : -EAGAIN;
+	}
 	for (unsigned i = 0; i < rq->stripes.n; i++)
 		sync_stripe(rq, stripe_at(rq, i), action);
-	r = run_batch(rq);
+	int r = run_batch(rq);
 	return r == -EAGAIN ? 0 : r;
 }
 

@@ -3,7 +3,7 @@
 # the other copy or rebuilt from parity, the failed range is rewritten on
 # the member (which remaps it: fault/read_errors empties) and read back, the
 # member stays in sync and its dev-X/errors (and the superblock's corrected
-# reads) grow.  Past max_read_errors (raid1, raid10), or more read errors
+# reads) grow; a check does the same for what it reads.  Past max_read_errors (raid1, raid10), or more read errors
 # in a row than stripe_cache_size (raid456), the member is failed.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
@@ -75,6 +75,17 @@ for a in r1 r10 r5 r6; do
 	expect_eq "$a degraded" "$(cat "$M/$a.md/degraded")" 0
 done
 grep -q '(F)' "$M/mdstat" && fail "a member failed: $(cat "$M/mdstat")"
+
+note "check rewrites what no read reached: raid1's second mirror, raid5's P"
+bad r1 b1 0 64
+bad r5 d5 0 64
+for a in r1 r5; do
+	echo check >"$M/$a.md/sync_action"
+	wait_idle "$M/$a.md"
+	expect_eq "$a mismatch_cnt" "$(cat "$M/$a.md/mismatch_cnt")" 0
+done
+repaired r1 b1 64
+repaired r5 d5 64
 
 note "raid1: past max_read_errors the mirror is failed, the data still read"
 expect_eq "max_read_errors default" "$(cat "$M/r1.md/max_read_errors")" 20
