@@ -269,6 +269,7 @@ faulted_cases() {
 	echo "r1pull 1 2 degraded 2"
 	echo "r5pull 5 3 degraded 2"
 	echo "r6pull 6 4 degraded 3 1"
+	echo "r10pull 10 4 degraded 4"
 	echo "r5over 5 3 force 2 3"
 }
 
