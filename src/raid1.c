@@ -98,13 +98,9 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 					       .len = len };
 	}
 	wait_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
-	mio_run(v, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i].res < 0)
-			md_error(mddev, v[i].rdev);
-		else if (atomic_load(&v[i].rdev->flags) & RDEV_IN_SYNC)
-			ok++;
-	}
+	md_write_batch(mddev, v, n, 0);
+	for (unsigned i = 0; i < n; i++)
+		ok += mio_written(&v[i]);
 	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	return ok ? 0 : -EIO;
 }
@@ -160,6 +156,10 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		struct md_rdev *rdev = mddev->slots[i];
 		if (i == src || !rdev_usable(rdev))
 			continue;
+		/* md neither reads nor writes an in-sync mirror over its
+		 * bad blocks: only recovery rewrites them. */
+		if (rdev_in_sync(rdev) && rdev_has_badblock(rdev, sector, max_sectors))
+			continue;
 		/* Recovery writes only what a recovering mirror lacks. */
 		bool write = action == ACTION_RESYNC ||
 			     (action == ACTION_RECOVER &&
@@ -173,10 +173,7 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 			v[nv++] = (struct mio){ .rdev = rdev, .write = true, .off = off,
 						.buf = (void *)truth, .len = len };
 	}
-	mio_run(v, nv);
-	for (unsigned i = 0; i < nv; i++)
-		if (v[i].res < 0)
-			md_error(mddev, v[i].rdev);
+	md_write_batch(mddev, v, nv, 0);
 	g_free(bufs);
 	return max_sectors;
 }

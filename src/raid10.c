@@ -323,14 +323,11 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 						.buf = p[i].buf, .len = p[i].len };
 		}
 	}
-	mio_run(v, nv);
+	md_write_batch(mddev, v, nv, 0);
 	/* A piece is written when an in-sync copy of it took the write. */
-	for (unsigned j = 0; j < nv; j++) {
-		if (v[j].res < 0)
-			md_error(mddev, v[j].rdev);
-		else if (atomic_load(&v[j].rdev->flags) & RDEV_IN_SYNC)
+	for (unsigned j = 0; j < nv; j++)
+		if (mio_written(&v[j]))
 			p[owner[j]].written = true;
-	}
 	for (unsigned i = 0; i < n; i++)
 		if (!p[i].written)
 			r = -EIO;
@@ -369,8 +366,10 @@ static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
 			     bool readable, const struct mio *m,
 			     const char *truth)
 {
-	if (!readable)           /* recovering member: bring it up to date */
-		return action != ACTION_CHECK;
+	/* A recovering member is brought up to date; md leaves an in-sync
+	 * one's bad blocks alone. */
+	if (!readable)
+		return action != ACTION_CHECK && !rdev_in_sync(m->rdev);
 	if (action == ACTION_RECOVER)
 		return false;    /* recovery writes only what members lack */
 	if (m->res < 0) {        /* unreadable: md rewrites it, even on check */
@@ -445,13 +444,10 @@ static int sync_one(struct mddev *mddev, struct r10conf *conf,
 					 .off = rd[i].off, .buf = rd[truth].buf,
 					 .len = rd[i].len };
 	}
-	mio_run(wr, nw);
-	for (unsigned i = 0; i < nw; i++) {
-		if (wr[i].res < 0)
-			md_error(mddev, wr[i].rdev);
-		else if (fixing[i])
+	md_write_batch(mddev, wr, nw, 0);
+	for (unsigned i = 0; i < nw; i++)
+		if (wr[i].res == 0 && fixing[i])
 			atomic_fetch_add(&wr[i].rdev->corrected_errors, sectors);
-	}
 	g_free(bufs);
 	return truth < 0 ? -EIO : 0;
 }

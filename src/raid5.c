@@ -269,6 +269,25 @@ static int run_batch(struct req *rq)
 	return md_enough(rq->mddev, -1) ? -EAGAIN : -EIO;
 }
 
+/* Run the queued writes: md's R5_WriteError records what failed as bad
+ * blocks (or fails the member); the request stands while every stripe
+ * keeps enough members readable over it, -EAGAIN says redundancy holds
+ * what failed. */
+static int run_write_batch(struct req *rq)
+{
+	int r = md_write_batch(rq->mddev, rq->mios.v, rq->mios.n, STRIPE_SECTORS);
+
+	rq->mios.n = 0;
+	if (r == 0)
+		return 0;
+	if (!md_enough(rq->mddev, -1))
+		return -EIO;
+	for (unsigned i = 0; i < rq->stripes.n; i++)
+		if (stripe_check_devs(rq, stripe_at(rq, i)) > rq->conf->max_degraded)
+			return -EIO;
+	return -EAGAIN;
+}
+
 static void alloc_pages(struct req *rq, struct stripe *sh)
 {
 	for (int i = 0; i < rq->conf->raid_disks; i++)
@@ -629,7 +648,7 @@ static int write_stripes(struct req *rq)
 		compute_write(rq, sh);
 		queue_writes(rq, sh);
 	}
-	r = run_batch(rq);
+	r = run_write_batch(rq);
 	if (r < 0) {
 		forget_stripes(rq);
 		return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
@@ -815,6 +834,16 @@ static uint64_t count_mismatches(struct stripe *sh, int pd, int qd)
 	return bad;
 }
 
+/* md's handle_parity_checks5/6 with a member failed in the stripe (a
+ * recorded bad block): the block computed for it is written, which makes
+ * it good again unless the member skips it (WriteErrorSeen). */
+static void queue_rebuilt(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++)
+		if (!sh->dev[i].good && rdev_usable(rq->mddev->slots[i]))
+			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
+}
+
 static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action action)
 {
 	struct r5conf *c = rq->conf;
@@ -831,11 +860,19 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 	int failed = 0;
 	for (int i = 0; i < c->raid_disks; i++)
 		failed += !sh->dev[i].good;
+	if (failed >= c->max_degraded) {
+		/* Nothing to check parity against; resync and repair write
+		 * what they compute for the members missing here. */
+		if (action != ACTION_CHECK) {
+			reconstruct(c, sh);
+			compute_parity(c, sh);
+			queue_rebuilt(rq, sh);
+		}
+		return;
+	}
 	for (int i = 0; i < c->raid_disks; i++) {
 		if (!is_data(sh, i) || sh->dev[i].good)
 			continue;
-		if (failed >= c->max_degraded)
-			return;   /* nothing to check parity against */
 		/* raid6, one data member gone: rebuilt from P, so Q is what
 		 * gets checked, as md's handle_parity_checks6 does. */
 		reconstruct(c, sh);
@@ -850,10 +887,12 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 	compute_parity(c, sh);
 	uint64_t bad = count_mismatches(sh, pd, qd);
 	atomic_fetch_add(&rq->mddev->resync_mismatches, bad);
-	if (!bad || action == ACTION_CHECK)
+	if (action == ACTION_CHECK)
 		return;
-	for (int i = 0; i < c->raid_disks; i++)
-		if (!is_data(sh, i) && rdev_usable(rq->mddev->slots[i]))
+	queue_rebuilt(rq, sh);
+	for (int i = 0; bad && i < c->raid_disks; i++)
+		if (!is_data(sh, i) && sh->dev[i].good &&
+		    rdev_usable(rq->mddev->slots[i]))
 			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
 }
 
@@ -873,7 +912,7 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 		return r;
 	for (unsigned i = 0; i < rq->stripes.n; i++)
 		sync_stripe(rq, stripe_at(rq, i), action);
-	r = run_batch(rq);
+	r = run_write_batch(rq);
 	return r == -EAGAIN ? 0 : r;
 }
 
