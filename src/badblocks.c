@@ -196,13 +196,19 @@ void badblocks_show(struct badblocks *bb, GString *out, bool unack)
 	pthread_rwlock_unlock(&bb->lock);
 }
 
-void badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes)
+bool badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes)
 {
 	uint64_t max = (uint64_t)BB_MAX_LEN << bb->shift;
 	size_t k = 0;
 
-	memset(log, 0xff, bytes);
 	pthread_rwlock_wrlock(&bb->lock);
+	/* md's super_1_sync: an empty list needs no log (the superblock
+	 * then says so); a changed one is written whole. */
+	if (!bb->changed || atomic_load(&bb->count) == 0) {
+		pthread_rwlock_unlock(&bb->lock);
+		return false;
+	}
+	memset(log, 0xff, bytes);
 	for (int i = 0; i < atomic_load(&bb->count); i++) {
 		const struct bb_range *p = &bb->ranges[i];
 		for (uint64_t o = 0; o < p->len && (k + 1) * 8 <= bytes; o += max) {
@@ -216,6 +222,7 @@ void badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes)
 	}
 	bb->changed = false;
 	pthread_rwlock_unlock(&bb->lock);
+	return true;
 }
 
 void badblocks_ack(struct badblocks *bb)
@@ -250,13 +257,11 @@ int rdev_write_bblog(struct md_rdev *rdev, bool *written)
 	uint8_t buf[BB_LOG_MAX_SECTORS * 512];
 
 	*written = false;
-	/* md's super_1_sync: an empty list needs no log (the superblock
-	 * then says so); a changed one is written whole. */
-	if (bb->shift < 0 || !bb->size || !bb->changed ||
-	    atomic_load(&bb->count) == 0)
+	if (bb->shift < 0 || !bb->size)
 		return 0;
 	size_t len = MIN((size_t)bb->size, (size_t)BB_LOG_MAX_SECTORS) * 512;
-	badblocks_encode(bb, buf, len);
+	if (!badblocks_encode(bb, buf, len))
+		return 0;
 	rdev->sb.bblog_shift = bb->shift;
 	struct mio m = { .rdev = rdev, .write = true, .abs = true, .buf = buf,
 			 .len = len,

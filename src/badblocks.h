@@ -49,10 +49,11 @@ int badblocks_check(struct badblocks *bb, uint64_t s, uint64_t sectors,
  * blocks each, as md keeps them); unack: only unacknowledged ones. */
 void badblocks_show(struct badblocks *bb, GString *out, bool unack);
 
-/* md's super_1_sync: the list as the on-disk log of bytes (little-endian
- * entries of at most BB_MAX_LEN blocks, all-ones after the last); the
- * list counts as written from now on. */
-void badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes);
+/* md's super_1_sync: a list changed since the last encode, and not
+ * empty, as the on-disk log of bytes (little-endian entries of at most
+ * BB_MAX_LEN blocks, all-ones after the last); it counts as written from
+ * now on.  False, log untouched, otherwise. */
+bool badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes);
 /* md's badblocks_ack: the log is on the member; unless the list changed
  * since it was encoded, every entry is acknowledged. */
 void badblocks_ack(struct badblocks *bb);

@@ -382,6 +382,43 @@ static void test_repair_keeps(void)
 	}
 }
 
+/* The log as md writes it: entries of at most 512 blocks, a long range
+ * in several; decoding gives the list back, and a list the log cannot
+ * hold is refused. */
+static void test_log_encoding(void)
+{
+	struct badblocks bb, back;
+	struct md_sb sb = { .major = 1, .bblog_size = LOG_SIZE, .data_size = 100000,
+			    .feature_map = MD_FEATURE_BAD_BLOCKS };
+	uint8_t log[LOG_SIZE * 512];
+	char err[256];
+
+	badblocks_init(&bb, true);
+	bb.size = LOG_SIZE;
+	g_assert_true(badblocks_set(&bb, 100, 1200, false));
+	g_assert_true(badblocks_set(&bb, 5000, 1, false));
+	g_assert_true(badblocks_encode(&bb, log, sizeof(log)));
+	g_assert_false(badblocks_encode(&bb, log, sizeof(log)));  /* unchanged */
+	badblocks_ack(&bb);
+	char *unack = show(&bb, true);
+	g_assert_cmpstr(unack, ==, "");
+	g_free(unack);
+	badblocks_init(&back, true);
+	g_assert_cmpint(badblocks_decode(&sb, log, &back, err, sizeof(err)), ==, 0);
+	char *want = show(&bb, false), *got = show(&back, false);
+	g_assert_cmpstr(want, ==, "100 512\n612 512\n1124 176\n5000 1\n");
+	g_assert_cmpstr(got, ==, want);
+	g_free(want);
+	g_free(got);
+	/* 508 more single sectors fill the 512 entries; one more does not fit. */
+	for (uint64_t s = 0; s < 508; s++)
+		g_assert_true(badblocks_set(&bb, 10000 + 2 * s, 1, true));
+	g_assert_false(badblocks_set(&bb, 20000, 1, true));
+	g_assert_false(badblocks_set(&bb, 2000, 600, true));
+	badblocks_exit(&bb);
+	badblocks_exit(&back);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -391,6 +428,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/write-errors/raid6", test_raid6);
 	g_test_add_func("/write-errors/no-log", test_no_log);
 	g_test_add_func("/write-errors/log-full", test_log_full);
+	g_test_add_func("/write-errors/log-encoding", test_log_encoding);
 	g_test_add_func("/write-errors/made-good-by-write", test_made_good_by_write);
 	g_test_add_func("/write-errors/made-good-by-repair", test_made_good_by_repair);
 	g_test_add_func("/write-errors/made-good-by-recovery", test_made_good_by_recovery);
