@@ -7,10 +7,11 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "../src/ctl.h"
 
 #define MEMBER_SECTORS 2048
 #define BAD 64                    /* the failing range, data-area sectors */
@@ -18,60 +19,39 @@
 #define LOG_OFFSET 8              /* sectors after the superblock (at 8) */
 #define LOG_SIZE 8
 
-/* A member IO layer failing every write that overlaps its range. */
-struct failing {
-	struct member_io io;
-	uint64_t from, to;        /* bytes of the member file */
-	atomic_int hits;
-};
-
-static ssize_t failing_pread(struct member_io *io, struct md_rdev *rdev,
-			     void *buf, size_t len, uint64_t pos)
+/* The member's fault tree (dev-X/fault/), as a CI script writes it. */
+static void fault_store(struct md_rdev *r, const char *file, const char *val)
 {
-	return member_pread(io->lower, rdev, buf, len, pos);
+	for (const struct md_attr *a = rdev_fault_attrs; a->name; a++)
+		if (strcmp(a->name, file) == 0) {
+			g_assert_cmpint(a->store(r->mddev, r, val), ==, 0);
+			return;
+		}
+	g_assert_not_reached();
 }
 
-static ssize_t failing_pwrite(struct member_io *io, struct md_rdev *rdev,
-			      const void *buf, size_t len, uint64_t pos)
+static void fail_writes(struct md_rdev *r, uint64_t sector, uint64_t sectors)
 {
-	struct failing *f = (struct failing *)io;
+	char *v = g_strdup_printf("%" PRIu64 " %" PRIu64, sector, sectors);
 
-	if (pos < f->to && pos + len > f->from) {
-		atomic_fetch_add(&f->hits, 1);
-		return -EIO;
-	}
-	return member_pwrite(io->lower, rdev, buf, len, pos);
+	fault_store(r, "write_errors", v);
+	g_free(v);
 }
 
-static int failing_fdatasync(struct member_io *io, struct md_rdev *rdev)
+/* The write errors delivered so far. */
+static unsigned long write_errors_injected(struct md_rdev *r)
 {
-	return member_fdatasync(io->lower, rdev);
-}
+	GString *s = g_string_new(NULL);
+	unsigned long n = 0;
 
-static int failing_punch(struct member_io *io, struct md_rdev *rdev,
-			 uint64_t pos, uint64_t len)
-{
-	return member_punch(io->lower, rdev, pos, len);
-}
-
-static const struct member_io_ops failing_ops = {
-	.pread = failing_pread,
-	.pwrite = failing_pwrite,
-	.fdatasync = failing_fdatasync,
-	.punch = failing_punch,
-	.free = (void (*)(struct member_io *))g_free,
-};
-
-static struct failing *fail_writes(struct md_rdev *r, uint64_t sector,
-				   uint64_t sectors)
-{
-	struct failing *f = g_new0(struct failing, 1);
-
-	f->io.ops = &failing_ops;
-	f->from = (r->data_offset + sector) << SECTOR_SHIFT;
-	f->to = (r->data_offset + sector + sectors) << SECTOR_SHIFT;
-	rdev_push_io(r, &f->io);
-	return f;
+	for (const struct md_attr *a = rdev_fault_attrs; a->name; a++)
+		if (strcmp(a->name, "injected") == 0)
+			a->show(r->mddev, r, s);
+	const char *p = strstr(s->str, "write_errors ");
+	g_assert_nonnull(p);
+	n = strtoul(p + strlen("write_errors "), NULL, 10);
+	g_string_free(s, TRUE);
+	return n;
 }
 
 /* Every member with a v1 bad-block log, as mdadm creates them; with_log
@@ -158,9 +138,9 @@ static void write_error_recorded(int level, uint32_t layout, int n, int victim)
 	g_assert_cmpint(md_write(m, 0, len, old), ==, (int)len);
 	char before[BAD_LEN * 512], after[BAD_LEN * 512];
 	member_read(m, victim, BAD, before, sizeof(before));
-	struct failing *f = fail_writes(r, BAD, BAD_LEN);
+	fail_writes(r, BAD, BAD_LEN);
 	g_assert_cmpint(md_write(m, 0, len, new), ==, (int)len);
-	g_assert_cmpint(atomic_load(&f->hits), >, 0);
+	g_assert_cmpuint(write_errors_injected(r), >, 0);
 	/* Not on the member, so what reads return comes from redundancy. */
 	member_read(m, victim, BAD, after, sizeof(after));
 	g_assert_true(memcmp(before, after, sizeof(after)) == 0);
@@ -188,9 +168,9 @@ static void write_error_recorded(int level, uint32_t layout, int n, int victim)
 	check_reads(m, new, len);
 
 	/* Seen a write error: the next write leaves the range alone. */
-	int hits = atomic_load(&f->hits);
+	unsigned long hits = write_errors_injected(r);
 	g_assert_cmpint(md_write(m, 0, len, old), ==, (int)len);
-	g_assert_cmpint(atomic_load(&f->hits), ==, hits);
+	g_assert_cmpuint(write_errors_injected(r), ==, hits);
 	check_reads(m, old, len);
 	got = show(&r->badblocks, false);
 	g_assert_cmpstr(got, ==, want);
@@ -301,10 +281,10 @@ static char *record_then_remap(struct mddev *m, struct md_rdev *r)
 	char *data = g_malloc(len);
 
 	fill(data, len, 5);
-	struct failing *f = fail_writes(r, BAD, BAD_LEN);
+	fail_writes(r, BAD, BAD_LEN);
 	g_assert_cmpint(md_write(m, 0, len, data), ==, (int)len);
 	check_recorded(r);
-	f->from = f->to = 0;
+	fault_store(r, "write_errors", "clear");
 	atomic_fetch_and(&r->flags, ~(RDEV_WRITE_ERROR | RDEV_WANT_REPLACEMENT));
 	return data;
 }
