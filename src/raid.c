@@ -642,10 +642,13 @@ static void made_good(const struct mio *m)
 		rdev_clear_badblocks(m->rdev, a, b - a);
 }
 
-/* After the batch: clear what was made good, record what failed; the
- * first error of each original write goes back into its res. */
-static bool finish_writes(struct mddev *mddev, struct mio *v, struct mio *w,
-			  const unsigned *owner, unsigned n, uint64_t block)
+/* After the batch w: clear what was made good, record what failed; the
+ * first error of each write goes back into its res in v (owner: which
+ * write of v each of w is a piece of; NULL: w is v).  The superblock
+ * write carries the log: the batch is not done until its bad blocks are
+ * acknowledged (md's MD_SB_CHANGE_PENDING). */
+static void end_writes(struct mddev *mddev, struct mio *v, struct mio *w,
+		       const unsigned *owner, unsigned n, uint64_t block)
 {
 	bool recorded = false;
 
@@ -655,40 +658,45 @@ static bool finish_writes(struct mddev *mddev, struct mio *v, struct mio *w,
 			continue;
 		}
 		recorded |= record_write_error(mddev, &w[k], block);
-		if (v[owner[k]].res == 0)
+		if (owner && v[owner[k]].res == 0)
 			v[owner[k]].res = w[k].res;
 	}
-	return recorded;
+	if (recorded)
+		md_update_sb(mddev);
+}
+
+/* Some writes of v skip bad blocks: run their pieces instead. */
+static int write_pieces(struct mddev *mddev, struct mio *v, unsigned n,
+			uint64_t block)
+{
+	GArray *pieces = g_array_new(FALSE, FALSE, sizeof(struct mio));
+	GArray *owner = g_array_new(FALSE, FALSE, sizeof(unsigned));
+
+	for (unsigned i = 0; i < n; i++) {
+		if (skips_badblocks(&v[i])) {
+			skip_badblocks(&v[i], i, pieces, owner);
+		} else {
+			g_array_append_val(pieces, v[i]);
+			g_array_append_val(owner, i);
+		}
+		v[i].res = 0;
+	}
+	struct mio *w = (struct mio *)pieces->data;
+	int r = mio_run(w, pieces->len);
+	end_writes(mddev, v, w, (unsigned *)owner->data, pieces->len, block);
+	g_array_free(pieces, TRUE);
+	g_array_free(owner, TRUE);
+	return r;
 }
 
 int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
 		   uint64_t block)
 {
-	unsigned split = 0;
-
 	for (unsigned i = 0; i < n; i++)
-		split += skips_badblocks(&v[i]);
-	GArray *pieces = g_array_new(FALSE, FALSE, sizeof(struct mio));
-	GArray *owner = g_array_new(FALSE, FALSE, sizeof(unsigned));
-	for (unsigned i = 0; i < n; i++) {
-		if (split && skips_badblocks(&v[i])) {
-			skip_badblocks(&v[i], i, pieces, owner);
-			continue;
-		}
-		g_array_append_val(pieces, v[i]);
-		g_array_append_val(owner, i);
-	}
-	struct mio *w = (struct mio *)pieces->data;
-	int r = mio_run(w, pieces->len);
-	for (unsigned i = 0; i < n; i++)
-		v[i].res = 0;
-	/* The superblock write carries the log: the write is not done
-	 * until its bad blocks are acknowledged (md's MD_SB_CHANGE_PENDING). */
-	if (finish_writes(mddev, v, w, (unsigned *)owner->data, pieces->len,
-			  block))
-		md_update_sb(mddev);
-	g_array_free(pieces, TRUE);
-	g_array_free(owner, TRUE);
+		if (skips_badblocks(&v[i]))
+			return write_pieces(mddev, v, n, block);
+	int r = mio_run(v, n);
+	end_writes(mddev, v, v, NULL, n, block);
 	return r;
 }
 
