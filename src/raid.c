@@ -700,6 +700,19 @@ int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
 	return r;
 }
 
+bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
+			 unsigned n)
+{
+	bool ok = true;
+
+	for (unsigned i = 0; i < n; i++)
+		ok = rdev_set_badblocks(targets[i].rdev, mio_first_sector(&targets[i]),
+					mio_sectors(&targets[i])) && ok;
+	if (n)
+		md_update_sb(mddev);
+	return ok;
+}
+
 bool mio_written(const struct mio *m)
 {
 	return m->res == 0 && rdev_in_sync(m->rdev) &&

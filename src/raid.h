@@ -260,6 +260,12 @@ unsigned md_io_opt(struct mddev *mddev);
  * res is the write's first error, 0 for a skipped part. */
 int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
 		   uint64_t block);
+/* md's answer to a recovery window no in-sync member can give (all have
+ * it recorded bad): the members being rebuilt, targets (rdev, off and
+ * len), get it recorded bad too and recovery goes on; false when one
+ * cannot record it, and recovery must stop (md's recovery_disabled). */
+bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
+			 unsigned n);
 /* A write of that batch reached an in-sync member whole: no part of it
  * failed or was skipped over a bad block. */
 bool mio_written(const struct mio *m);

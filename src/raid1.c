@@ -117,6 +117,28 @@ static int raid1_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	return r;
 }
 
+/* No in-sync mirror can give the window: none left, or all have it
+ * recorded bad (md's read_targets == 0 with min_bad).  Then resync has
+ * nothing to do there, and recovery records it bad on the mirrors it
+ * rebuilds, as md's raid1_sync_request. */
+static int64_t no_source(struct mddev *mddev, uint64_t sector,
+			 uint64_t max_sectors, enum sync_action action)
+{
+	int n = mddev->raid_disks;
+	struct mio targets[n];
+	unsigned nt = 0;
+
+	if (!md_in_sync_count(mddev))
+		return -EIO;
+	for (int i = 0; action == ACTION_RECOVER && i < n; i++)
+		if (rdev_usable(mddev->slots[i]) && !rdev_in_sync(mddev->slots[i]))
+			targets[nt++] = (struct mio){ .rdev = mddev->slots[i],
+				.off = sector << SECTOR_SHIFT,
+				.len = max_sectors << SECTOR_SHIFT };
+	return md_record_no_source(mddev, targets, nt) ? (int64_t)max_sectors
+						       : -EIO;
+}
+
 static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 			   uint64_t max_sectors, enum sync_action action)
 {
@@ -143,7 +165,11 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		if (action == ACTION_RESYNC || action == ACTION_RECOVER)
 			break;    /* only the source need be read */
 	}
-	if (src < 0 || mio_run(v, nv) < 0) {
+	if (src < 0) {
+		g_free(bufs);
+		return no_source(mddev, sector, max_sectors, action);
+	}
+	if (mio_run(v, nv) < 0) {
 		for (unsigned i = 0; i < nv; i++)
 			if (v[i].res < 0)
 				md_error(mddev, v[i].rdev);

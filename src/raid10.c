@@ -414,6 +414,27 @@ static int sync_read_copies(struct mddev *mddev, int copies,
 	return truth;
 }
 
+/* No copy of the block could be read: none in sync, or all in sync have
+ * it recorded bad.  md's raid10_sync_request skips it then, and recovery
+ * records it bad on the copies it rebuilds. */
+static int no_source(struct mddev *mddev, enum sync_action action,
+		     const struct mio *rd, int copies)
+{
+	struct mio targets[copies];
+	unsigned nt = 0;
+	bool in_sync = false;
+
+	for (int i = 0; i < copies; i++) {
+		in_sync |= rdev_in_sync(rd[i].rdev);
+		if (action == ACTION_RECOVER && rdev_usable(rd[i].rdev) &&
+		    !rdev_in_sync(rd[i].rdev))
+			targets[nt++] = rd[i];
+	}
+	if (!in_sync)
+		return -EIO;
+	return md_record_no_source(mddev, targets, nt) ? 0 : -EIO;
+}
+
 /* md's raid10 sync of one r10bio: read every copy, the first readable one
  * is the truth, and a differing copy counts the whole block as mismatched.
  * -EIO when no copy could be read. */
@@ -449,6 +470,8 @@ static int sync_one(struct mddev *mddev, struct r10conf *conf,
 		if (wr[i].res == 0 && fixing[i])
 			atomic_fetch_add(&wr[i].rdev->corrected_errors, sectors);
 	g_free(bufs);
+	if (truth < 0 && !memchr(readable, true, sizeof(readable)))
+		return no_source(mddev, action, rd, copies);
 	return truth < 0 ? -EIO : 0;
 }
 

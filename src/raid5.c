@@ -916,6 +916,34 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 	return r == -EAGAIN ? 0 : r;
 }
 
+static int window_failed(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	int failed = 0;
+
+	for (int d = 0; d < mddev->raid_disks; d++)
+		failed += !rdev_readable(mddev->slots[d], sector, sectors);
+	return failed;
+}
+
+/* Too few members readable over the window, for its bad blocks: md's
+ * handle_failed_sync skips it, and recovery records it bad on the
+ * members it rebuilds.  With members missing, the array has failed. */
+static int64_t no_source(struct mddev *mddev, uint64_t sector, uint64_t sectors,
+			 enum sync_action action)
+{
+	struct mio targets[mddev->raid_disks];
+	unsigned nt = 0;
+
+	if (!md_enough(mddev, -1))
+		return -EIO;
+	for (int d = 0; action == ACTION_RECOVER && d < mddev->raid_disks; d++)
+		if (rdev_usable(mddev->slots[d]) && !rdev_in_sync(mddev->slots[d]))
+			targets[nt++] = (struct mio){ .rdev = mddev->slots[d],
+				.off = sector << SECTOR_SHIFT,
+				.len = sectors << SECTOR_SHIFT };
+	return md_record_no_source(mddev, targets, nt) ? (int64_t)sectors : -EIO;
+}
+
 /* The window is in member sectors; it may hold several stripes or part of
  * one.  The stripe locks keep writers out. */
 static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
@@ -930,6 +958,11 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 
 	if (sector >= end)
 		return max_sectors;
+	/* As md's stripes: each member all good or all bad over the window. */
+	for (int d = 0; d < c->raid_disks; d++)
+		end = sector + rdev_badblock_run(mddev->slots[d], sector, end - sector);
+	if (window_failed(mddev, sector, end - sector) > c->max_degraded)
+		return no_source(mddev, sector, end - sector, action);
 	req_init(&rq, mddev);
 	for (uint64_t s = sector; s < end;) {
 		uint64_t nr = s / c->chunk;

@@ -7,6 +7,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -399,6 +400,44 @@ static void test_log_encoding(void)
 	badblocks_exit(&back);
 }
 
+/* Recovery over a range every in-sync member has recorded bad (write
+ * errors on the victims, then another member replaced): md records it bad
+ * on the member it rebuilds and goes on; reading it fails, never serving
+ * what the new member holds there. */
+static void no_source(int level, uint32_t layout, int n, int v1, int v2,
+		      int target)
+{
+	struct mddev *m = array(level, layout, n, true);
+	size_t len = m->array_sectors << SECTOR_SHIFT;
+	char *data = g_malloc(len);
+	struct md_rdev *t = m->slots[target];
+
+	fill(data, len, 7);
+	fail_writes(m->slots[v1], BAD, BAD_LEN);
+	if (v2 >= 0)
+		fail_writes(m->slots[v2], BAD, BAD_LEN);
+	g_assert_cmpint(md_write(m, 0, len, data), ==, (int)len);
+	check_recorded(m->slots[v1]);
+	recover(m, t);
+	check_recorded(t);
+	g_assert_false(atomic_load(&t->flags) & RDEV_FAULTY);
+	char *got = log_on_member(m, target), *want = range(t, BAD, BAD_LEN);
+	g_assert_cmpstr(got, ==, want);
+	g_free(got);
+	g_free(want);
+	g_assert_cmpint(md_read(m, 0, len, data), ==, -EIO);
+	g_free(data);
+	md_free(m);
+}
+
+static void test_recovery_no_source(void)
+{
+	no_source(1, 0, 2, 0, -1, 1);
+	no_source(10, 0x102, 4, 2, -1, 3);
+	no_source(5, 2, 4, 1, -1, 2);
+	no_source(6, 2, 4, 0, 1, 3);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -413,5 +452,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/write-errors/made-good-by-repair", test_made_good_by_repair);
 	g_test_add_func("/write-errors/made-good-by-recovery", test_made_good_by_recovery);
 	g_test_add_func("/write-errors/repair-keeps", test_repair_keeps);
+	g_test_add_func("/write-errors/recovery-no-source", test_recovery_no_source);
 	return g_test_run();
 }
