@@ -713,10 +713,29 @@ bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
 	return ok;
 }
 
-bool mio_written(const struct mio *m)
+/* Of sector s of copy m, the sectors from there it holds as written
+ * (at most left); 0 if it does not hold s. */
+static uint64_t copy_holds(const struct mio *m, uint64_t s, uint64_t left)
 {
-	return m->res == 0 && rdev_in_sync(m->rdev) &&
-	       !rdev_has_badblock(m->rdev, mio_first_sector(m), mio_sectors(m));
+	if (m->res < 0 || !rdev_in_sync(m->rdev) || rdev_has_badblock(m->rdev, s, 1))
+		return 0;
+	return rdev_badblock_run(m->rdev, s, left);
+}
+
+bool md_copies_written(const struct mio *copies, unsigned n)
+{
+	uint64_t sectors = n ? mio_sectors(&copies[0]) : 0;
+
+	for (uint64_t t = 0, run; t < sectors; t += run) {
+		run = 0;
+		for (unsigned i = 0; i < n; i++)
+			run = MAX(run, copy_holds(&copies[i],
+						  mio_first_sector(&copies[i]) + t,
+						  sectors - t));
+		if (!run)
+			return false;
+	}
+	return n > 0;
 }
 
 /* Would reading bytes [off, off + len) of the data area touch a bad block? */

@@ -266,9 +266,12 @@ int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
  * cannot record it, and recovery must stop (md's recovery_disabled). */
 bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
 			 unsigned n);
-/* A write of that batch reached an in-sync member whole: no part of it
- * failed or was skipped over a bad block. */
-bool mio_written(const struct mio *m);
+/* The n copies of one write (the same bytes, each at its member's
+ * offset), after md_write_batch: is every sector on an in-sync copy that
+ * took the write without error and holds no bad block there?  md splits a
+ * write at its copies' bad blocks and each part is done when one copy
+ * took it whole. */
+bool md_copies_written(const struct mio *copies, unsigned n);
 
 /* Generic striped IO over a level's map function (linear, raid0). */
 int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,

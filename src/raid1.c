@@ -88,7 +88,7 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 {
 	struct r1conf *conf = mddev->private;
 	struct mio v[mddev->raid_disks];
-	unsigned n = 0, ok = 0;
+	unsigned n = 0;
 
 	for (int i = 0; i < mddev->raid_disks; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
@@ -99,8 +99,7 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 	}
 	wait_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	md_write_batch(mddev, v, n, 0);
-	for (unsigned i = 0; i < n; i++)
-		ok += mio_written(&v[i]);
+	bool ok = md_copies_written(v, n);
 	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	return ok ? 0 : -EIO;
 }

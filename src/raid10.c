@@ -324,10 +324,13 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 		}
 	}
 	md_write_batch(mddev, v, nv, 0);
-	/* A piece is written when an in-sync copy of it took the write. */
-	for (unsigned j = 0; j < nv; j++)
-		if (mio_written(&v[j]))
-			p[owner[j]].written = true;
+	/* A piece is written when its in-sync copies hold all of it; its
+	 * copies are neighbours in v. */
+	for (unsigned j = 0, k; j < nv; j = k) {
+		for (k = j; k < nv && owner[k] == owner[j]; k++)
+			;
+		p[owner[j]].written = md_copies_written(v + j, k - j);
+	}
 	for (unsigned i = 0; i < n; i++)
 		if (!p[i].written)
 			r = -EIO;

@@ -438,6 +438,45 @@ static void test_recovery_no_source(void)
 	no_source(6, 2, 4, 0, 1, 3);
 }
 
+/* Both copies have seen write errors, with bad blocks apart: md splits a
+ * write at them and each part lands on the copy that holds it good, so
+ * the write stands and reads back whole, neither copy written over its
+ * bad blocks. */
+static void copies_apart(int level, uint32_t layout, int n, int c0, int c1)
+{
+	struct mddev *m = array(level, layout, n, true);
+	size_t len = m->array_sectors << SECTOR_SHIFT;
+	char *old = g_malloc(len), *new = g_malloc(len);
+	char before[2][8 * 512], after[8 * 512];
+	int copy[2] = { c0, c1 };
+
+	fill(old, len, 8);
+	fill(new, len, 9);
+	g_assert_cmpint(md_write(m, 0, len, old), ==, (int)len);
+	for (int i = 0; i < 2; i++) {
+		struct md_rdev *r = m->slots[copy[i]];
+		g_assert_true(badblocks_set(&r->badblocks, r->data_offset + BAD + 8 * i,
+					    8, true));
+		atomic_fetch_or(&r->flags, RDEV_WRITE_ERROR);
+		member_read(m, copy[i], BAD + 8 * i, before[i], sizeof(before[i]));
+	}
+	g_assert_cmpint(md_write(m, 0, len, new), ==, (int)len);
+	for (int i = 0; i < 2; i++) {
+		member_read(m, copy[i], BAD + 8 * i, after, sizeof(after));
+		g_assert_true(memcmp(before[i], after, sizeof(after)) == 0);
+	}
+	check_reads(m, new, len);
+	g_free(old);
+	g_free(new);
+	md_free(m);
+}
+
+static void test_copies_apart(void)
+{
+	copies_apart(1, 0, 2, 0, 1);
+	copies_apart(10, 0x102, 4, 2, 3);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -453,5 +492,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/write-errors/made-good-by-recovery", test_made_good_by_recovery);
 	g_test_add_func("/write-errors/repair-keeps", test_repair_keeps);
 	g_test_add_func("/write-errors/recovery-no-source", test_recovery_no_source);
+	g_test_add_func("/write-errors/copies-apart", test_copies_apart);
 	return g_test_run();
 }
