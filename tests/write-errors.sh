@@ -4,7 +4,8 @@
 # log, the member stays in sync, the data reads back right (from
 # redundancy: the member itself never took it), dev-X/bad_blocks and
 # mdadm --examine-badblocks show the range, and it is still there after the
-# array is assembled again.  On 0.90 metadata (no log) the member fails.
+# array is assembled again, until a write makes it good.  On 0.90 metadata
+# (no log) the member fails.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 command -v mdadm >/dev/null || skip "no mdadm"
@@ -62,7 +63,20 @@ recorded() {
 	expect_eq "$name dev-$victim/bad_blocks after assembly" \
 		"$(cat "$dev/bad_blocks")" "$first $L"
 	cmp -s "$M/$name" "$T/new" || fail "$name: the image does not read back after assembly"
+	# Assembled again, the member has seen no write error: a write over
+	# the range reaches it and makes it good (md's MadeGood), and the
+	# log follows.
+	write_all "$name" "$T/old"
+	expect_eq "$name dev-$victim/bad_blocks rewritten" "$(cat "$dev/bad_blocks")" ""
 	rf_umount "$M"
+	mdadm --examine-badblocks "$dir/$victim" | grep -q "is empty" ||
+		fail "$name: the log was not rewritten: $(mdadm --examine-badblocks "$dir/$victim")"
+	# A mirror holds the image as it is: the rewrite is on the member.
+	if [ "$name" = r1 ] &&
+	   ! cmp -s <(dd if="$dir/$victim" bs=512 skip="$first" count="$L" status=none) \
+		    <(dd if="$T/old" bs=512 skip="$S" count="$L" status=none); then
+		fail "$name: $victim does not hold the rewrite"
+	fi
 }
 
 recorded r1 b -l 1 -n 4
