@@ -594,9 +594,13 @@ static bool record_write_error(struct mddev *mddev, const struct mio *m,
 
 	if (atomic_load(&rdev->flags) & RDEV_FAULTY)
 		return false;
-	atomic_fetch_or(&rdev->flags, RDEV_WRITE_ERROR | RDEV_WANT_REPLACEMENT);
-	if (narrow_write_error(m, block ? block : narrow_block(mddev, rdev)))
-		return true;
+	/* After a power cut no log can be written: the member is gone with
+	 * the power, failed in memory so that IO ends. */
+	if (!atomic_load(&mddev->power_off)) {
+		atomic_fetch_or(&rdev->flags, RDEV_WRITE_ERROR | RDEV_WANT_REPLACEMENT);
+		if (narrow_write_error(m, block ? block : narrow_block(mddev, rdev)))
+			return true;
+	}
 	md_error(mddev, rdev);
 	return false;
 }
