@@ -343,17 +343,21 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
-/* md's raid0_error and linear_error: with no redundancy the array is only
- * marked broken, in memory.  Writes fail from now on, reads go on, and the
- * superblocks are left alone, so the members assemble again as they are. */
+/* The log goes out with the superblocks before the caller goes on, as
+ * md's MD_SB_CHANGE_PENDING holds the request. */
 void md_bad_sectors(struct mddev *mddev, struct md_rdev *rdev, uint64_t sector,
 		    uint64_t sectors)
 {
-	/* No bad-block log is written back yet: nothing can be recorded. */
-	(void)sector;
-	(void)sectors;
-	md_error(mddev, rdev);
+	if (!atomic_load(&mddev->power_off) &&
+	    rdev_set_badblocks(rdev, sector, sectors))
+		md_update_sb(mddev);
+	else
+		md_error(mddev, rdev);
 }
+
+/* md's raid0_error and linear_error: with no redundancy the array is only
+ * marked broken, in memory.  Writes fail from now on, reads go on, and the
+ * superblocks are left alone, so the members assemble again as they are. */
 
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
 {
