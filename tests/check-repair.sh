@@ -97,6 +97,12 @@ check_repair r5 "${MEMBERS[2]}" 13 40 "${MEMBERS[@]}"
 setup r6 6 4 -c 64K
 member_range "${MEMBERS[1]}" 0 128 | cmp -s - <(head -c "$CHUNK" "$T/data") ||
 	fail "r6: the array's first chunk is not on the second member"
+member_range "${MEMBERS[1]}" 0 128 >"$T/d0"
+member_range "${MEMBERS[2]}" 0 128 >"$T/d1"
+member_range "${MEMBERS[3]}" 0 128 |
+	cmp -s - <(perl -0777 -e 'open(A, $ARGV[0]); open(B, $ARGV[1]);
+			       print scalar(<A>) ^ scalar(<B>)' "$T/d0" "$T/d1") ||
+	fail "r6: stripe 0's P is not on the fourth member"
 check_repair r6 "${MEMBERS[1]}" 13 40 "${MEMBERS[@]}"
 check_repair r6 "${MEMBERS[1]}" 0 128 "${MEMBERS[@]}"
 check_repair r6 "${MEMBERS[3]}" 13 40 "${MEMBERS[@]}"
