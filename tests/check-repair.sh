@@ -12,7 +12,7 @@ CHUNK=$((64 * 1024))
 DATA=$((4 * 1024 * 1024))
 
 # corrupt MEMBER SECTOR LENGTH: invert those sectors of MEMBER's data,
-# behind the array's back.
+# behind the running array's back.
 corrupt() {
 	local off
 	off=$(( $(examine_field "$1" "Data Offset" | cut -d' ' -f1) + $2 ))
@@ -42,10 +42,10 @@ check_repair() {
 	local name=$1 m=$2 s=$3 l=$4 md="$T/mnt/$1.md"
 	shift 4
 	member_range "$m" "$s" "$l" >"$T/before"
+	rf_mount "$T/mnt" "$@"
 	corrupt "$m" "$s" "$l"
 	member_range "$m" "$s" "$l" | cmp -s - "$T/before" &&
 		fail "$name: the corruption of ${m##*/} changed nothing"
-	rf_mount "$T/mnt" "$@"
 	sync_run "$md" check
 	local n
 	n=$(cat "$md/mismatch_cnt")
