@@ -163,7 +163,7 @@ int raid6_bad_member(struct r5conf *c, struct stripe *sh, size_t o,
 		     size_t len, char *scratch)
 {
 	int pd = sh->map.pd, qd = sh->map.qd;
-	char *dp = scratch, *dq = scratch + len, *e = scratch + 2 * len;
+	uint8_t *dp = (uint8_t *)scratch, *dq = dp + len, *e = dq + len;
 	void *v[3] = { sh->dev[pd].orig + o, sh->dev[pd].page + o, dp };
 
 	xor_gen(3, len, v);
