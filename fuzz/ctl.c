@@ -1,9 +1,9 @@
 /* Control files: a started array (raid1, raid5, raid10 or raid0 over
  * memfd members) and a few stores, each followed by a show of every file.
  * Input: a level byte, then stores of (table, file, member, value up to a
- * NUL): the table is one of ctl.h's (array, member, fault, or the level's
- * own), the file its writable file by number, the member for a member's
- * file. */
+ * NUL): the table is one of ctl.h's (array, member, fault, the level's
+ * own, or the member's fault), the file its writable file by number, the
+ * member for a member's file. */
 #include "common.h"
 #include "../src/ctl.h"
 
@@ -39,8 +39,10 @@ static void show_every(struct mddev *mddev)
 	show_all(mddev, md_attrs, NULL, out);
 	show_all(mddev, md_fault_attrs, NULL, out);
 	show_all(mddev, mddev->pers->attrs, NULL, out);
-	for (guint i = 0; i < mddev->rdevs->len; i++)
+	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		show_all(mddev, rdev_attrs, g_ptr_array_index(mddev->rdevs, i), out);
+		show_all(mddev, rdev_fault_attrs, g_ptr_array_index(mddev->rdevs, i), out);
+	}
 	g_ptr_array_add(one, mddev);
 	md_mdstat(one, out);
 	g_ptr_array_free(one, TRUE);
@@ -49,18 +51,19 @@ static void show_every(struct mddev *mddev)
 
 static void store(struct mddev *mddev, struct fz *in)
 {
-	uint8_t table = fz_u8(in) % 4, which = fz_u8(in), member = fz_u8(in);
+	uint8_t table = fz_u8(in) % 5, which = fz_u8(in), member = fz_u8(in);
 	const struct md_attr *tables[] = { md_attrs, rdev_attrs, md_fault_attrs,
-					   mddev->pers->attrs };
+					   mddev->pers->attrs, rdev_fault_attrs };
 	const struct md_attr *a = writable(tables[table], which);
-	struct md_rdev *rdev = table == 1 ?
+	struct md_rdev *rdev = table == 1 || table == 4 ?
 		g_ptr_array_index(mddev->rdevs, member % mddev->rdevs->len) : NULL;
 	char *val = g_strndup((const char *)in->p, in->n);
 	size_t len = strlen(val);
 
 	in->p += MIN(len + 1, in->n);
 	in->n -= MIN(len + 1, in->n);
-	if (a)
+	/* A latency would only slow the fuzzer down. */
+	if (a && strcmp(a->name, "latency_us"))
 		a->store(mddev, rdev, val);
 	g_free(val);
 }

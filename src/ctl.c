@@ -6,8 +6,6 @@
 #include <string.h>
 #include "ctl.h"
 
-#define ATTR_RO(n) { #n, 0444, n##_show, NULL }
-#define ATTR_RW(n) { #n, 0644, n##_show, n##_store }
 
 static void level_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 {
@@ -196,6 +194,17 @@ int ctl_parse_uint(const char *val, unsigned *out)
 	return 0;
 }
 
+int ctl_parse_u64(const char *val, uint64_t *out)
+{
+	guint64 v;
+
+	if (!g_ascii_isdigit(*val) ||
+	    !g_ascii_string_to_unsigned(val, 10, 0, G_MAXUINT64, &v, NULL))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 /* md's sync_speed_min/max: a positive number, or "system" (0) for the
  * default. */
 int ctl_parse_speed(const char *val, unsigned *out)
@@ -355,8 +364,6 @@ const struct md_attr md_attrs[] = {
 
 int ctl_parse_power_cut(const char *val, uint64_t *seed)
 {
-	guint64 v;
-
 	*seed = 0;
 	if (strcmp(val, "arm") == 0)
 		return PC_ARM;
@@ -364,10 +371,8 @@ int ctl_parse_power_cut(const char *val, uint64_t *seed)
 		return PC_OFF;
 	if (strcmp(val, "cut") == 0)
 		return PC_CUT;
-	if (!g_str_has_prefix(val, "cut ") || !g_ascii_isdigit(val[4]) ||
-	    !g_ascii_string_to_unsigned(val + 4, 10, 0, G_MAXUINT64, &v, NULL))
+	if (!g_str_has_prefix(val, "cut ") || ctl_parse_u64(val + 4, seed) < 0)
 		return -EINVAL;
-	*seed = v;
 	return PC_CUT_SEED;
 }
 

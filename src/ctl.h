@@ -10,9 +10,14 @@ struct md_attr {
 	int (*store)(struct mddev *mddev, struct md_rdev *rdev, const char *val);
 };
 
+#define ATTR_RO(n) { #n, 0444, n##_show, NULL }
+#define ATTR_RW(n) { #n, 0644, n##_show, n##_store }
+#define ATTR_WO(n) { #n, 0200, NULL, n##_store }
+
 extern const struct md_attr md_attrs[];     /* NULL-name terminated */
 extern const struct md_attr rdev_attrs[];
 extern const struct md_attr md_fault_attrs[];   /* NAME.md/fault/ */
+extern const struct md_attr rdev_fault_attrs[]; /* dev-NAME/fault/ */
 
 void md_mdstat(GPtrArray *arrays, GString *out);
 
@@ -25,6 +30,8 @@ char *ctl_value(const char *buf, size_t size);
  * md_sync_action_parse (raid.h). */
 /* Decimal digits, all of val, at most UINT_MAX. */
 int ctl_parse_uint(const char *val, unsigned *out);
+/* Decimal digits, all of val, 64 bits. */
+int ctl_parse_u64(const char *val, uint64_t *out);
 /* sync_speed_min/max: a positive number, or "system" giving 0. */
 int ctl_parse_speed(const char *val, unsigned *out);
 /* safe_mode_delay: seconds with up to 3 decimals, in ms, at most max_ms. */
@@ -36,3 +43,8 @@ int ctl_parse_power_cut(const char *val, uint64_t *seed);
 /* dev-NAME/state: the command, or -EINVAL. */
 enum { RDEV_STATE_FAULTY };
 int ctl_parse_rdev_state(const char *val);
+/* dev-NAME/fault/read_errors, write_errors, corrupt: "SECTOR LENGTH" adds,
+ * "-SECTOR LENGTH" removes, "clear"; LENGTH at least 1, no wrap.  The op,
+ * or -EINVAL; the bounds of the member are the store's to check. */
+enum { FAULT_ADD, FAULT_REMOVE, FAULT_CLEAR };
+int ctl_parse_fault_range(const char *val, uint64_t *sector, uint64_t *len);

@@ -230,6 +230,11 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 		d->ma = ma;
 		d->rdev = rdev;
 		add_attrs(fs, d, rdev_attrs);
+		struct node *f = node_add(fs, d->ino, "fault", NODE_DIR);
+		f->mddev = mddev;
+		f->ma = ma;
+		f->rdev = rdev;
+		add_attrs(fs, f, rdev_fault_attrs);
 		if (rdev->raid_disk >= 0) {
 			char *rd = g_strdup_printf("rd%d", rdev->raid_disk);
 			struct node *l = node_add(fs, dir->ino, rd, NODE_LINK);
@@ -499,6 +504,9 @@ static void mdstat(struct raidfs *fs, GString *text)
 	g_ptr_array_free(live, TRUE);
 }
 
+/* An image's fh: opened for writing.  A control file's: its text. */
+#define IMAGE_WRITER 1
+
 /* Control files and mdstat are rendered at open, as sysfs does per read. */
 static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 		      struct fuse_file_info *fi)
@@ -513,17 +521,21 @@ static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 			fuse_reply_err(req, EROFS);
 			return;
 		}
+		fi->fh = IMAGE_WRITER * writing;
 		fuse_reply_open(req, fi);
 		return;
 	}
-	if (writing && (n->kind == NODE_MDSTAT || !n->attr->store)) {
+	bool reading = (fi->flags & O_ACCMODE) != O_WRONLY;
+	/* As kernfs: no opening a file for what it cannot do, root or not. */
+	if ((writing && (n->kind == NODE_MDSTAT || !n->attr->store)) ||
+	    (reading && n->kind == NODE_ATTR && !n->attr->show)) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
 	GString *text = g_string_new(NULL);
 	if (n->kind == NODE_MDSTAT) {
 		mdstat(fs, text);
-	} else {
+	} else if (n->attr->show) {
 		n->attr->show(n->mddev, n->rdev, text);
 		g_string_append_c(text, '\n');
 	}
@@ -552,8 +564,9 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct raidfs *fs = fs_of(req);
 
-	(void)ino;
-	if (fi->fh) {
+	struct node *n = node_get(fs, ino);
+
+	if (fi->fh && n && n->kind != NODE_IMAGE) {
 		g_mutex_lock(&fs->texts_lock);
 		g_hash_table_remove(fs->texts, (GString *)(uintptr_t)fi->fh);
 		g_mutex_unlock(&fs->texts_lock);
@@ -645,10 +658,15 @@ static void flush_image(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_err(req, -r);
 }
 
+/* The close of a descriptor that wrote flushes, as fsync would; a reader's
+ * close has nothing to flush (and must not fail on a broken array, where
+ * md refuses every flush). */
 static void fs_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	(void)fi;
-	flush_image(req, ino);
+	if (fi->fh == IMAGE_WRITER)
+		flush_image(req, ino);
+	else
+		fuse_reply_err(req, 0);
 }
 
 static void fs_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,

@@ -41,12 +41,12 @@ static uint64_t file_size(struct md_rdev *rdev)
 	return fstat(rdev->fd, &st) < 0 ? 0 : (uint64_t)st.st_size;
 }
 
-/* Beyond the end of the file a block reads as zeros. */
-static int read_block(struct pc_layer *l, struct md_rdev *rdev, uint64_t b,
-		      uint8_t *buf)
+/* Beyond the end of the file a block reads as zeros.  Saving and undoing
+ * go to the file itself, under any fault layer: the power is physical. */
+static int read_block(struct md_rdev *rdev, uint64_t b, uint8_t *buf)
 {
 	for (size_t done = 0; done < PC_BLOCK; ) {
-		ssize_t r = member_pread(l->io.lower, rdev, buf + done,
+		ssize_t r = member_pread(NULL, rdev, buf + done,
 					 PC_BLOCK - done, b * PC_BLOCK + done);
 		if (r == -EINTR)
 			continue;
@@ -72,7 +72,7 @@ static int save_range(struct pc_layer *l, struct md_rdev *rdev, uint64_t pos,
 		if (g_hash_table_contains(l->saved, key))
 			continue;
 		uint8_t *old = g_malloc0(PC_BLOCK);
-		r = read_block(l, rdev, b, old);
+		r = read_block(rdev, b, old);
 		if (r < 0)
 			g_free(old);
 		else
@@ -236,7 +236,7 @@ static void undo_member(struct pc_layer *l, struct md_rdev *rdev, GRand *rand)
 			continue;
 		}
 		uint8_t *old = g_hash_table_lookup(l->saved, b->data);
-		if (member_pwrite(l->io.lower, rdev, old, PC_BLOCK,
+		if (member_pwrite(NULL, rdev, old, PC_BLOCK,
 				  block * PC_BLOCK) != PC_BLOCK)
 			g_warning("%s: power cut: cannot restore block %" PRIu64,
 				  rdev->name, block);
@@ -324,6 +324,6 @@ static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 }
 
 const struct md_attr md_fault_attrs[] = {
-	{ "power_cut", 0644, power_cut_show, power_cut_store },
+	ATTR_RW(power_cut),
 	{ NULL, 0, NULL, NULL },
 };

@@ -100,6 +100,40 @@ for a in r1 r5 r0; do
 		row dev/state
 		refused "$s" "${NONE[@]}" 'Faulty' ' faulty' 'faulty ' 'faulty\nfaulty' 'faultyx'
 	done
+	for d in "$D"/dev-*; do
+		# Ranges: "SECTOR LENGTH", "-SECTOR LENGTH", clear; inside
+		# the member's data area (16M members hold < 32768 sectors).
+		RANGES=('5' '5 0' '5  8' ' 5 8' '5 8 ' '5\t8' '-5' '--5 8' '5 -8' \
+			'+5 8' '0x5 8' 'clear ' 'Clear' 'clear\nclear' '0 32768' \
+			'32767 2' '18446744073709551615 2' '5 8\n9 8')
+		for f in read_errors write_errors; do
+			row dev/fault/$f
+			refused "$d/fault/$f" "${NONE[@]}" "${RANGES[@]}"
+			taken "$d/fault/$f" "5 8" "5 8"
+			taken "$d/fault/$f" "-5 8" ""
+			taken "$d/fault/$f" clear ""
+		done
+		f=$d/fault/latency_us; row dev/fault/latency_us
+		refused "$f" "${NONE[@]}" ' 5' '5 ' '10000001'
+		taken "$f" 10 10
+		taken "$f" 0 0
+		f=$d/fault/pull; row dev/fault/pull
+		refused "$f" "${NONE[@]}" 2 01 ' 0' '0 ' true '0\n0'
+		taken "$f" 0 0
+		f=$d/fault/fail_after; row dev/fault/fail_after
+		refused "$f" "${NONE[@]}" Off 'off ' ' 5'
+		taken "$f" 5 5
+		taken "$f" off off
+		# Write-only: the member file is what must not change.
+		f=$d/fault/corrupt; row dev/fault/corrupt
+		before=$(sha256sum <"$T/${d##*/dev-}")
+		for v in "${NONE[@]}" "${RANGES[@]}" '-5 8' clear; do
+			put "$f" "$v"
+			[ "$ERR" = EINVAL ] || fail "$f: '$v' gave '${ERR:-success}', want EINVAL"
+		done
+		expect_eq "${d##*/} after refused corruptions" \
+			"$(sha256sum <"$T/${d##*/dev-}")" "$before"
+	done
 	if [ -e "$D/stripe_cache_size" ]; then
 		f=$D/stripe_cache_size; row stripe_cache_size
 		refused "$f" "${NONE[@]}" 16 ' 300' '300 ' '0x100' '300\n300' 32769
@@ -111,7 +145,7 @@ done
 note "every writable control file has its row"
 while read -r f; do
 	k=${f#"$M"/*.md/}
-	k=${k/#dev-*\//dev/}
+	[[ $k != dev-* ]] || k=dev/${k#dev-*/}
 	[ -n "${ROW[$k]:-}" ] || fail "no invalid-value table for the writable $f"
 done < <(find "$M" -mindepth 2 -type f -perm -u+w)
 
