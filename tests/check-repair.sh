@@ -11,14 +11,10 @@ need_fuse
 CHUNK=$((64 * 1024))
 DATA=$((4 * 1024 * 1024))
 
-# corrupt MEMBER SECTOR LENGTH: invert those sectors of MEMBER's data,
-# behind the running array's back.
+# corrupt NAME MEMBER SECTOR LENGTH: invert those sectors of MEMBER's
+# data behind the running array's back (the fault tree's corrupt).
 corrupt() {
-	local off
-	off=$(( $(examine_field "$1" "Data Offset" | cut -d' ' -f1) + $2 ))
-	dd if="$1" bs=512 skip="$off" count="$3" status=none |
-		perl -0777 -pe '$_ = ~$_' >"$T/inverted"
-	dd if="$T/inverted" of="$1" bs=512 seek="$off" count="$3" conv=notrunc,fsync status=none
+	echo "$3 $4" >"$T/mnt/$1.md/dev-${2##*/}/fault/corrupt"
 }
 
 # member_range MEMBER SECTOR LENGTH: those sectors of MEMBER's data.
@@ -43,7 +39,7 @@ check_repair() {
 	shift 4
 	member_range "$m" "$s" "$l" >"$T/before"
 	rf_mount "$T/mnt" "$@"
-	corrupt "$m" "$s" "$l"
+	corrupt "$name" "$m" "$s" "$l"
 	member_range "$m" "$s" "$l" | cmp -s - "$T/before" &&
 		fail "$name: the corruption of ${m##*/} changed nothing"
 	sync_run "$md" check
