@@ -835,8 +835,11 @@ static void queue_write_joined(struct req *rq, struct stripe *sh, int i,
 /* raid6 repair with every member read: where md rewrites P and Q, find
  * the one member of each page that explains its discrepancy, as mdadm's
  * raid6check does, and rewrite that member alone; when no single member
- * does, rewrite P and Q as md.  Pages run member by member, so that the
- * writes of one member join up. */
+ * does, rewrite P and Q as md.  Like raid6check, it cannot tell a bad
+ * data member from its error folded into P and Q by a later
+ * read-modify-write over it (which leaves the member right): both look
+ * the same, and the single member wins.  Pages run member by member, so
+ * that the writes of one member join up. */
 static void repair_pq(struct req *rq, struct stripe *sh)
 {
 	const size_t unit = STRIPE_SECTORS << SECTOR_SHIFT;
