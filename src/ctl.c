@@ -348,6 +348,26 @@ static int safe_mode_delay_store(struct mddev *mddev, struct md_rdev *rdev,
 	return 0;
 }
 
+static void max_read_errors_show(struct mddev *mddev, struct md_rdev *rdev,
+				 GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", atomic_load(&mddev->max_corr_read_errors));
+}
+
+/* md's max_corr_read_errors_store: kstrtouint, at most INT_MAX. */
+static int max_read_errors_store(struct mddev *mddev, struct md_rdev *rdev,
+				 const char *val)
+{
+	unsigned v;
+
+	(void)rdev;
+	if (ctl_parse_uint(val, &v) < 0 || v > INT_MAX)
+		return -EINVAL;
+	atomic_store(&mddev->max_corr_read_errors, v);
+	return 0;
+}
+
 const struct md_attr md_attrs[] = {
 	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
 	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
@@ -358,7 +378,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
-	ATTR_RW(safe_mode_delay),
+	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors),
 	{ NULL, 0, NULL, NULL },
 };
 

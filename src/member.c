@@ -338,6 +338,8 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 	rdev->data_offset = rdev->sb.data_offset;
 	rdev->sectors = rdev->sb.data_size;
 	rdev->recovery_offset = rdev->sb.recovery_offset;
+	/* md's super_1_validate: the count goes on from the superblock's. */
+	rdev->corrected_errors = rdev->sb.cnt_corrected_read;
 	*out = rdev;
 	return 0;
 }

@@ -339,6 +339,15 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 /* md's raid0_error and linear_error: with no redundancy the array is only
  * marked broken, in memory.  Writes fail from now on, reads go on, and the
  * superblocks are left alone, so the members assemble again as they are. */
+void md_bad_sectors(struct mddev *mddev, struct md_rdev *rdev, uint64_t sector,
+		    uint64_t sectors)
+{
+	/* No bad-block log is written back yet: nothing can be recorded. */
+	(void)sector;
+	(void)sectors;
+	md_error(mddev, rdev);
+}
+
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
 {
 	if (!atomic_exchange(&mddev->broken, true) &&
@@ -649,6 +658,7 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 		mddev->resync_offset = MD_MAX_SECTOR;   /* nothing to resync */
 	mddev->in_sync = true;
 	mddev->safe_mode_delay_ms = 200;
+	mddev->max_corr_read_errors = MD_DEFAULT_MAX_CORRECTED_READ_ERRORS;
 	mddev->sync_speed_min = MD_SPEED_MIN_DEFAULT;
 	mddev->sync_speed_max = MD_SPEED_MAX_DEFAULT;
 	pthread_mutex_init(&mddev->sb_lock, NULL);

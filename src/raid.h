@@ -66,8 +66,11 @@ struct md_rdev {
 	 * advances it while readers test it). */
 	_Atomic uint64_t recovery_offset;
 	atomic_int flags;
+	/* md's: read errors lately (decayed by half per hour since the last,
+	 * raid1/10) or in a row (raid456), and when the last one was. */
 	atomic_uint read_errors;
-	atomic_ulong corrected_errors;
+	_Atomic gint64 last_read_error;   /* monotonic seconds; 0: none yet */
+	atomic_ulong corrected_errors;    /* sectors rewritten and read back */
 	struct badblocks badblocks;
 };
 
@@ -179,6 +182,10 @@ struct mddev {
 	int writes_pending;
 	gint64 last_write_us;
 	atomic_uint safe_mode_delay_ms;
+	/* md's max_corr_read_errors: a mirror past this many read errors
+	 * (check_decay_read_errors' count) is failed, not fixed. */
+	atomic_uint max_corr_read_errors;
+#define MD_DEFAULT_MAX_CORRECTED_READ_ERRORS 20
 
 	/* Sync thread (sync.c). */
 	GThread *sync_thread;
@@ -226,6 +233,10 @@ int md_update_sb(struct mddev *mddev);
 /* Unit tests watch each superblock as it is about to be written. */
 extern void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
 void md_error(struct mddev *mddev, struct md_rdev *rdev);
+/* md's "rdev_set_badblocks, else md_error" for data-area sectors a member
+ * could neither read nor have rewritten. */
+void md_bad_sectors(struct mddev *mddev, struct md_rdev *rdev, uint64_t sector,
+		    uint64_t sectors);
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev);
 /* Data lost, or a member's error on a level without redundancy. */
 bool md_broken(struct mddev *mddev);

@@ -2,6 +2,7 @@
  * buckets, read balancing, read-error fixing and the check/repair block
  * compare, used by raid1.c and raid10.c. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include "raid1-10.h"
 
@@ -147,47 +148,147 @@ int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
 	return r < 0 ? r : read(mddev, off + half, len - half, (char *)buf + half);
 }
 
-void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
-		       void *good, size_t len, uint64_t sectors)
+/* md's check_decay_read_errors: the count halves for every hour since the
+ * last read error. */
+static void check_decay_read_errors(struct md_rdev *rdev)
 {
-	struct mio m = { .rdev = rdev, .write = true, .off = off, .buf = good,
-			 .len = len };
+	gint64 now = g_get_monotonic_time() / G_USEC_PER_SEC;
+	gint64 last = atomic_exchange(&rdev->last_read_error, now);
 
-	atomic_fetch_add(&rdev->read_errors, 1);
-	if (mio_run(&m, 1) < 0)
-		md_error(mddev, rdev);
-	else
-		atomic_fetch_add(&rdev->corrected_errors, sectors);
+	if (last == 0)
+		return;   /* the first read error seen */
+	gint64 hours = (now - last) / 3600;
+	unsigned n = atomic_load(&rdev->read_errors);
+	atomic_store(&rdev->read_errors, hours >= 32 ? 0 : n >> hours);
 }
 
-/* Read the copies after the failed one in turn; rewrite the bad ones from
- * the first good one, or fail them all when none reads. */
-static int fix_copies(struct mddev *mddev, struct mio *copies, int n)
+bool exceed_read_errors(struct mddev *mddev, struct md_rdev *rdev)
 {
-	int failed = 0, bad[n], nbad = 0;
+	check_decay_read_errors(rdev);
+	unsigned n = atomic_fetch_add(&rdev->read_errors, 1) + 1;
+	unsigned max = atomic_load(&mddev->max_corr_read_errors);
+	if (n <= max)
+		return false;
+	g_warning("%s: %s: exceeded read_error threshold [cur %u:max %u], "
+		  "failing it", mddev->name, rdev->name, n, max);
+	md_error(mddev, rdev);
+	return true;
+}
+
+/* A copy's member IO over sectors [s, s + sectors) of the failed copy's
+ * range: the copies of a set differ in offset only. */
+static struct mio copy_page(const struct mio *c, uint64_t s, uint64_t sectors,
+			    void *buf, bool write)
+{
+	return (struct mio){ .rdev = c->rdev, .write = write,
+			     .off = ((c->off >> SECTOR_SHIFT) + s) << SECTOR_SHIFT,
+			     .buf = buf, .len = sectors << SECTOR_SHIFT };
+}
+
+static bool page_readable(const struct mio *m)
+{
+	return rdev_readable(m->rdev, m->off >> SECTOR_SHIFT,
+			     m->len >> SECTOR_SHIFT);
+}
+
+/* md's r1_sync_page_io/r10_sync_page_io: write the good page over a copy
+ * that failed to read it and read it back; counted corrected when it
+ * reads back as written, else recorded bad or the member failed. */
+static void rewrite_page(struct mddev *mddev, const struct mio *c, uint64_t s,
+			 uint64_t sectors, void *good, void *scratch)
+{
+	struct mio w = copy_page(c, s, sectors, good, true);
+	struct mio r = copy_page(c, s, sectors, scratch, false);
+
+	if (mio_run(&w, 1) == 0 && mio_run(&r, 1) == 0 &&
+	    memcmp(good, scratch, w.len) == 0) {
+		atomic_fetch_add(&c->rdev->corrected_errors, sectors);
+		g_message("%s: read error corrected (%" PRIu64 " sectors at %"
+			  PRIu64 " on %s)", mddev->name, sectors,
+			  (w.off >> SECTOR_SHIFT) + c->rdev->data_offset,
+			  c->rdev->name);
+		return;
+	}
+	g_warning("%s: read error not corrected (%" PRIu64 " sectors at %" PRIu64
+		  " on %s)", mddev->name, sectors,
+		  (w.off >> SECTOR_SHIFT) + c->rdev->data_offset, c->rdev->name);
+	md_bad_sectors(mddev, c->rdev, w.off >> SECTOR_SHIFT, sectors);
+}
+
+/* Read one page of the set from the copies in turn from first (skipping
+ * skip), into page; marks in tried the copies that failed to read it.
+ * Returns the copy that read it, or -1. */
+static int read_page(struct mio *copies, int n, int first, int skip,
+		     uint64_t s, uint64_t sectors, void *page, bool *tried)
+{
+	for (int i = 0; i < n; i++) {
+		int k = (first + i) % n;
+		struct mio m = copy_page(&copies[k], s, sectors, page, false);
+		tried[k] = false;
+		if (k == skip || !page_readable(&m))
+			continue;
+		if (mio_run(&m, 1) == 0)
+			return k;
+		tried[k] = true;
+	}
+	return -1;
+}
+
+/* The bytes of the failed copy's request that page [s, s + sectors) of
+ * its sector range holds, into the request's buffer. */
+static void copy_out_page(const struct mio *f, uint64_t s, uint64_t sectors,
+			  const char *page)
+{
+	uint64_t base = f->off >> SECTOR_SHIFT << SECTOR_SHIFT;
+	uint64_t a = MAX(base + (s << SECTOR_SHIFT), f->off);
+	uint64_t b = MIN(base + ((s + sectors) << SECTOR_SHIFT), f->off + f->len);
+
+	memcpy((char *)f->buf + (a - f->off), page + (a - base - (s << SECTOR_SHIFT)),
+	       b - a);
+}
+
+/* md's fix_read_error for the set whose copy `failed` could not be read:
+ * page by page, the failed copy is read again (the error may have been
+ * passing), then the others in turn; the copies that failed the page
+ * before one read it are rewritten from it.  Past max_read_errors (which
+ * normal reads count), or on a read-only array, nothing is rewritten and
+ * the failed copy is not read again. */
+static int fix_copies(struct mddev *mddev, struct mio *copies, int n,
+		      bool count)
+{
+	int failed = 0, r = 0;
 
 	while (failed < n - 1 && copies[failed].res == 0)
 		failed++;
-	bad[nbad++] = failed;
-	for (int i = 1; i < n; i++) {
-		struct mio *m = &copies[(failed + i) % n];
-		if (!copy_readable(m))
-			continue;
-		if (mio_run(m, 1) == 0) {
-			for (int j = 0; j < nbad; j++) {
-				struct mio *f = &copies[bad[j]];
-				md_fix_read_error(mddev, f->rdev, f->off, m->buf,
-						  m->len, mio_end_sector(f) -
-						  (f->off >> SECTOR_SHIFT));
-			}
-			return 0;
+	struct mio *f = &copies[failed];
+	bool fix = !mddev->ro && !(atomic_load(&f->rdev->flags) & RDEV_FAULTY) &&
+		   !(count && exceed_read_errors(mddev, f->rdev));
+	uint64_t sectors = mio_end_sector(f) - (f->off >> SECTOR_SHIFT);
+	char *page = g_malloc(2 * FIX_PAGE_SECTORS << SECTOR_SHIFT);
+	char *scratch = page + (FIX_PAGE_SECTORS << SECTOR_SHIFT);
+	bool tried[n];
+
+	for (uint64_t s = 0; s < sectors; s += FIX_PAGE_SECTORS) {
+		uint64_t k = MIN(FIX_PAGE_SECTORS, sectors - s);
+		int good = read_page(copies, n, failed, fix ? -1 : failed, s, k,
+				     page, tried);
+		if (good < 0) {
+			/* No copy readable: md_error keeps the last copy's
+			 * member. */
+			for (int i = 0; i < n; i++)
+				if (tried[i])
+					md_bad_sectors(mddev, copies[i].rdev,
+						       (copies[i].off >> SECTOR_SHIFT) + s, k);
+			r = -EIO;
+			break;
 		}
-		bad[nbad++] = (failed + i) % n;
+		for (int i = failed; fix && i != good; i = (i + 1) % n)
+			if (tried[i])
+				rewrite_page(mddev, &copies[i], s, k, page, scratch);
+		copy_out_page(f, s, k, page);
 	}
-	/* No copy readable: md_error keeps the last copy's member. */
-	for (int j = 0; j < nbad; j++)
-		md_error(mddev, copies[bad[j]].rdev);
-	return -EIO;
+	g_free(page);
+	return r;
 }
 
 int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
@@ -201,10 +302,22 @@ int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 	/* md freezes the whole array; holding off the range is enough. */
 	raise_barrier(b, sector, sectors);
 	for (unsigned i = 0; i < nsets; i++)
-		if (fix_copies(mddev, copies + (size_t)i * n, n) < 0)
+		if (fix_copies(mddev, copies + (size_t)i * n, n, true) < 0)
 			r = -EIO;
 	lower_barrier(b, sector, sectors);
 	return r;
+}
+
+int mirror_fix_sync_reads(struct mddev *mddev, struct mio *copies, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (copies[i].res == 0)
+			continue;
+		if (fix_copies(mddev, copies, n, false) < 0)
+			return -EIO;
+		copies[i].res = 0;
+	}
+	return 0;
 }
 
 /* ---- check and repair ---- */

@@ -51,21 +51,30 @@ int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,
 /* md's handle_read_error, for nsets sets of n copies (a request's pieces),
  * in each of which the copy read failed (res < 0).  With normal IO held
  * off sector..+sectors (the request's own pending count released first),
- * read the other copies in turn into their buf, rewrite the bad ones from
- * the first good one and return 0; or fail them, -EIO.  The good copy is
- * read again under the barrier: a write may have changed it since the
- * failed read, and rewriting older data would undo it. */
+ * fix_read_error: page by page, read the copies in turn into their buf,
+ * rewrite and read back the bad ones from the first good one and return
+ * 0; or fail them, -EIO.  The good copy is read again under the barrier:
+ * a write may have changed it since the failed read, and rewriting older
+ * data would undo it. */
 int mirror_read_errors(struct mddev *mddev, struct mirror_barrier *b,
 		       uint64_t sector, uint64_t sectors, struct mio *copies,
 		       int n, unsigned nsets);
+/* md's fix_sync_read_error, for a sync window's copies (each its own buf)
+ * with normal IO already held off: each copy whose read failed gets the
+ * data of another into its buf, page by page, rewritten on it and read
+ * back (no read error counted, as md's sync path); -EIO when a page could
+ * be read from none. */
+int mirror_fix_sync_reads(struct mddev *mddev, struct mio *copies, int n);
 /* Test seam: runs after a failed read, before the fix holds IO off. */
 extern void (*mirror_read_error_hook)(struct mddev *mddev);
 
-/* md's fix_read_error write: rewrite what a member failed to read (off,
- * len, sectors of it) from a good copy; a member that cannot take the
- * rewrite is failed. */
-void md_fix_read_error(struct mddev *mddev, struct md_rdev *rdev, uint64_t off,
-		       void *good, size_t len, uint64_t sectors);
+/* md's fix_read_error works a page at a time. */
+#define FIX_PAGE_SECTORS 8
+
+/* md's exceed_read_errors: count a read error on rdev (decayed by half per
+ * hour since the last) and fail rdev once the count passes the array's
+ * max_read_errors; true then. */
+bool exceed_read_errors(struct mddev *mddev, struct md_rdev *rdev);
 
 /* Sectors, in md's resync-block units, where b differs from a. */
 uint64_t mirror_compare_blocks(const char *a, const char *b, size_t len);

@@ -121,6 +121,22 @@ static int raid1_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	return r;
 }
 
+/* The mirrors' reads v of a sync window failed in part: md's
+ * fix_sync_read_error over every mirror, each read into its part of bufs. */
+static int fix_sync_reads(struct mddev *mddev, const struct mio *v, unsigned nv,
+			  uint64_t off, char *bufs, size_t len)
+{
+	int n = mddev->raid_disks;
+	struct mio copies[n];
+
+	for (int i = 0; i < n; i++)
+		copies[i] = (struct mio){ .rdev = mddev->slots[i], .off = off,
+					  .buf = bufs + (size_t)i * len, .len = len };
+	for (unsigned k = 0; k < nv; k++)
+		copies[((char *)v[k].buf - bufs) / len].res = v[k].res;
+	return mirror_fix_sync_reads(mddev, copies, n);
+}
+
 static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 			   uint64_t max_sectors, enum sync_action action)
 {
@@ -147,10 +163,8 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		if (action == ACTION_RESYNC || action == ACTION_RECOVER)
 			break;    /* only the source need be read */
 	}
-	if (src < 0 || mio_run(v, nv) < 0) {
-		for (unsigned i = 0; i < nv; i++)
-			if (v[i].res < 0)
-				md_error(mddev, v[i].rdev);
+	if (src < 0 || (mio_run(v, nv) < 0 && fix_sync_reads(mddev, v, nv, off,
+							      bufs, len) < 0)) {
 		g_free(bufs);
 		return -EIO;
 	}

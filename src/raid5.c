@@ -78,38 +78,41 @@ static struct stripe *new_stripe(struct req *rq, uint64_t nr)
 	return sh;
 }
 
-/* The request's stripe of row nr, window wbase; the stripes of one row are
+/* The request's stripe of row nr, piece pbase; the stripes of one row are
  * the last ones made. */
-static struct stripe *find_stripe(struct req *rq, uint64_t nr, uint32_t wbase)
+static struct stripe *find_stripe(struct req *rq, uint64_t nr, uint32_t pbase)
 {
 	for (unsigned i = rq->stripes.n; i-- > 0;) {
 		struct stripe *sh = stripe_at(rq, i);
 		if (sh->nr != nr)
 			break;
-		if (sh->wbase == wbase)
+		if (sh->pbase == pbase)
 			return sh;
 	}
 	struct stripe *sh = new_stripe(rq, nr);
-	sh->wbase = wbase;
+	sh->pbase = pbase;
+	sh->wbase = pbase / rq->conf->window * rq->conf->window;
 	return sh;
 }
 
-/* Cut [off, off + len) of the array into stripes, one per row and cache
- * window, and the chunk pieces each data member holds of them. */
+/* Cut [off, off + len) of the array into stripes, one per row and piece
+ * of rq->piece sectors, and the chunk pieces each data member holds of
+ * them. */
 static void build_stripes(struct req *rq, uint64_t off, size_t len, char *buf)
 {
 	struct r5conf *c = rq->conf;
 	uint64_t chunk_bytes = c->chunk << SECTOR_SHIFT;
-	uint32_t window_bytes = c->window << SECTOR_SHIFT;
+	uint32_t piece_bytes = rq->piece << SECTOR_SHIFT;
 
+	rq->off = off, rq->len = len, rq->buf = buf;
 	for (uint64_t pos = off; pos < off + len;) {
 		uint64_t chunk_nr = pos / chunk_bytes;
 		uint64_t in_chunk = pos % chunk_bytes;
-		uint32_t wbase = in_chunk / window_bytes * c->window;
+		uint32_t pbase = in_chunk / piece_bytes * rq->piece;
 		uint64_t k = MIN(off + len - pos,
-				 window_bytes - in_chunk % window_bytes);
+				 piece_bytes - in_chunk % piece_bytes);
 		uint64_t nr = chunk_nr / c->data_disks;
-		struct stripe *sh = find_stripe(rq, nr, wbase);
+		struct stripe *sh = find_stripe(rq, nr, pbase);
 		struct r5dev *dev = &sh->dev[sh->map.dev_of[chunk_nr % c->data_disks]];
 		dev->wa = in_chunk;
 		dev->wb = in_chunk + k;
@@ -125,9 +128,10 @@ static void req_init(struct req *rq, struct mddev *mddev)
 	memset(rq, 0, sizeof(*rq));
 	rq->mddev = mddev;
 	rq->conf = mddev->private;
+	rq->piece = rq->conf->window;
 }
 
-static void req_free(struct req *rq)
+static void free_stripes(struct req *rq)
 {
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
 		struct stripe *sh = stripe_at(rq, i);
@@ -135,6 +139,12 @@ static void req_free(struct req *rq)
 			sc_put(&rq->conf->cache, sh->entry);
 		g_free(sh);
 	}
+	rq->stripes.n = 0;
+}
+
+static void req_free(struct req *rq)
+{
+	free_stripes(rq);
 	for (unsigned i = 0; i < rq->bufs.n; i++)
 		free(((void **)rq->bufs.v)[i]);
 	g_free(rq->stripes.v);
@@ -227,8 +237,9 @@ static int stripe_check_devs(struct req *rq, struct stripe *sh)
 	int failed = 0;
 
 	for (int i = 0; i < rq->conf->raid_disks; i++) {
-		sh->dev[i].good = rdev_readable(rq->mddev->slots[i],
-					   dev_sector(rq, sh, sh->lo), sh->hi - sh->lo);
+		sh->dev[i].good = !sh->dev[i].bad &&
+			rdev_readable(rq->mddev->slots[i],
+				      dev_sector(rq, sh, sh->lo), sh->hi - sh->lo);
 		failed += !sh->dev[i].good;
 	}
 	return failed;
@@ -607,7 +618,11 @@ static void forget_stripes(struct req *rq)
 	}
 }
 
-/* One attempt at the whole request: reads, parity, writes. */
+static bool run_reads(struct req *rq);
+static int repair_reads(struct req *rq);
+
+/* One attempt at the whole request: reads, parity, writes.  A read that
+ * fails is fixed as a read's are, and the attempt made again. */
 static int write_stripes(struct req *rq)
 {
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
@@ -615,10 +630,10 @@ static int write_stripes(struct req *rq)
 		if (r < 0)
 			return r;
 	}
-	int r = run_batch(rq);
-	if (r < 0) {
+	if (run_reads(rq)) {
 		forget_stripes(rq);
-		return r;
+		int r = repair_reads(rq);
+		return r < 0 ? r : -EAGAIN;
 	}
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
 		struct stripe *sh = stripe_at(rq, i);
@@ -629,7 +644,7 @@ static int write_stripes(struct req *rq)
 		compute_write(rq, sh);
 		queue_writes(rq, sh);
 	}
-	r = run_batch(rq);
+	int r = run_batch(rq);
 	if (r < 0) {
 		forget_stripes(rq);
 		return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
@@ -715,6 +730,57 @@ static void copy_out(struct stripe *sh, int n)
 	}
 }
 
+#define READ_ERROR 1              /* read_stripes: a member read failed */
+
+static bool read_held_back(struct req *rq, bool copy);
+
+/* md's raid5_end_read_request on a failed read: counted (a member with
+ * more read errors in a row than the stripe cache has stripes is failed),
+ * and the member's part of each stripe the read covers is marked
+ * R5_ReadError: not read again, rebuilt from the rest. */
+static void note_read_error(struct req *rq, const struct mio *m)
+{
+	struct md_rdev *rdev = m->rdev;
+	unsigned n = atomic_fetch_add(&rdev->read_errors, 1) + 1;
+	unsigned max = atomic_load(&rq->conf->stripe_cache_size);
+	uint64_t a = m->off >> SECTOR_SHIFT;
+	uint64_t b = (m->off + m->len + 511) >> SECTOR_SHIFT;
+
+	if (n > max && rdev_usable(rdev)) {
+		g_warning("%s: %u read_errors > %u stripes: too many read errors, "
+			  "failing %s", rq->mddev->name, n, max, rdev->name);
+		md_error(rq->mddev, rdev);
+	}
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		for (int i = 0; i < rq->conf->raid_disks; i++)
+			if (rq->mddev->slots[i] == rdev &&
+			    a < dev_sector(rq, sh, sh->hi) &&
+			    dev_sector(rq, sh, sh->lo) < b)
+				sh->dev[i].bad = true;
+	}
+}
+
+/* Run the queued reads; true when one failed.  A read that succeeds ends
+ * its member's run of read errors, as in md. */
+static bool run_reads(struct req *rq)
+{
+	struct mio *v = rq->mios.v;
+	bool err = false;
+
+	mio_run(v, rq->mios.n);
+	for (unsigned i = 0; i < rq->mios.n; i++) {
+		if (v[i].res < 0) {
+			note_read_error(rq, &v[i]);
+			err = true;
+		} else if (atomic_load(&v[i].rdev->read_errors)) {
+			atomic_store(&v[i].rdev->read_errors, 0);
+		}
+	}
+	rq->mios.n = 0;
+	return err;
+}
+
 static int read_stripes(struct req *rq, bool locked)
 {
 	rq->mios.n = 0;
@@ -723,14 +789,198 @@ static int read_stripes(struct req *rq, bool locked)
 		if (r < 0)
 			return r;
 	}
-	int r = run_batch(rq);
-	if (r < 0)
-		return r;
+	if (run_reads(rq))
+		return READ_ERROR;
 	for (unsigned i = 0; i < rq->stripes.n; i++) {
 		struct stripe *sh = stripe_at(rq, i);
 		if (sh->mode == MODE_DEGRADED) {
 			reconstruct(rq->conf, sh);
 			copy_out(sh, rq->conf->raid_disks);
+		}
+	}
+	return 0;
+}
+
+/* After a read error, work in md's stripe_heads: each STRIPE_SECTORS of
+ * the members is read, rebuilt and rewritten on its own, so two members
+ * failing apart in one chunk row are both rebuilt.  The stripe locks
+ * held are the same: they are taken per STRIPE_SECTORS. */
+static void cut_stripe_heads(struct req *rq)
+{
+	free_stripes(rq);
+	rq->piece = STRIPE_SECTORS;
+	build_stripes(rq, rq->off, rq->len, rq->buf);
+	for (unsigned i = 0; i < rq->stripes.n; i++) {
+		struct stripe *sh = stripe_at(rq, i);
+		sh->lo = sh->pbase;
+		sh->hi = MIN(sh->pbase + STRIPE_SECTORS, rq->conf->chunk);
+	}
+}
+
+static bool any_bad(const struct stripe *sh, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (sh->dev[i].bad)
+			return true;
+	return false;
+}
+
+/* md's handle_failed_stripe: a member whose read failed where the stripe
+ * cannot be rebuilt gets the sectors recorded bad, or is failed. */
+static void fail_unreadable(struct req *rq)
+{
+	struct r5conf *c = rq->conf;
+
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		if (!any_bad(sh, c->raid_disks) ||
+		    stripe_check_devs(rq, sh) <= c->max_degraded)
+			continue;
+		for (int i = 0; i < c->raid_disks; i++)
+			if (sh->dev[i].bad && rdev_in_sync(rq->mddev->slots[i]))
+				md_bad_sectors(rq->mddev, rq->mddev->slots[i],
+					       dev_sector(rq, sh, sh->lo),
+					       sh->hi - sh->lo);
+	}
+}
+
+/* Queue, for each rebuilt stripe, IO of what its members failed to read:
+ * the rebuilt contents (write), or a read into fresh pages to compare
+ * with them (read back). */
+static unsigned queue_rewrites(struct req *rq, bool write, char **back)
+{
+	struct r5conf *c = rq->conf;
+	unsigned n = 0;
+
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		if (sh->mode != MODE_DEGRADED)
+			continue;
+		for (int i = 0; i < c->raid_disks; i++) {
+			if (!sh->dev[i].bad || !rdev_usable(rq->mddev->slots[i]))
+				continue;
+			if (!write)
+				back[n] = req_alloc(rq, stripe_bytes(sh));
+			queue_io(rq, sh, i, write, sh->lo, sh->hi,
+				 write ? sh->dev[i].page : back[n]);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* md's R5_ReWrite, then R5_ReRead: the rebuilt contents are written over
+ * what a member failed to read and read back.  Read back as written: the
+ * member's corrected_errors grow ("read error corrected"); else the
+ * sectors are recorded bad or the member failed.  Parity a member failed
+ * to read is recomputed from the rebuilt data first. */
+static void fix_read_errors(struct req *rq)
+{
+	struct r5conf *c = rq->conf;
+	unsigned n = 0;
+
+	if (rq->mddev->ro)
+		return;
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		if (sh->mode == MODE_DEGRADED &&
+		    (sh->dev[sh->map.pd].bad || (sh->map.qd >= 0 && sh->dev[sh->map.qd].bad)))
+			compute_parity(c, sh);
+	}
+	n = queue_rewrites(rq, true, NULL);
+	if (n == 0)
+		return;
+	char *back[n];
+	mio_run(rq->mios.v, n);
+	struct mio *w = g_memdup2(rq->mios.v, n * sizeof(struct mio));
+	rq->mios.n = 0;
+	queue_rewrites(rq, false, back);
+	struct mio *r = rq->mios.v;
+	for (unsigned i = 0; i < n; i++)
+		if (w[i].res == 0)
+			mio_run(&r[i], 1);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t sector = w[i].off >> SECTOR_SHIFT, sectors = w[i].len >> SECTOR_SHIFT;
+		struct md_rdev *rdev = w[i].rdev;
+		if (w[i].res == 0 && r[i].res == 0 && !memcmp(w[i].buf, r[i].buf, w[i].len)) {
+			atomic_fetch_add(&rdev->corrected_errors, sectors);
+			atomic_store(&rdev->read_errors, 0);
+			g_message("%s: read error corrected (%" PRIu64 " sectors at %"
+				  PRIu64 " on %s)", rq->mddev->name, sectors,
+				  sector + rdev->data_offset, rdev->name);
+			continue;
+		}
+		g_warning("%s: read error NOT corrected!! (sector %" PRIu64 " on %s)",
+			  rq->mddev->name, sector + rdev->data_offset, rdev->name);
+		md_bad_sectors(rq->mddev, rdev, sector, sectors);
+	}
+	rq->mios.n = 0;
+	g_free(w);
+}
+
+/* Under the stripe locks: parity and data are of one write, so what a
+ * member cannot give is rebuilt from the rest; after a read error, in
+ * stripe_heads, each failed one rebuilt and rewritten. */
+static int read_locked(struct req *rq, bool read_error)
+{
+	int r;
+
+	do {
+		if (read_error && rq->piece != STRIPE_SECTORS)
+			cut_stripe_heads(rq);
+		r = read_stripes(rq, true);
+		read_error |= r == READ_ERROR;
+	} while (r == READ_ERROR);
+	if (r < 0) {
+		fail_unreadable(rq);
+		return r;
+	}
+	fix_read_errors(rq);
+	read_held_back(rq, true);
+	return 0;
+}
+
+/* Fix what member i failed to read of sectors [lo, hi) of row nr, in
+ * stripe_heads, as a read of them would: a read of the member's own
+ * pieces, rebuilt, rewritten and read back where they fail. */
+static int repair_member(struct mddev *mddev, uint64_t nr, int i,
+			 uint32_t lo, uint32_t hi)
+{
+	struct req rq;
+
+	req_init(&rq, mddev);
+	rq.piece = STRIPE_SECTORS;
+	for (uint32_t u = lo / STRIPE_SECTORS * STRIPE_SECTORS; u < hi;
+	     u += STRIPE_SECTORS) {
+		struct stripe *sh = new_stripe(&rq, nr);
+		sh->pbase = sh->lo = u;
+		sh->hi = MIN(u + STRIPE_SECTORS, rq.conf->chunk);
+		sh->wbase = u / rq.conf->window * rq.conf->window;
+		struct r5dev *dev = &sh->dev[i];
+		dev->wa = (uint64_t)sh->lo << SECTOR_SHIFT;
+		dev->wb = (uint64_t)sh->hi << SECTOR_SHIFT;
+		dev->user = req_alloc(&rq, stripe_bytes(sh));
+	}
+	int r = read_locked(&rq, true);
+	req_free(&rq);
+	return r;
+}
+
+/* md's R5_ReadError under a write: each member's part of a stripe that
+ * failed a read the write needed is fixed before the write starts again,
+ * which works around it (rebuilds it) as md uses the block it computed:
+ * every retry has a member fewer to read, so it ends.  The caller holds
+ * the stripe locks. */
+static int repair_reads(struct req *rq)
+{
+	for (unsigned s = 0; s < rq->stripes.n; s++) {
+		struct stripe *sh = stripe_at(rq, s);
+		for (int i = 0; i < rq->conf->raid_disks; i++) {
+			int r = sh->dev[i].bad && !sh->dev[i].repaired ?
+				repair_member(rq->mddev, sh->nr, i, sh->lo, sh->hi) : 0;
+			if (r < 0)
+				return r;
+			sh->dev[i].repaired = sh->dev[i].bad;
 		}
 	}
 	return 0;
@@ -778,13 +1028,9 @@ static int raid5_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	req_init(&rq, mddev);
 	build_stripes(&rq, off, len, buf);
 	int r = read_held_back(&rq, false) ? -EAGAIN : read_stripes(&rq, false);
-	if (r == -EAGAIN) {
+	if (r == -EAGAIN || r == READ_ERROR) {
 		stripes_lock(&rq, set);
-		do
-			r = read_stripes(&rq, true);
-		while (r == -EAGAIN);
-		if (r >= 0)
-			read_held_back(&rq, true);
+		r = read_locked(&rq, r == READ_ERROR);
 		stripes_unlock(&rq, set);
 	}
 	req_free(&rq);
@@ -927,12 +1173,13 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 			if (sh->dev[d].good)
 				queue_io(rq, sh, d, false, sh->lo, sh->hi, sh->dev[d].page);
 	}
-	int r = run_batch(rq);
-	if (r < 0)
-		return r;
+	if (run_reads(rq)) {   /* md fixes read errors on check too */
+		int r = repair_reads(rq);
+		return r < 0 ? r : -EAGAIN;
+	}
 	for (unsigned i = 0; i < rq->stripes.n; i++)
 		sync_stripe(rq, stripe_at(rq, i), action);
-	r = run_batch(rq);
+	int r = run_batch(rq);
 	return r == -EAGAIN ? 0 : r;
 }
 

@@ -73,12 +73,16 @@ struct r5dev {
 	uint64_t wa, wb;              /* bytes of the chunk requested; equal: none */
 	char *user;                   /* the caller's bytes at wa */
 	bool good;                    /* readable and trusted for this stripe */
+	bool bad;                     /* md's R5_ReadError: its read failed in
+				       * this request; rebuilt, then rewritten */
+	bool repaired;                /* writes: the rewrite of it was made */
 };
 
 struct stripe {
 	uint64_t nr;                  /* md's stripe number: a row of chunks */
 	uint32_t lo, hi;              /* sectors of the chunk worked on */
-	uint32_t wbase;               /* writes: the cache window [lo, hi) is in */
+	uint32_t wbase;               /* the cache window [lo, hi) is in */
+	uint32_t pbase;               /* the piece of the chunk it was cut at */
 	struct sc_entry *entry;       /* writes: that window's cache entry */
 	enum stripe_mode mode;
 	int reads;                    /* members the mode must read */
@@ -102,6 +106,12 @@ struct req {
 	struct vec stripes;           /* struct stripe * */
 	struct vec bufs;              /* void *, from posix_memalign */
 	struct vec mios;              /* struct mio */
+	uint32_t piece;               /* sectors stripes are cut at: the cache
+				       * window, or STRIPE_SECTORS after a
+				       * read error (md's stripe_heads) */
+	void *buf;                    /* the caller's, as built */
+	uint64_t off;
+	size_t len;
 };
 
 static inline size_t stripe_bytes(const struct stripe *sh)

@@ -88,6 +88,12 @@ for a in r1 r5 r0; do
 	taken "$f" 0 0.000
 	taken "$f" 0.2 0.200
 
+	f=$D/max_read_errors; row max_read_errors
+	refused "$f" "${NONE[@]}" ' 5' '5 ' '2147483648' '5x' '20\n20'
+	taken "$f" 0 0
+	taken "$f" 2147483647 2147483647
+	taken "$f" 20 20
+
 	f=$D/sync_action; row sync_action
 	refused "$f" "${NONE[@]}" 'Check' ' idle' 'idle ' 'idlex' 'reshape' 'check\ncheck'
 	f=$D/fault/power_cut; row fault/power_cut

@@ -35,14 +35,78 @@ static void test_read_error(void)
 
 	fill(data, sizeof(data), 'a');
 	g_assert_cmpint(md_write(m, 8192, sizeof(data), data), ==, sizeof(data));
-	member_write(m, 0, 16, "x", 1);      /* what mirror 0 returns is lost */
-	int saved = swap_fd(m->slots[0], false);
+	member_write(m, 0, 17, "x", 1);      /* what mirror 0 holds is lost */
+	member_read_errors(m, 0, 17, 2);
 	g_assert_cmpint(md_read(m, 8192, sizeof(got), got), ==, sizeof(got));
-	restore_fd(m->slots[0], saved);
 	g_assert_true(memcmp(got, data, sizeof(data)) == 0);
 	check_mirrors(m, 16, data, sizeof(data));
+	/* md's fix_read_error: the page rewritten and read back, counted. */
+	g_assert_false(member_has_read_errors(m, 0));
 	g_assert_cmpuint(atomic_load(&m->slots[0]->corrected_errors), ==, 8);
+	g_assert_cmpuint(atomic_load(&m->slots[0]->read_errors), ==, 1);
 	g_assert_false(atomic_load(&m->slots[0]->flags) & RDEV_FAULTY);
+	md_free(m);
+}
+
+/* One read of a page mirror 0 fails; returns mirror 0's read error count. */
+static unsigned fixed_read(struct mddev *m, const char *data)
+{
+	char got[4096];
+
+	member_read_errors(m, 0, 0, 8);
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, sizeof(got));
+	g_assert_true(memcmp(got, data, sizeof(got)) == 0);
+	return atomic_load(&m->slots[0]->read_errors);
+}
+
+/* md's max_read_errors: each fix counts a read error, the count halved
+ * for every hour since the last; past the limit the mirror is failed, not
+ * rewritten, and the read served from the other one. */
+static void test_max_read_errors(void)
+{
+	struct mddev *m = make_array(2);
+	struct md_rdev *r = m->slots[0];
+	char data[4096];
+
+	fill(data, sizeof(data), 'a');
+	g_assert_cmpint(md_write(m, 0, sizeof(data), data), ==, sizeof(data));
+	atomic_store(&m->max_corr_read_errors, 2);
+	g_assert_cmpuint(fixed_read(m, data), ==, 1);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2);
+	atomic_fetch_sub(&r->last_read_error, 2 * 3600);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2 / 4 + 1);
+	g_assert_cmpuint(fixed_read(m, data), ==, 2);
+	g_assert_false(atomic_load(&r->flags) & RDEV_FAULTY);
+	g_assert_false(member_has_read_errors(m, 0));
+	g_assert_cmpuint(atomic_load(&r->corrected_errors), ==, 4 * 8);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	g_assert_cmpuint(fixed_read(m, data), ==, 3);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_true(atomic_load(&r->flags) & RDEV_FAULTY);
+	g_assert_true(member_has_read_errors(m, 0));
+	g_assert_cmpuint(atomic_load(&r->corrected_errors), ==, 4 * 8);
+	md_free(m);
+}
+
+/* md's fix_read_error reads the rewrite back: a mirror that still cannot
+ * read it is failed (no bad-block log to record it in); the data comes
+ * from the other. */
+static void test_rewrite_not_read_back(void)
+{
+	struct mddev *m = make_array(2);
+	char data[4096], got[4096];
+
+	fill(data, sizeof(data), 'a');
+	g_assert_cmpint(md_write(m, 0, sizeof(data), data), ==, sizeof(data));
+	member_stuck_read_errors(m, 0, 3, 1);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	g_assert_cmpint(md_read(m, 0, sizeof(got), got), ==, sizeof(got));
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_true(memcmp(got, data, sizeof(data)) == 0);
+	g_assert_true(atomic_load(&m->slots[0]->flags) & RDEV_FAULTY);
+	g_assert_cmpuint(atomic_load(&m->slots[0]->corrected_errors), ==, 0);
 	md_free(m);
 }
 
@@ -112,6 +176,8 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/raid1/read-error", test_read_error);
 	g_test_add_func("/raid1/badblocks-apart", test_badblocks_apart);
+	g_test_add_func("/raid1/max-read-errors", test_max_read_errors);
+	g_test_add_func("/raid1/rewrite-not-read-back", test_rewrite_not_read_back);
 	g_test_add_data_func("/raid1/read-error-races-write/2", GINT_TO_POINTER(2),
 			     test_read_error_races_write);
 	g_test_add_data_func("/raid1/read-error-races-write/3", GINT_TO_POINTER(3),

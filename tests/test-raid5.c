@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "testlib.h"
+#include "../src/ctl.h"
 
 #define TAG_MAGIC 0x5241494435544147ull
 
@@ -389,6 +390,239 @@ static void check_degraded(gconstpointer data)
 	g_free(shadow);
 	g_rand_free(rnd);
 	md_free(m);
+}
+
+/* ---- read errors: md's R5_ReadError, R5_ReWrite, R5_ReRead ---- */
+
+/* The member and member sector of array sector s; the stripe's P and Q. */
+static int data_member(const struct geometry *g, uint64_t s, uint64_t *sector,
+		       struct ref_stripe *r)
+{
+	uint64_t stripe;
+	int dev = ref_compute(g, s / g->chunk, &stripe, r);
+
+	*sector = stripe * g->chunk + s % g->chunk;
+	return dev;
+}
+
+static bool faulty(struct mddev *m, int i)
+{
+	return atomic_load(&m->slots[i]->flags) & RDEV_FAULTY;
+}
+
+/* Member a fails the read of two sectors of a data chunk; with `second`
+ * another member fails the same stripe_head too (raid6): another data
+ * member (chunk 2 is in chunk 3's row), or P.  Every read still returns the data, each failed piece is
+ * rewritten (the member remaps it) and read back, counted one
+ * stripe_head (8 sectors) corrected, and no member fails. */
+static void read_errors_case(const struct geometry *g, int second)
+{
+	struct mddev *m = make_array(g);
+	char *shadow = g_malloc(array_bytes(m));
+	struct ref_stripe r;
+	uint64_t sector, s2;
+
+	check_placement(g, m, shadow);
+	int a = data_member(g, 3 * g->chunk + 5, &sector, &r);
+	struct ref_stripe r2;
+	int b = second == 1 ? data_member(g, 2 * g->chunk + 5, &s2, &r2)
+				   : second == 2 ? r.pd : -1;
+	g_assert_cmpint(a, !=, b);
+	g_assert_true(second != 1 || s2 == sector);
+	member_read_errors(m, a, sector, 2);
+	if (b >= 0)   /* the whole stripe_head: P is read whole */
+		member_read_errors(m, b, sector & ~7ull, 8);
+	check_contents(m, shadow);
+	for (int i = 0; i < g->n; i++) {
+		bool failed_read = i == a || i == b;
+		g_assert_false(member_has_read_errors(m, i));
+		g_assert_cmpuint(atomic_load(&m->slots[i]->corrected_errors), ==,
+				 failed_read ? 8 : 0);
+		g_assert_false(faulty(m, i));
+	}
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	check_parity(g, m);
+	g_free(shadow);
+	md_free(m);
+}
+
+static void check_read_error(gconstpointer data)
+{
+	const struct geometry *g = data;
+
+	read_errors_case(g, 0);
+	if (g->level == 6) {
+		read_errors_case(g, 1);
+		read_errors_case(g, 2);
+	}
+}
+
+static const struct md_attr *level_attr(struct mddev *m, const char *name)
+{
+	for (const struct md_attr *a = m->pers->attrs; a->name; a++)
+		if (strcmp(a->name, name) == 0)
+			return a;
+	g_assert_not_reached();
+}
+
+/* md_error warns: not fatal while a member is expected to fail. */
+static void warnings_fatal(bool fatal)
+{
+	g_log_set_always_fatal(G_LOG_FATAL_MASK |
+			       (fatal ? G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL : 0));
+}
+
+/* An array of g with every sector written, and where array sector 5 is:
+ * member a, its sector, the stripe's P and Q. */
+struct placed {
+	struct mddev *m;
+	char *shadow;
+	int a;
+	uint64_t sector;
+	struct ref_stripe r;
+};
+
+static void place(const struct geometry *g, struct placed *p)
+{
+	p->m = make_array(g);
+	p->shadow = g_malloc(array_bytes(p->m));
+	check_placement(g, p->m, p->shadow);
+	p->a = data_member(g, 5, &p->sector, &p->r);
+}
+
+static void unplace(struct placed *p)
+{
+	g_free(p->shadow);
+	md_free(p->m);
+}
+
+/* md fails a member with more read errors in a row than stripe_cache_size
+ * (its max_nr_stripes); the data still comes from the others. */
+static void test_too_many_read_errors(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 64 };
+	struct placed p;
+
+	place(&g, &p);
+	g_assert_cmpint(level_attr(p.m, "stripe_cache_size")->store(p.m, NULL, "17"),
+			==, 0);
+	member_read_errors(p.m, 1, 0, p.m->dev_sectors);
+	warnings_fatal(false);
+	check_contents(p.m, p.shadow);
+	warnings_fatal(true);
+	g_assert_true(faulty(p.m, 1));
+	g_assert_cmpint(atomic_load(&p.m->degraded), ==, 1);
+	unplace(&p);
+}
+
+/* Two members failing one stripe_head of raid5: nothing to rebuild it
+ * from, the read fails. */
+static void test_unreadable_stripe(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 8 };
+	struct placed p;
+	char buf[512];
+
+	place(&g, &p);
+	member_read_errors(p.m, p.a, p.sector, 1);
+	member_read_errors(p.m, p.r.pd, p.sector, 1);
+	warnings_fatal(false);
+	g_assert_cmpint(md_read(p.m, 5 * 512, sizeof(buf), buf), ==, -EIO);
+	warnings_fatal(true);
+	unplace(&p);
+}
+
+/* md's R5_ReRead: a rewrite that does not read back ("read error NOT
+ * corrected!!") fails the member (no bad-block log); the data is right. */
+static void test_rewrite_not_read_back(void)
+{
+	static const struct geometry g = { 5, 2, 16, 4, 8 };
+	struct placed p;
+
+	place(&g, &p);
+	member_stuck_read_errors(p.m, p.a, p.sector, 1);
+	warnings_fatal(false);
+	check_contents(p.m, p.shadow);
+	warnings_fatal(true);
+	g_assert_true(faulty(p.m, p.a));
+	g_assert_cmpuint(atomic_load(&p.m->slots[p.a]->corrected_errors), ==, 0);
+	unplace(&p);
+}
+
+/* A write that must read meets read errors there: raid4/5 write a
+ * sector range of one member by read-modify-write, P failing; raid6 by
+ * reconstruct-write, two other data members failing.  What failed is
+ * rebuilt, rewritten and read back as a read's is, and the write lands
+ * with the parity right. */
+static void check_write_read_error(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct placed p;
+	char buf[1024];
+	int bad[2] = { -1, -1 };
+	uint64_t sector;
+	struct ref_stripe r;
+
+	place(g, &p);
+	/* The smallest cache keeps only the last rows written: the write
+	 * reads row 0 from the members. */
+	g_assert_cmpint(level_attr(p.m, "stripe_cache_size")->store(p.m, NULL, "17"),
+			==, 0);
+	if (g->level == 6) {
+		bad[0] = data_member(g, g->chunk + 5, &sector, &r);
+		bad[1] = data_member(g, 2 * g->chunk + 5, &sector, &r);
+	} else {
+		bad[0] = p.r.pd;
+	}
+	for (int k = 0; k < 2; k++)
+		if (bad[k] >= 0)
+			member_read_errors(p.m, bad[k], p.sector & ~7ull, 8);
+	memset(buf, 'w', sizeof(buf));
+	g_assert_cmpint(md_write(p.m, 5 * 512, sizeof(buf), buf), ==, sizeof(buf));
+	memcpy(p.shadow + 5 * 512, buf, sizeof(buf));
+	check_contents(p.m, p.shadow);
+	check_parity(g, p.m);
+	for (int i = 0; i < g->n; i++) {
+		bool failed_read = i == bad[0] || i == bad[1];
+		g_assert_false(member_has_read_errors(p.m, i));
+		g_assert_cmpuint(atomic_load(&p.m->slots[i]->corrected_errors), ==,
+				 failed_read ? 8 : 0);
+		g_assert_false(faulty(p.m, i));
+	}
+	unplace(&p);
+}
+
+/* Writers of partial stripes, and readers, with every read of member 1
+ * failing: each is fixed (rebuilt, rewritten, read back) under the
+ * stripe locks, so no write comes between.  Every read sees its
+ * sectors, the writes land, and the parity is right after. */
+static void check_read_error_stress(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+
+	stress_read_errors(m, 1, 0, 0, 0);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(g, m);
+	md_free(m);
+}
+
+/* md rewrites nothing on a read-only array: the data is rebuilt, the
+ * member keeps its bad sectors. */
+static void test_read_error_ro(void)
+{
+	static const struct geometry g = { 6, 2, 16, 5, 8 };
+	struct placed p;
+
+	place(&g, &p);
+	member_read_errors(p.m, p.a, p.sector, 1);
+	p.m->ro = true;
+	check_contents(p.m, p.shadow);
+	g_assert_true(member_has_read_errors(p.m, p.a));
+	g_assert_cmpuint(atomic_load(&p.m->slots[p.a]->corrected_errors), ==, 0);
+	g_assert_false(faulty(p.m, p.a));
+	p.m->ro = false;
+	unplace(&p);
 }
 
 /* ---- check and repair count md's way ---- */
@@ -891,6 +1125,15 @@ int main(int argc, char **argv)
 		add("concurrent", &cb, check_concurrent);
 		struct geometry h = { level, 2, 128, level == 6 ? 5 : 4, 6 };
 		add("held-back", &h, check_held_back);
+		struct geometry re = { level, level == 4 ? 0 : 2, 16,
+				       level == 6 ? 6 : 5, 8 };
+		add("read-error", &re, check_read_error);
+		struct geometry wre = { level, level == 4 ? 0 : 2, 16,
+					level == 6 ? 6 : 5, 64 };
+		add("write-read-error", &wre, check_write_read_error);
+		struct geometry rs = { level, level == 4 ? 0 : 2, 16,
+				       level == 6 ? 5 : 4, 16 };
+		add("read-error-stress", &rs, check_read_error_stress);
 	}
 	static const struct geometry large[] = {
 		{ 4, 0, 1u << 24, 3, 2 }, { 5, 2, 1u << 24, 3, 2 },
@@ -903,5 +1146,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/raid5/raid6-sync-one-missing", test_raid6_sync_degraded);
 	g_test_add_func("/raid5/held-back-expires", test_held_back_expires);
 	g_test_add_func("/raid5/hints-status", test_hints_status);
+	g_test_add_func("/raid5/too-many-read-errors", test_too_many_read_errors);
+	g_test_add_func("/raid5/unreadable-stripe", test_unreadable_stripe);
+	g_test_add_func("/raid5/read-error-read-only", test_read_error_ro);
+	g_test_add_func("/raid5/rewrite-not-read-back", test_rewrite_not_read_back);
 	return g_test_run();
 }

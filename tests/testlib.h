@@ -23,6 +23,20 @@ void member_badblocks(struct mddev *m, int i, uint64_t sector, uint64_t sectors)
  * sectors around it read, and no member fails. */
 void check_badblocks_apart(struct mddev *m);
 
+/* A layer on member i (pushed once, kept) fails with EIO every read that
+ * overlaps the ranges of data-area sectors given, until a write covers
+ * them (a disk remapping on write, as the fault tree's read_errors). */
+void member_read_errors(struct mddev *m, int i, uint64_t sector,
+			uint64_t sectors);
+/* The same, but writes do not remap them: a rewrite never reads back. */
+void member_stuck_read_errors(struct mddev *m, int i, uint64_t sector,
+			      uint64_t sectors);
+bool member_has_read_errors(struct mddev *m, int i);
+/* on: every read of member i fails, but for one read of exactly what the
+ * same thread wrote there lately (md's read-back after its rewrite); off:
+ * every read works again. */
+void member_fail_reads(struct mddev *m, int i, bool on);
+
 /* Swap a member's fd for one that fails reads (write-only) or everything
  * (a directory), as a failing disk would; returns the fd to restore. */
 int swap_fd(struct md_rdev *r, bool writes_fail);
@@ -36,7 +50,7 @@ void read_error_races_write(struct mddev *m, int slot, uint64_t off,
 			    void *got);
 
 /* Writers, readers hitting read errors on member slot and resync windows
- * over sync_from..sync_to at once, on STRESS_WRITERS ranges of
+ * over sync_from..sync_to (none if empty) at once, on STRESS_WRITERS ranges of
  * STRESS_RANGE sectors from first; then checks the copies agree and hold
  * the last writes. */
 #define STRESS_WRITERS 4
