@@ -1069,6 +1069,61 @@ static void queue_rebuilt(struct req *rq, struct stripe *sh)
 			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
 }
 
+/* Queue a write of sectors [a, b) of member i's page, joined to the write
+ * queued last when it goes on from there. */
+static void queue_write_joined(struct req *rq, struct stripe *sh, int i,
+			       uint32_t a, uint32_t b, char *page)
+{
+	struct mio *last = rq->mios.n ? (struct mio *)rq->mios.v + rq->mios.n - 1 : NULL;
+	char *buf = page + ((size_t)(a - sh->lo) << SECTOR_SHIFT);
+
+	if (last && last->rdev == rq->mddev->slots[i] &&
+	    last->off + last->len == dev_sector(rq, sh, a) << SECTOR_SHIFT &&
+	    (char *)last->buf + last->len == buf) {
+		last->len += (size_t)(b - a) << SECTOR_SHIFT;
+		return;
+	}
+	queue_io(rq, sh, i, true, a, b, page);
+}
+
+/* raid6 repair with every member read: where md rewrites P and Q, find
+ * the one member of each page that explains its discrepancy, as mdadm's
+ * raid6check does, and rewrite that member alone; when no single member
+ * does, rewrite P and Q as md.  Like raid6check, it cannot tell a bad
+ * data member from its error folded into P and Q by a later
+ * read-modify-write over it (which leaves the member right): both look
+ * the same, and the single member wins.  Pages run member by member, so
+ * that the writes of one member join up. */
+static void repair_pq(struct req *rq, struct stripe *sh)
+{
+	const size_t unit = STRIPE_SECTORS << SECTOR_SHIFT;
+	struct r5conf *c = rq->conf;
+	int pd = sh->map.pd, qd = sh->map.qd;
+	size_t len = stripe_bytes(sh), npages = (len + unit - 1) / unit;
+	int16_t *who = g_malloc(npages * sizeof(*who));
+	char *scratch = req_alloc(rq, 3 * unit);
+
+	for (size_t o = 0, j = 0; o < len; o += unit, j++) {
+		size_t k = MIN(unit, len - o);
+		bool wrong = memcmp(sh->dev[pd].page + o, sh->dev[pd].orig + o, k) ||
+			     memcmp(sh->dev[qd].page + o, sh->dev[qd].orig + o, k);
+		who[j] = wrong ? raid6_bad_member(c, sh, o, k, scratch) : -2;
+	}
+	for (int i = 0; i < c->raid_disks; i++) {
+		if (!rdev_usable(rq->mddev->slots[i]))
+			continue;
+		for (size_t j = 0; j < npages; j++) {
+			bool pq = i == pd || i == qd;
+			if (who[j] != i && !(pq && who[j] == -1))
+				continue;
+			uint32_t a = sh->lo + j * STRIPE_SECTORS;
+			queue_write_joined(rq, sh, i, a, MIN(a + STRIPE_SECTORS, sh->hi),
+					   sh->dev[i].page);
+		}
+	}
+	g_free(who);
+}
+
 static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action action)
 {
 	struct r5conf *c = rq->conf;
@@ -1115,6 +1170,10 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 	if (action == ACTION_CHECK)
 		return;
 	queue_rebuilt(rq, sh);
+	if (bad && qd >= 0 && failed == 0) {
+		repair_pq(rq, sh);
+		return;
+	}
 	for (int i = 0; bad && i < c->raid_disks; i++)
 		if (!is_data(sh, i) && sh->dev[i].good &&
 		    rdev_usable(rq->mddev->slots[i]))
