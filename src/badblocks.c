@@ -57,13 +57,44 @@ static int first_after(const struct badblocks *bb, int n, uint64_t s)
 	return lo;
 }
 
+/* The log entries a range takes: md's entries cover BB_MAX_LEN blocks. */
+static int range_entries(const struct badblocks *bb, uint64_t len)
+{
+	uint64_t max = (uint64_t)BB_MAX_LEN << bb->shift;
+
+	return (int)MIN((len + max - 1) / max, (uint64_t)MAX_BADBLOCKS + 1);
+}
+
+/* The entries the log holds: md's one page, or less where the member's
+ * log is smaller. */
+static int log_capacity(const struct badblocks *bb)
+{
+	int size = bb->size ? (int)(bb->size * 512 / 8) : MAX_BADBLOCKS;
+
+	return MIN(size, MAX_BADBLOCKS);
+}
+
+/* Would the list fit the log with ranges [i, j) replaced by with? */
+static bool fits(const struct badblocks *bb, int n, int i, int j,
+		 const struct bb_range *with, int k)
+{
+	int entries = 0;
+
+	for (int x = 0; x < n; x++)
+		if (x < i || x >= j)
+			entries += range_entries(bb, bb->ranges[x].len);
+	for (int x = 0; x < k; x++)
+		entries += range_entries(bb, with[x].len);
+	return entries <= log_capacity(bb);
+}
+
 /* Replace ranges [i, j) by the k ranges in with; false if it would not fit. */
 static bool splice(struct badblocks *bb, int i, int j, const struct bb_range *with,
 		   int k)
 {
 	int n = atomic_load(&bb->count);
 
-	if (n - (j - i) + k > MAX_BADBLOCKS)
+	if (n - (j - i) + k > MAX_BADBLOCKS || !fits(bb, n, i, j, with, k))
 		return false;
 	memmove(&bb->ranges[i + k], &bb->ranges[j], (n - j) * sizeof(*bb->ranges));
 	memcpy(&bb->ranges[i], with, k * sizeof(*with));
@@ -90,7 +121,10 @@ bool badblocks_set(struct badblocks *bb, uint64_t s, uint64_t sectors, bool ack)
 		r.ack &= bb->ranges[j].ack;
 	}
 	r.len = e - r.start;
-	bool ok = splice(bb, i, j, &r, 1);
+	/* Already recorded (a write failing again): nothing to rewrite. */
+	const struct bb_range *p = &bb->ranges[i];
+	bool same = j == i + 1 && p->start == r.start && p->len == r.len;
+	bool ok = same || splice(bb, i, j, &r, 1);
 	pthread_rwlock_unlock(&bb->lock);
 	return ok;
 }
@@ -160,6 +194,80 @@ void badblocks_show(struct badblocks *bb, GString *out, bool unack)
 					       p->start + o, MIN(max, p->len - o));
 	}
 	pthread_rwlock_unlock(&bb->lock);
+}
+
+bool badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes)
+{
+	uint64_t max = (uint64_t)BB_MAX_LEN << bb->shift;
+	size_t k = 0;
+
+	pthread_rwlock_wrlock(&bb->lock);
+	/* md's super_1_sync: an empty list needs no log (the superblock
+	 * then says so); a changed one is written whole. */
+	if (!bb->changed || atomic_load(&bb->count) == 0) {
+		pthread_rwlock_unlock(&bb->lock);
+		return false;
+	}
+	memset(log, 0xff, bytes);
+	for (int i = 0; i < atomic_load(&bb->count); i++) {
+		const struct bb_range *p = &bb->ranges[i];
+		for (uint64_t o = 0; o < p->len && (k + 1) * 8 <= bytes; o += max) {
+			uint64_t blocks = MIN(max, p->len - o) >> bb->shift;
+			uint64_t entry = (p->start + o) >> bb->shift << BB_ENTRY_LEN_BITS |
+					 blocks;
+			for (int b = 0; b < 8; b++)
+				log[k * 8 + b] = entry >> (8 * b);
+			k++;
+		}
+	}
+	bb->changed = false;
+	pthread_rwlock_unlock(&bb->lock);
+	return true;
+}
+
+void badblocks_ack(struct badblocks *bb)
+{
+	pthread_rwlock_wrlock(&bb->lock);
+	if (!bb->changed)
+		for (int i = 0; i < atomic_load(&bb->count); i++)
+			bb->ranges[i].ack = true;
+	pthread_rwlock_unlock(&bb->lock);
+}
+
+bool rdev_set_badblocks(struct md_rdev *rdev, uint64_t s, uint64_t sectors)
+{
+	if (atomic_load(&rdev->flags) & RDEV_FAULTY)
+		return true;
+	if (!rdev->badblocks.ranges)
+		return false;
+	return badblocks_set(&rdev->badblocks, rdev->data_offset + s, sectors,
+			     false);
+}
+
+void rdev_clear_badblocks(struct md_rdev *rdev, uint64_t s, uint64_t sectors)
+{
+	if (!rdev->badblocks.ranges)
+		return;
+	badblocks_clear(&rdev->badblocks, rdev->data_offset + s, sectors);
+}
+
+int rdev_write_bblog(struct md_rdev *rdev, bool *written)
+{
+	struct badblocks *bb = &rdev->badblocks;
+	uint8_t buf[BB_LOG_MAX_SECTORS * 512];
+
+	*written = false;
+	if (bb->shift < 0 || !bb->size)
+		return 0;
+	size_t len = MIN((size_t)bb->size, (size_t)BB_LOG_MAX_SECTORS) * 512;
+	if (!badblocks_encode(bb, buf, len))
+		return 0;
+	rdev->sb.bblog_shift = bb->shift;
+	struct mio m = { .rdev = rdev, .write = true, .abs = true, .buf = buf,
+			 .len = len,
+			 .off = (rdev->sb.super_offset + (int64_t)bb->sector) * 512 };
+	*written = true;
+	return mio_run(&m, 1);
 }
 
 int is_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors,

@@ -49,8 +49,28 @@ int badblocks_check(struct badblocks *bb, uint64_t s, uint64_t sectors,
  * blocks each, as md keeps them); unack: only unacknowledged ones. */
 void badblocks_show(struct badblocks *bb, GString *out, bool unack);
 
+/* md's super_1_sync: a list changed since the last encode, and not
+ * empty, as the on-disk log of bytes (little-endian entries of at most
+ * BB_MAX_LEN blocks, all-ones after the last); it counts as written from
+ * now on.  False, log untouched, otherwise. */
+bool badblocks_encode(struct badblocks *bb, uint8_t *log, size_t bytes);
+/* md's badblocks_ack: the log is on the member; unless the list changed
+ * since it was encoded, every entry is acknowledged. */
+void badblocks_ack(struct badblocks *bb);
+
 struct md_rdev;
 struct md_sb;
+/* md's rdev_set_badblocks: record data-area sectors [s, s + sectors) as
+ * bad, unacknowledged until the log is written; false when they cannot
+ * be (no log, list or log full), and the member must fail.  A faulty
+ * member records nothing and needs nothing. */
+bool rdev_set_badblocks(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
+/* md's rdev_clear_badblocks: those sectors were written (MadeGood); the
+ * log follows with the next superblock write. */
+void rdev_clear_badblocks(struct md_rdev *rdev, uint64_t s, uint64_t sectors);
+/* Write the member's log when the list changed (md's bb_page write with
+ * the superblock); *written says whether it was, for badblocks_ack. */
+int rdev_write_bblog(struct md_rdev *rdev, bool *written);
 /* md's is_badblock: s in the member's data area; *first_bad is too. */
 int is_badblock(struct md_rdev *rdev, uint64_t s, uint64_t sectors,
 		uint64_t *first_bad, uint64_t *bad_sectors);

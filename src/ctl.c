@@ -417,8 +417,16 @@ static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 		sep = ",";
 	}
 	/* md's: a recovering member is a spare until it is in sync. */
-	if (!(flags & (RDEV_FAULTY | RDEV_IN_SYNC)))
+	if (!(flags & (RDEV_FAULTY | RDEV_IN_SYNC))) {
 		g_string_append_printf(out, "%sspare", sep);
+		sep = ",";
+	}
+	if (flags & RDEV_WRITE_ERROR) {
+		g_string_append_printf(out, "%swrite_error", sep);
+		sep = ",";
+	}
+	if (flags & RDEV_WANT_REPLACEMENT)
+		g_string_append_printf(out, "%swant_replacement", sep);
 }
 
 /* The dev-NAME/state commands raidfs carries out (md has more). */
@@ -483,9 +491,18 @@ static void bad_blocks_show(struct mddev *mddev, struct md_rdev *rdev,
 	badblocks_show(&rdev->badblocks, out, false);
 }
 
+/* Recorded, not yet in the log on the member. */
+static void unacknowledged_bad_blocks_show(struct mddev *mddev,
+					   struct md_rdev *rdev, GString *out)
+{
+	(void)mddev;
+	badblocks_show(&rdev->badblocks, out, true);
+}
+
 const struct md_attr rdev_attrs[] = {
 	ATTR_RW(state), ATTR_RO(slot), ATTR_RO(offset), ATTR_RO(size),
 	ATTR_RO(errors), ATTR_RO(recovery_start), ATTR_RO(bad_blocks),
+	ATTR_RO(unacknowledged_bad_blocks),
 	{ NULL, 0, NULL, NULL },
 };
 

@@ -231,19 +231,26 @@ static void next_events(struct mddev *mddev, bool clean_change)
 
 void (*md_sb_write_hook)(struct mddev *mddev, struct md_rdev *rdev);
 
-/* One member's bitmap and superblock. */
+/* One member's bitmap, bad-block log and superblock.  The superblock
+ * write flushes, so once it is done the log is on the member and its
+ * entries are acknowledged (md's badblocks_ack after md_super_wait). */
 static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
 {
+	bool bblog = false;
 	int r = 0;
 
 	if (mddev->bitmap_ops)
 		r = mddev->bitmap_ops->store(mddev, rdev, !mddev->in_sync);
+	if (r == 0)
+		r = rdev_write_bblog(rdev, &bblog);
 	if (r == 0) {
 		sync_rdev_sb(mddev, rdev);
 		if (md_sb_write_hook)
 			md_sb_write_hook(mddev, rdev);
 		r = rdev_write_sb(rdev);
 	}
+	if (r == 0 && bblog)
+		badblocks_ack(&rdev->badblocks);
 	return r;
 }
 
@@ -337,17 +344,21 @@ void md_error(struct mddev *mddev, struct md_rdev *rdev)
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
-/* md's raid0_error and linear_error: with no redundancy the array is only
- * marked broken, in memory.  Writes fail from now on, reads go on, and the
- * superblocks are left alone, so the members assemble again as they are. */
+/* The log goes out with the superblocks before the caller goes on, as
+ * md's MD_SB_CHANGE_PENDING holds the request. */
 void md_bad_sectors(struct mddev *mddev, struct md_rdev *rdev, uint64_t sector,
 		    uint64_t sectors)
 {
-	/* No bad-block log is written back yet: nothing can be recorded. */
-	(void)sector;
-	(void)sectors;
-	md_error(mddev, rdev);
+	if (!atomic_load(&mddev->power_off) &&
+	    rdev_set_badblocks(rdev, sector, sectors))
+		md_update_sb(mddev);
+	else
+		md_error(mddev, rdev);
 }
+
+/* md's raid0_error and linear_error: with no redundancy the array is only
+ * marked broken, in memory.  Writes fail from now on, reads go on, and the
+ * superblocks are left alone, so the members assemble again as they are. */
 
 void md_fail_array(struct mddev *mddev, struct md_rdev *rdev)
 {
@@ -544,6 +555,205 @@ int md_flush(struct mddev *mddev)
 	if (atomic_load(&mddev->lost_writes))
 		return -EIO;
 	return md_broken(mddev) ? -EIO : r;
+}
+
+/* ---- write errors: md's bad-block log ---- */
+
+static uint64_t mio_first_sector(const struct mio *m)
+{
+	return m->off >> SECTOR_SHIFT;
+}
+
+static uint64_t mio_sectors(const struct mio *m)
+{
+	return ((m->off + m->len + 511) >> SECTOR_SHIFT) - mio_first_sector(m);
+}
+
+/* md's narrow_write_error: write the failed range again block by block
+ * (aligned blocks of block sectors) and record the blocks that fail
+ * still; false when one cannot be recorded. */
+static bool narrow_write_error(const struct mio *m, uint64_t block)
+{
+	uint64_t block_bytes = block << SECTOR_SHIFT, end = m->off + m->len;
+	bool ok = true;
+
+	for (uint64_t pos = m->off, next; pos < end; pos = next) {
+		next = MIN(end, (pos / block_bytes + 1) * block_bytes);
+		struct mio w = { .rdev = m->rdev, .write = true, .off = pos,
+				 .buf = (char *)m->buf + (pos - m->off),
+				 .len = next - pos };
+		if (mio_run(&w, 1) < 0)
+			ok = rdev_set_badblocks(m->rdev, mio_first_sector(&w),
+						mio_sectors(&w)) && ok;
+	}
+	return ok;
+}
+
+/* md's block for narrowing: a bad-block log block, at least a logical
+ * block of the array. */
+static uint64_t narrow_block(struct mddev *mddev, struct md_rdev *rdev)
+{
+	uint64_t bb_block = 1ull << MAX(rdev->badblocks.shift, 0);
+
+	return MAX(bb_block, (uint64_t)mddev->logical_block_size >> SECTOR_SHIFT);
+}
+
+/* A member write failed: md sets WriteErrorSeen and WantReplacement,
+ * then records the failed blocks bad; true when they were recorded,
+ * false when the member had to fail instead. */
+static bool record_write_error(struct mddev *mddev, const struct mio *m,
+			       uint64_t block)
+{
+	struct md_rdev *rdev = m->rdev;
+
+	if (atomic_load(&rdev->flags) & RDEV_FAULTY)
+		return false;
+	/* After a power cut no log can be written: the member is gone with
+	 * the power, failed in memory so that IO ends. */
+	if (!atomic_load(&mddev->power_off)) {
+		atomic_fetch_or(&rdev->flags, RDEV_WRITE_ERROR | RDEV_WANT_REPLACEMENT);
+		if (narrow_write_error(m, block ? block : narrow_block(mddev, rdev)))
+			return true;
+	}
+	md_error(mddev, rdev);
+	return false;
+}
+
+/* Cut write m around the member's recorded bad blocks, as md's write
+ * paths skip them on a member that has seen a write error; the pieces
+ * go to out, each tagged with its index i in owner. */
+static void skip_badblocks(const struct mio *m, unsigned i, GArray *out,
+			   GArray *owner)
+{
+	uint64_t end = m->off + m->len;
+
+	for (uint64_t pos = m->off, next; pos < end; pos = next) {
+		uint64_t s = pos >> SECTOR_SHIFT;
+		uint64_t e = (end + 511) >> SECTOR_SHIFT;
+		uint64_t run = rdev_badblock_run(m->rdev, s, e - s);
+		next = MIN(end, (s + run) << SECTOR_SHIFT);
+		if (rdev_has_badblock(m->rdev, s, 1))
+			continue;
+		struct mio p = *m;
+		p.off = pos;
+		p.len = next - pos;
+		p.buf = (char *)m->buf + (pos - m->off);
+		g_array_append_val(out, p);
+		g_array_append_val(owner, i);
+	}
+}
+
+static bool skips_badblocks(const struct mio *m)
+{
+	return !m->flush && !m->abs &&
+	       (atomic_load(&m->rdev->flags) & RDEV_WRITE_ERROR) &&
+	       rdev_has_badblock(m->rdev, mio_first_sector(m), mio_sectors(m));
+}
+
+/* md's MadeGood: the whole sectors a write covered hold data again. */
+static void made_good(const struct mio *m)
+{
+	uint64_t a = (m->off + 511) >> SECTOR_SHIFT;
+	uint64_t b = (m->off + m->len) >> SECTOR_SHIFT;
+
+	if (b > a && rdev_has_badblock(m->rdev, a, b - a))
+		rdev_clear_badblocks(m->rdev, a, b - a);
+}
+
+/* After the batch w: clear what was made good, record what failed; the
+ * first error of each write goes back into its res in v (owner: which
+ * write of v each of w is a piece of; NULL: w is v).  The superblock
+ * write carries the log: the batch is not done until its bad blocks are
+ * acknowledged (md's MD_SB_CHANGE_PENDING). */
+static void end_writes(struct mddev *mddev, struct mio *v, struct mio *w,
+		       const unsigned *owner, unsigned n, uint64_t block)
+{
+	bool recorded = false;
+
+	for (unsigned k = 0; k < n; k++) {
+		if (w[k].res == 0) {
+			made_good(&w[k]);
+			continue;
+		}
+		recorded |= record_write_error(mddev, &w[k], block);
+		if (owner && v[owner[k]].res == 0)
+			v[owner[k]].res = w[k].res;
+	}
+	if (recorded)
+		md_update_sb(mddev);
+}
+
+/* Some writes of v skip bad blocks: run their pieces instead. */
+static int write_pieces(struct mddev *mddev, struct mio *v, unsigned n,
+			uint64_t block)
+{
+	GArray *pieces = g_array_new(FALSE, FALSE, sizeof(struct mio));
+	GArray *owner = g_array_new(FALSE, FALSE, sizeof(unsigned));
+
+	for (unsigned i = 0; i < n; i++) {
+		if (skips_badblocks(&v[i])) {
+			skip_badblocks(&v[i], i, pieces, owner);
+		} else {
+			g_array_append_val(pieces, v[i]);
+			g_array_append_val(owner, i);
+		}
+		v[i].res = 0;
+	}
+	struct mio *w = (struct mio *)pieces->data;
+	int r = mio_run(w, pieces->len);
+	end_writes(mddev, v, w, (unsigned *)owner->data, pieces->len, block);
+	g_array_free(pieces, TRUE);
+	g_array_free(owner, TRUE);
+	return r;
+}
+
+int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
+		   uint64_t block)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (skips_badblocks(&v[i]))
+			return write_pieces(mddev, v, n, block);
+	int r = mio_run(v, n);
+	end_writes(mddev, v, v, NULL, n, block);
+	return r;
+}
+
+bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
+			 unsigned n)
+{
+	bool ok = true;
+
+	for (unsigned i = 0; i < n; i++)
+		ok = rdev_set_badblocks(targets[i].rdev, mio_first_sector(&targets[i]),
+					mio_sectors(&targets[i])) && ok;
+	if (n)
+		md_update_sb(mddev);
+	return ok;
+}
+
+/* Of sector s of copy m, the sectors from there it holds as written
+ * (at most left); 0 if it does not hold s. */
+static uint64_t copy_holds(const struct mio *m, uint64_t s, uint64_t left)
+{
+	if (m->res < 0 || !rdev_in_sync(m->rdev) || rdev_has_badblock(m->rdev, s, 1))
+		return 0;
+	return rdev_badblock_run(m->rdev, s, left);
+}
+
+bool md_copies_written(const struct mio *copies, unsigned n)
+{
+	uint64_t sectors = n ? mio_sectors(&copies[0]) : 0;
+
+	for (uint64_t t = 0, run; t < sectors; t += run) {
+		run = 0;
+		for (unsigned i = 0; i < n; i++)
+			run = MAX(run, copy_holds(&copies[i],
+						  mio_first_sector(&copies[i]) + t,
+						  sectors - t));
+		if (!run)
+			return false;
+	}
+	return n > 0;
 }
 
 /* Would reading bytes [off, off + len) of the data area touch a bad block? */

@@ -25,6 +25,8 @@ enum {
 	RDEV_FAULTY     = 1 << 0,
 	RDEV_IN_SYNC    = 1 << 1,
 	RDEV_WRITEMOSTLY = 1 << 2,
+	RDEV_WRITE_ERROR = 1 << 3,        /* md's WriteErrorSeen */
+	RDEV_WANT_REPLACEMENT = 1 << 4,
 };
 
 /* Member IO at absolute file offsets.  Every byte raidfs writes to a member
@@ -260,6 +262,30 @@ const char *md_array_state(struct mddev *mddev);
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
 void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
 unsigned md_io_opt(struct mddev *mddev);
+
+/* Member writes of a level with redundancy (md's write paths and their
+ * end_write/handle_write_finished): on a member that has seen a write
+ * error its recorded bad blocks are not written (WriteErrorSeen); a write
+ * that fails is retried in blocks of block sectors (0: md's
+ * narrow_write_error block) and the blocks that fail still are recorded
+ * bad, the log written with the superblocks before this returns, or the
+ * member fails when they cannot be (md's rdev_set_badblocks); a write
+ * that lands over recorded bad blocks clears them (MadeGood).  Each
+ * res is the write's first error, 0 for a skipped part. */
+int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
+		   uint64_t block);
+/* md's answer to a recovery window no in-sync member can give (all have
+ * it recorded bad): the members being rebuilt, targets (rdev, off and
+ * len), get it recorded bad too and recovery goes on; false when one
+ * cannot record it, and recovery must stop (md's recovery_disabled). */
+bool md_record_no_source(struct mddev *mddev, const struct mio *targets,
+			 unsigned n);
+/* The n copies of one write (the same bytes, each at its member's
+ * offset), after md_write_batch: is every sector on an in-sync copy that
+ * took the write without error and holds no bad block there?  md splits a
+ * write at its copies' bad blocks and each part is done when one copy
+ * took it whole. */
+bool md_copies_written(const struct mio *copies, unsigned n);
 
 /* Generic striped IO over a level's map function (linear, raid0). */
 int md_map_rw(struct mddev *mddev, md_map_fn map, bool write, uint64_t off,

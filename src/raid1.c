@@ -88,7 +88,7 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 {
 	struct r1conf *conf = mddev->private;
 	struct mio v[mddev->raid_disks];
-	unsigned n = 0, ok = 0;
+	unsigned n = 0;
 
 	for (int i = 0; i < mddev->raid_disks; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
@@ -98,13 +98,8 @@ static int raid1_write(struct mddev *mddev, uint64_t off, size_t len,
 					       .len = len };
 	}
 	wait_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
-	mio_run(v, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i].res < 0)
-			md_error(mddev, v[i].rdev);
-		else if (atomic_load(&v[i].rdev->flags) & RDEV_IN_SYNC)
-			ok++;
-	}
+	md_write_batch(mddev, v, n, 0);
+	bool ok = md_copies_written(v, n);
 	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	return ok ? 0 : -EIO;
 }
@@ -119,6 +114,28 @@ static int raid1_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		r = rdev_discard(mddev->slots[i], off, len);
 	allow_barrier(&conf->barrier, first_sector(off), nr_sectors(off, len));
 	return r;
+}
+
+/* No in-sync mirror can give the window: none left, or all have it
+ * recorded bad (md's read_targets == 0 with min_bad).  Then resync has
+ * nothing to do there, and recovery records it bad on the mirrors it
+ * rebuilds, as md's raid1_sync_request. */
+static int64_t no_source(struct mddev *mddev, uint64_t sector,
+			 uint64_t max_sectors, enum sync_action action)
+{
+	int n = mddev->raid_disks;
+	struct mio targets[n];
+	unsigned nt = 0;
+
+	if (!md_in_sync_count(mddev))
+		return -EIO;
+	for (int i = 0; action == ACTION_RECOVER && i < n; i++)
+		if (rdev_usable(mddev->slots[i]) && !rdev_in_sync(mddev->slots[i]))
+			targets[nt++] = (struct mio){ .rdev = mddev->slots[i],
+				.off = sector << SECTOR_SHIFT,
+				.len = max_sectors << SECTOR_SHIFT };
+	return md_record_no_source(mddev, targets, nt) ? (int64_t)max_sectors
+						       : -EIO;
 }
 
 /* The mirrors' reads v of a sync window failed in part: md's
@@ -163,8 +180,11 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 		if (action == ACTION_RESYNC || action == ACTION_RECOVER)
 			break;    /* only the source need be read */
 	}
-	if (src < 0 || (mio_run(v, nv) < 0 && fix_sync_reads(mddev, v, nv, off,
-							      bufs, len) < 0)) {
+	if (src < 0) {
+		g_free(bufs);
+		return no_source(mddev, sector, max_sectors, action);
+	}
+	if (mio_run(v, nv) < 0 && fix_sync_reads(mddev, v, nv, off, bufs, len) < 0) {
 		g_free(bufs);
 		return -EIO;
 	}
@@ -173,6 +193,10 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 	for (int i = 0; i < n; i++) {
 		struct md_rdev *rdev = mddev->slots[i];
 		if (i == src || !rdev_usable(rdev))
+			continue;
+		/* md neither reads nor writes an in-sync mirror over its
+		 * bad blocks: only recovery rewrites them. */
+		if (rdev_in_sync(rdev) && rdev_has_badblock(rdev, sector, max_sectors))
 			continue;
 		/* Recovery writes only what a recovering mirror lacks. */
 		bool write = action == ACTION_RESYNC ||
@@ -187,10 +211,7 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 			v[nv++] = (struct mio){ .rdev = rdev, .write = true, .off = off,
 						.buf = (void *)truth, .len = len };
 	}
-	mio_run(v, nv);
-	for (unsigned i = 0; i < nv; i++)
-		if (v[i].res < 0)
-			md_error(mddev, v[i].rdev);
+	md_write_batch(mddev, v, nv, 0);
 	g_free(bufs);
 	return max_sectors;
 }

@@ -323,13 +323,13 @@ static int raid10_write(struct mddev *mddev, uint64_t off, size_t len,
 						.buf = p[i].buf, .len = p[i].len };
 		}
 	}
-	mio_run(v, nv);
-	/* A piece is written when an in-sync copy of it took the write. */
-	for (unsigned j = 0; j < nv; j++) {
-		if (v[j].res < 0)
-			md_error(mddev, v[j].rdev);
-		else if (atomic_load(&v[j].rdev->flags) & RDEV_IN_SYNC)
-			p[owner[j]].written = true;
+	md_write_batch(mddev, v, nv, 0);
+	/* A piece is written when its in-sync copies hold all of it; its
+	 * copies are neighbours in v. */
+	for (unsigned j = 0, k; j < nv; j = k) {
+		for (k = j; k < nv && owner[k] == owner[j]; k++)
+			;
+		p[owner[j]].written = md_copies_written(v + j, k - j);
 	}
 	for (unsigned i = 0; i < n; i++)
 		if (!p[i].written)
@@ -369,8 +369,10 @@ static bool sync_wants_write(struct mddev *mddev, enum sync_action action,
 			     bool readable, const struct mio *m,
 			     const char *truth)
 {
-	if (!readable)           /* recovering member: bring it up to date */
-		return action != ACTION_CHECK;
+	/* A recovering member is brought up to date; md leaves an in-sync
+	 * one's bad blocks alone. */
+	if (!readable)
+		return action != ACTION_CHECK && !rdev_in_sync(m->rdev);
 	if (action == ACTION_RECOVER)
 		return false;    /* recovery writes only what members lack */
 	if (m->res < 0) {        /* unreadable: md rewrites it, even on check */
@@ -415,6 +417,27 @@ static int sync_read_copies(struct mddev *mddev, int copies,
 	return truth;
 }
 
+/* No copy of the block could be read: none in sync, or all in sync have
+ * it recorded bad.  md's raid10_sync_request skips it then, and recovery
+ * records it bad on the copies it rebuilds. */
+static int no_source(struct mddev *mddev, enum sync_action action,
+		     const struct mio *rd, int copies)
+{
+	struct mio targets[copies];
+	unsigned nt = 0;
+	bool in_sync = false;
+
+	for (int i = 0; i < copies; i++) {
+		in_sync |= rdev_in_sync(rd[i].rdev);
+		if (action == ACTION_RECOVER && rdev_usable(rd[i].rdev) &&
+		    !rdev_in_sync(rd[i].rdev))
+			targets[nt++] = rd[i];
+	}
+	if (!in_sync)
+		return -EIO;
+	return md_record_no_source(mddev, targets, nt) ? 0 : -EIO;
+}
+
 /* md's raid10 sync of one r10bio: read every copy, the first readable one
  * is the truth, and a differing copy counts the whole block as mismatched.
  * -EIO when no copy could be read. */
@@ -445,14 +468,13 @@ static int sync_one(struct mddev *mddev, struct r10conf *conf,
 					 .off = rd[i].off, .buf = rd[truth].buf,
 					 .len = rd[i].len };
 	}
-	mio_run(wr, nw);
-	for (unsigned i = 0; i < nw; i++) {
-		if (wr[i].res < 0)
-			md_error(mddev, wr[i].rdev);
-		else if (fixing[i])
+	md_write_batch(mddev, wr, nw, 0);
+	for (unsigned i = 0; i < nw; i++)
+		if (wr[i].res == 0 && fixing[i])
 			atomic_fetch_add(&wr[i].rdev->corrected_errors, sectors);
-	}
 	g_free(bufs);
+	if (truth < 0 && !memchr(readable, true, sizeof(readable)))
+		return no_source(mddev, action, rd, copies);
 	return truth < 0 ? -EIO : 0;
 }
 

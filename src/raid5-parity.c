@@ -4,6 +4,7 @@
  * rule).  All parity arithmetic is ISA-L's. */
 #include <string.h>
 #include <isa-l/erasure_code.h>
+#include <isa-l/mem_routines.h>
 #include <isa-l/raid.h>
 #include "raid5.h"
 
@@ -140,4 +141,54 @@ void rmw_parity(struct req *rq, struct stripe *sh)
 	ec_init_tables(k, 2, flat, tbls);
 	ec_encode_data(len, k, 2, tbls, (unsigned char **)src, (unsigned char **)dst);
 	g_free(tbls);
+}
+
+/* The data member in syndrome slot z with g^z == r; -1 if none (ddf's empty
+ * P and Q slots, or no slot at all). */
+static int member_of_coef(struct r5conf *c, struct stripe *sh, uint8_t r)
+{
+	for (int i = 0; i < c->raid_disks; i++)
+		if (is_data(sh, i) && c->gexp[sh->map.slot_of[i]] == r)
+			return i;
+	return -1;
+}
+
+/* mdadm raid6check's diagnosis of one page of a stripe whose P and Q were
+ * recomputed from the data as read (dev.orig: P and Q as read).  One bad
+ * data member in syndrome slot z leaves dP = P + P' = E and dQ = Q + Q' =
+ * g^z * E at every byte; a bad P alone leaves dQ = 0, a bad Q alone dP = 0.
+ * The member that explains every byte of [o, o + len) of the page, or -1;
+ * scratch: 3 * len bytes, aligned.  A data member's page is put right. */
+int raid6_bad_member(struct r5conf *c, struct stripe *sh, size_t o,
+		     size_t len, char *scratch)
+{
+	int pd = sh->map.pd, qd = sh->map.qd;
+	uint8_t *dp = (uint8_t *)scratch, *dq = dp + len, *e = dq + len;
+	void *v[3] = { sh->dev[pd].orig + o, sh->dev[pd].page + o, dp };
+
+	xor_gen(3, len, v);
+	v[0] = sh->dev[qd].orig + o, v[1] = sh->dev[qd].page + o, v[2] = dq;
+	xor_gen(3, len, v);
+	bool p_ok = isal_zero_detect(dp, len) == 0;
+	bool q_ok = isal_zero_detect(dq, len) == 0;
+	if (p_ok != q_ok)
+		return p_ok ? qd : pd;
+	if (p_ok)
+		return -1;                /* consistent: nothing to blame */
+	size_t i = 0;
+	while (!dp[i])
+		i++;
+	if (!dq[i])
+		return -1;                /* P alone here, more elsewhere */
+	uint8_t r = gf_mul(dq[i], gf_inv(dp[i]));
+	int bad = member_of_coef(c, sh, r);
+	unsigned char tbl[32];
+	gf_vect_mul_init(r, tbl);
+	if (bad < 0 || gf_vect_mul(len, tbl, dp, e) || memcmp(e, dq, len))
+		return -1;
+	/* The data as written: what was read plus the error P shows. */
+	v[0] = sh->dev[bad].page + o, v[1] = dp, v[2] = e;
+	xor_gen(3, len, v);
+	memcpy(sh->dev[bad].page + o, e, len);
+	return bad;
 }

@@ -259,25 +259,23 @@ static void queue_io(struct req *rq, struct stripe *sh, int i, bool write,
 	*(struct mio *)vec_push(&rq->mios, sizeof(m)) = m;
 }
 
-/* Run the queued batch.  Failed members are failed in md (raid456 fails a
- * member even when that ends the array); -EAGAIN: redo from redundancy. */
-static int run_batch(struct req *rq)
+/* Run the queued writes: md's R5_WriteError records what failed as bad
+ * blocks (or fails the member); the request stands while every stripe
+ * keeps enough members readable over it, -EAGAIN says redundancy holds
+ * what failed. */
+static int run_write_batch(struct req *rq)
 {
-	struct mio *v = rq->mios.v;
-	unsigned n = rq->mios.n;
-	bool err = false;
+	int r = md_write_batch(rq->mddev, rq->mios.v, rq->mios.n, STRIPE_SECTORS);
 
-	mio_run(v, n);
-	for (unsigned i = 0; i < n; i++) {
-		if (v[i].res < 0) {
-			md_error(rq->mddev, v[i].rdev);
-			err = true;
-		}
-	}
 	rq->mios.n = 0;
-	if (!err)
+	if (r == 0)
 		return 0;
-	return md_enough(rq->mddev, -1) ? -EAGAIN : -EIO;
+	if (!md_enough(rq->mddev, -1))
+		return -EIO;
+	for (unsigned i = 0; i < rq->stripes.n; i++)
+		if (stripe_check_devs(rq, stripe_at(rq, i)) > rq->conf->max_degraded)
+			return -EIO;
+	return -EAGAIN;
 }
 
 static void alloc_pages(struct req *rq, struct stripe *sh)
@@ -644,7 +642,7 @@ static int write_stripes(struct req *rq)
 		compute_write(rq, sh);
 		queue_writes(rq, sh);
 	}
-	int r = run_batch(rq);
+	int r = run_write_batch(rq);
 	if (r < 0) {
 		forget_stripes(rq);
 		return r == -EAGAIN ? 0 : r;   /* redundancy holds what failed */
@@ -1061,6 +1059,71 @@ static uint64_t count_mismatches(struct stripe *sh, int pd, int qd)
 	return bad;
 }
 
+/* md's handle_parity_checks5/6 with a member failed in the stripe (a
+ * recorded bad block): the block computed for it is written, which makes
+ * it good again unless the member skips it (WriteErrorSeen). */
+static void queue_rebuilt(struct req *rq, struct stripe *sh)
+{
+	for (int i = 0; i < rq->conf->raid_disks; i++)
+		if (!sh->dev[i].good && rdev_usable(rq->mddev->slots[i]))
+			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
+}
+
+/* Queue a write of sectors [a, b) of member i's page, joined to the write
+ * queued last when it goes on from there. */
+static void queue_write_joined(struct req *rq, struct stripe *sh, int i,
+			       uint32_t a, uint32_t b, char *page)
+{
+	struct mio *last = rq->mios.n ? (struct mio *)rq->mios.v + rq->mios.n - 1 : NULL;
+	char *buf = page + ((size_t)(a - sh->lo) << SECTOR_SHIFT);
+
+	if (last && last->rdev == rq->mddev->slots[i] &&
+	    last->off + last->len == dev_sector(rq, sh, a) << SECTOR_SHIFT &&
+	    (char *)last->buf + last->len == buf) {
+		last->len += (size_t)(b - a) << SECTOR_SHIFT;
+		return;
+	}
+	queue_io(rq, sh, i, true, a, b, page);
+}
+
+/* raid6 repair with every member read: where md rewrites P and Q, find
+ * the one member of each page that explains its discrepancy, as mdadm's
+ * raid6check does, and rewrite that member alone; when no single member
+ * does, rewrite P and Q as md.  Like raid6check, it cannot tell a bad
+ * data member from its error folded into P and Q by a later
+ * read-modify-write over it (which leaves the member right): both look
+ * the same, and the single member wins.  Pages run member by member, so
+ * that the writes of one member join up. */
+static void repair_pq(struct req *rq, struct stripe *sh)
+{
+	const size_t unit = STRIPE_SECTORS << SECTOR_SHIFT;
+	struct r5conf *c = rq->conf;
+	int pd = sh->map.pd, qd = sh->map.qd;
+	size_t len = stripe_bytes(sh), npages = (len + unit - 1) / unit;
+	int16_t *who = g_malloc(npages * sizeof(*who));
+	char *scratch = req_alloc(rq, 3 * unit);
+
+	for (size_t o = 0, j = 0; o < len; o += unit, j++) {
+		size_t k = MIN(unit, len - o);
+		bool wrong = memcmp(sh->dev[pd].page + o, sh->dev[pd].orig + o, k) ||
+			     memcmp(sh->dev[qd].page + o, sh->dev[qd].orig + o, k);
+		who[j] = wrong ? raid6_bad_member(c, sh, o, k, scratch) : -2;
+	}
+	for (int i = 0; i < c->raid_disks; i++) {
+		if (!rdev_usable(rq->mddev->slots[i]))
+			continue;
+		for (size_t j = 0; j < npages; j++) {
+			bool pq = i == pd || i == qd;
+			if (who[j] != i && !(pq && who[j] == -1))
+				continue;
+			uint32_t a = sh->lo + j * STRIPE_SECTORS;
+			queue_write_joined(rq, sh, i, a, MIN(a + STRIPE_SECTORS, sh->hi),
+					   sh->dev[i].page);
+		}
+	}
+	g_free(who);
+}
+
 static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action action)
 {
 	struct r5conf *c = rq->conf;
@@ -1077,11 +1140,19 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 	int failed = 0;
 	for (int i = 0; i < c->raid_disks; i++)
 		failed += !sh->dev[i].good;
+	if (failed >= c->max_degraded) {
+		/* Nothing to check parity against; resync and repair write
+		 * what they compute for the members missing here. */
+		if (action != ACTION_CHECK) {
+			reconstruct(c, sh);
+			compute_parity(c, sh);
+			queue_rebuilt(rq, sh);
+		}
+		return;
+	}
 	for (int i = 0; i < c->raid_disks; i++) {
 		if (!is_data(sh, i) || sh->dev[i].good)
 			continue;
-		if (failed >= c->max_degraded)
-			return;   /* nothing to check parity against */
 		/* raid6, one data member gone: rebuilt from P, so Q is what
 		 * gets checked, as md's handle_parity_checks6 does. */
 		reconstruct(c, sh);
@@ -1096,10 +1167,16 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 	compute_parity(c, sh);
 	uint64_t bad = count_mismatches(sh, pd, qd);
 	atomic_fetch_add(&rq->mddev->resync_mismatches, bad);
-	if (!bad || action == ACTION_CHECK)
+	if (action == ACTION_CHECK)
 		return;
-	for (int i = 0; i < c->raid_disks; i++)
-		if (!is_data(sh, i) && rdev_usable(rq->mddev->slots[i]))
+	queue_rebuilt(rq, sh);
+	if (bad && qd >= 0 && failed == 0) {
+		repair_pq(rq, sh);
+		return;
+	}
+	for (int i = 0; bad && i < c->raid_disks; i++)
+		if (!is_data(sh, i) && sh->dev[i].good &&
+		    rdev_usable(rq->mddev->slots[i]))
 			queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);
 }
 
@@ -1120,8 +1197,36 @@ static int sync_stripes(struct req *rq, enum sync_action action)
 	}
 	for (unsigned i = 0; i < rq->stripes.n; i++)
 		sync_stripe(rq, stripe_at(rq, i), action);
-	int r = run_batch(rq);
+	int r = run_write_batch(rq);
 	return r == -EAGAIN ? 0 : r;
+}
+
+static int window_failed(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	int failed = 0;
+
+	for (int d = 0; d < mddev->raid_disks; d++)
+		failed += !rdev_readable(mddev->slots[d], sector, sectors);
+	return failed;
+}
+
+/* Too few members readable over the window, for its bad blocks: md's
+ * handle_failed_sync skips it, and recovery records it bad on the
+ * members it rebuilds.  With members missing, the array has failed. */
+static int64_t no_source(struct mddev *mddev, uint64_t sector, uint64_t sectors,
+			 enum sync_action action)
+{
+	struct mio targets[mddev->raid_disks];
+	unsigned nt = 0;
+
+	if (!md_enough(mddev, -1))
+		return -EIO;
+	for (int d = 0; action == ACTION_RECOVER && d < mddev->raid_disks; d++)
+		if (rdev_usable(mddev->slots[d]) && !rdev_in_sync(mddev->slots[d]))
+			targets[nt++] = (struct mio){ .rdev = mddev->slots[d],
+				.off = sector << SECTOR_SHIFT,
+				.len = sectors << SECTOR_SHIFT };
+	return md_record_no_source(mddev, targets, nt) ? (int64_t)sectors : -EIO;
 }
 
 /* The window is in member sectors; it may hold several stripes or part of
@@ -1138,6 +1243,11 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 
 	if (sector >= end)
 		return max_sectors;
+	/* As md's stripes: each member all good or all bad over the window. */
+	for (int d = 0; d < c->raid_disks; d++)
+		end = sector + rdev_badblock_run(mddev->slots[d], sector, end - sector);
+	if (window_failed(mddev, sector, end - sector) > c->max_degraded)
+		return no_source(mddev, sector, end - sector, action);
 	req_init(&rq, mddev);
 	for (uint64_t s = sector; s < end;) {
 		uint64_t nr = s / c->chunk;

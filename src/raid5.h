@@ -135,6 +135,8 @@ bool only_parity(int slot, int algorithm, int raid_disks, int max_degraded);
 void compute_parity(struct r5conf *c, struct stripe *sh);
 void reconstruct(struct r5conf *c, struct stripe *sh);
 void rmw_parity(struct req *rq, struct stripe *sh);
+int raid6_bad_member(struct r5conf *c, struct stripe *sh, size_t o,
+		     size_t len, char *scratch);
 
 /* raid5.c */
 /* A buffer of len bytes, aligned for ISA-L, freed with the request. */

@@ -42,11 +42,14 @@ make_array() {
 	rf_umount "$T/mnt"
 }
 
-# redundant NAME BAD-MEMBERS CREATE-ARGS...: the bad members hold the
-# first chunk of the array (data, not parity), so reading it would serve
-# the garbage.
+# redundant NAME BAD-MEMBERS REPAIRED CREATE-ARGS...: the bad members hold
+# the first chunk of the array (data, not parity), so reading it would
+# serve the garbage.  REPAIRED: repair rewrites the bad sectors from
+# redundancy and clears them (raid5/6: md writes the block it computed
+# for the member, MadeGood), or leaves them (raid1/10: md's sync neither
+# reads nor writes an in-sync member's bad blocks).
 redundant() {
-	local name=$1 bad=$2; shift 2
+	local name=$1 bad=$2 repaired=$3; shift 3
 	local dir=$T/$name
 	mkdir -p "$dir"
 	note "$name: bad sectors on $bad"
@@ -69,7 +72,7 @@ redundant() {
 	rf_umount "$T/mnt"
 	# The log is each member's own: only the bad members say so.
 	for m in a b c d; do
-		if [[ " $bad " = *" $m "* ]]; then
+		if [[ " $bad " = *" $m "* ]] && [ "$repaired" = no ]; then
 			mdadm --examine-badblocks "$dir/$m" | grep -q " for $LEN sectors" ||
 				fail "$name: $m lost its bad-block log"
 		else
@@ -79,14 +82,14 @@ redundant() {
 	done
 }
 
-redundant r1 a -l 1 -n 4
+redundant r1 a no -l 1 -n 4
 # 1.0: the log below the superblock at the end, data from sector 0.
-redundant r1v10 a -l 1 -n 4 -e 1.0
-redundant r10 a -l 10 -n 4 -p n2 -c 64K
-redundant r5 a -l 5 -n 4 -c 64K
+redundant r1v10 a no -l 1 -n 4 -e 1.0
+redundant r10 a no -l 10 -n 4 -p n2 -c 64K
+redundant r5 a yes -l 5 -n 4 -c 64K
 # raid6's first chunk is on b (Q on a); c holds the second: two members
 # bad at once, rebuilt from P and Q.
-redundant r6 "b c" -l 6 -n 4 -c 64K
+redundant r6 "b c" yes -l 6 -n 4 -c 64K
 
 # Bad ranges on two copies, apart: a read over both is served in parts,
 # each from a copy that holds it good, as md's read_balance does; check

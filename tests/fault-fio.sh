@@ -2,7 +2,8 @@
 # Every fault kind against every level with redundancy, under fio with
 # verify: the data stays correct and the member ends as md would leave it.
 #   read_errors  read back from redundancy and rewritten: in sync, errors > 0
-#   write_errors recorded in the bad-block log: in sync, bad_blocks listed
+#   write_errors recorded in the bad-block log: in sync (write_error,
+#                want_replacement, as md says), bad_blocks listed
 #   latency_us   slower, nothing else
 #   pull         failed at its first IO: faulty, the array degraded
 #   fail_after   the same after N IOs
@@ -61,11 +62,18 @@ for a in r1 r10 r5 r6; do
 			{ cat "$T/fio.out"; fail "$a $f: fio verify"; }
 		state=$(cat "$X/state")
 		case $f in
-		read_errors|latency_us|write_errors)
+		read_errors|latency_us)
 			expect_eq "$a $f: state" "$state" in_sync
 			expect_eq "$a $f: degraded" "$(cat "$D/degraded")" 0 ;;
+		write_errors)
+			# md's end_write: WriteErrorSeen and WantReplacement.
+			expect_eq "$a $f: state" "$state" in_sync,write_error,want_replacement
+			expect_eq "$a $f: degraded" "$(cat "$D/degraded")" 0 ;;
 		pull|fail_after)
-			expect_eq "$a $f: state" "$state" faulty
+			# A data write failing first leaves md's write_error and
+			# want_replacement beside faulty.
+			[[ "$state" =~ ^faulty(,write_error,want_replacement)?$ ]] ||
+				fail "$a $f: state: got '$state', want faulty"
 			expect_eq "$a $f: degraded" "$(cat "$D/degraded")" 1
 			grep -q "$a-$f-1\[1\](F)" "$M/mdstat" || fail "$a $f: mdstat: $(cat "$M/mdstat")" ;;
 		esac

@@ -118,12 +118,17 @@ rf_exited() {
 }
 
 # rf_gone PID: wait until the daemon has exited (a minute at most); a zombie
-# nobody reaps has exited too.
+# nobody reaps has exited too.  Its member locks may outlive it a moment
+# (a file held by IO still in flight, or by a thread not yet gone), and the
+# next mount would find the members in use: wait for them too.
 rf_gone() {
 	local i
 	for i in $(seq 600); do
-		kill -0 "$1" 2>/dev/null || return 0
-		[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ] && return 0
+		if ! kill -0 "$1" 2>/dev/null ||
+		   [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]; then
+			awk -v p="$1" '$5 == p { held = 1 } END { exit !held }' /proc/locks ||
+				return 0
+		fi
 		sleep 0.1
 	done
 	fail "raidfs daemon $1 still runs a minute after it was told to stop"

@@ -70,6 +70,19 @@ read_back r6 || fail "r6 returned other data"
 repaired r6 b6 16
 repaired r6 c6 8
 
+note "raid10: a rewrite that fails goes to the bad-block log (md's r10_sync_page_io)"
+echo "40 8" >"$M/r10.md/dev-a10/fault/write_errors"
+bad r10 a10 40 8
+read_back r10 || fail "r10 returned other data"
+[ -n "$(cat "$M/r10.md/dev-a10/bad_blocks")" ] || fail "a10: the failed rewrite was not recorded"
+case "$(cat "$M/r10.md/dev-a10/state")" in
+	in_sync*) ;;
+	*) fail "a10 after a failed rewrite: state $(cat "$M/r10.md/dev-a10/state")" ;;
+esac
+read_back r10 || fail "r10 returned other data with a10's bad block"
+echo clear >"$M/r10.md/dev-a10/fault/write_errors"
+echo clear >"$M/r10.md/dev-a10/fault/read_errors"
+
 note "the array's and members' state after the repairs"
 for a in r1 r10 r5 r6; do
 	expect_eq "$a degraded" "$(cat "$M/$a.md/degraded")" 0

@@ -656,6 +656,84 @@ static void test_check_repair(void)
 	md_free(m);
 }
 
+/* Change every byte of sectors of member i's data behind the array's back,
+ * each by its own amount (salt: another pattern). */
+static void garble_sectors(struct mddev *m, int i, uint64_t sector,
+			   size_t sectors, unsigned salt)
+{
+	size_t len = sectors * 512;
+	char *buf = g_malloc(len);
+
+	member_read(m, i, sector, buf, len);
+	for (size_t b = 0; b < len; b++)
+		buf[b] ^= (char)((b * 37 + salt) % 255 + 1);
+	member_write(m, i, sector, buf, len);
+	g_free(buf);
+}
+
+/* raid6 repair, as mdadm's raid6check: in stripe s of the first 3n one
+ * member goes bad, in turn data in every syndrome slot, P and Q (checked:
+ * each role at least once), and repair gives each its exact bytes back.
+ * Two bad members in one page are more than P and Q can place: md's
+ * answer, P and Q rewritten, the data left alone. */
+static void check_raid6_repair(gconstpointer data)
+{
+	const struct geometry *g = data;
+	struct mddev *m = make_array(g);
+	char *shadow = g_malloc(array_bytes(m));
+	const int bad = 3 * g->n;
+	const size_t sectors = 10, len = sectors * 512;
+	char *before = g_malloc(bad * len), *after = g_malloc(len);
+	int roles[3] = { 0 };     /* data, P, Q */
+
+	g_assert_cmpint(g->stripes, >, bad);
+	check_placement(g, m, shadow);
+	for (int s = 0; s < bad; s++) {
+		int i = (s + s / g->n) % g->n;
+		struct ref_stripe r;
+		ref_stripe_of(g, s, &r);
+		roles[i == r.pd ? 1 : i == r.qd ? 2 : 0]++;
+		member_read(m, i, s * g->chunk + 3, before + s * len, len);
+		garble_sectors(m, i, s * g->chunk + 3, sectors, s);
+	}
+	g_assert_cmpint(roles[0], >, 0);
+	g_assert_cmpint(roles[1], >, 0);
+	g_assert_cmpint(roles[2], >, 0);
+	/* sectors 3..12: two md pages of each stripe */
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, bad * 16);
+	g_assert_cmpuint(run_sync(m, ACTION_REPAIR), ==, bad * 16);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	for (int s = 0; s < bad; s++) {
+		int i = (s + s / g->n) % g->n;
+		member_read(m, i, s * g->chunk + 3, after, len);
+		g_assert_true(memcmp(after, before + s * len, len) == 0);
+	}
+	check_contents(m, shadow);
+	check_parity(g, m);
+
+	struct ref_stripe r;
+	int d[2], k = 0;
+	uint64_t at = (uint64_t)bad * g->chunk;
+	ref_stripe_of(g, bad, &r);
+	for (int i = 0; k < 2; i++)
+		if (i != r.pd && i != r.qd)
+			d[k++] = i;
+	garble_sectors(m, d[0], at, 1, 1);
+	garble_sectors(m, d[1], at, 1, 2);
+	member_read(m, d[0], at, before, 512);
+	member_read(m, d[1], at, before + 512, 512);
+	g_assert_cmpuint(run_sync(m, ACTION_REPAIR), ==, 8);
+	g_assert_cmpuint(run_sync(m, ACTION_CHECK), ==, 0);
+	check_parity(g, m);
+	member_read(m, d[0], at, after, 512);
+	member_read(m, d[1], at, after + 512, 512);
+	g_assert_true(memcmp(after, before, 1024) == 0);   /* no data touched */
+	g_free(before);
+	g_free(after);
+	g_free(shadow);
+	md_free(m);
+}
+
 /* raid6 with one data member gone still has Q to check and resync: the
  * data rebuilt from P, Q against it. */
 static void test_raid6_sync_degraded(void)
@@ -1037,6 +1115,9 @@ int main(int argc, char **argv)
 			}
 			struct geometry d = { level, layouts[l], 8, level == 6 ? 5 : 4, 9 };
 			add("degraded", &d, check_degraded);
+			struct geometry r6 = { 6, layouts[l], 16, 5 + l % 2, 20 };
+			if (level == 6)
+				add("raid6-repair", &r6, check_raid6_repair);
 		}
 		struct geometry c = { level, 2, 16, level == 6 ? 6 : 5, 16 };
 		add("concurrent", &c, check_concurrent);
