@@ -24,6 +24,7 @@ MAX_DISKS=24                # members per boot; vm.sh takes 26 disks
 PAT1=$((6 << 20))           # bytes mdadm's side (or raidfs's first pass) writes at 0
 PAT2_OFF=$((8 << 20))       # where the second pass writes
 PAT2=$((2 << 20))
+BB_RANGE="2048 16"          # member sectors a bad-block log case records
 ROWS=()
 
 # ---- the cases: NAME LEVEL LAYOUT METADATA MEMBERS [SIZES] ----
@@ -264,13 +265,17 @@ EOF
 # NAME LEVEL N MODE PULLED...: members 1-based, pulled in turn with an
 # fsynced write after each (the pull takes effect at the member's first
 # IO).  MODE "force": the last pull is one too many, the write after it
-# fails, and the kernel assembles with --force.
+# fails, and the kernel assembles with --force.  MODE "bblog": no pull;
+# member 2's writes over BB_RANGE (data-area sectors) fail, and what its
+# bad-block log records (dev-X/bad_blocks) must be what mdadm
+# --examine-badblocks shows in the VM.
 faulted_cases() {
 	echo "r1pull 1 2 degraded 2"
 	echo "r5pull 5 3 degraded 2"
 	echo "r6pull 6 4 degraded 3 1"
 	echo "r10pull 10 4 degraded 4"
 	echo "r5over 5 3 force 2 3"
+	echo "r1bblog 1 2 bblog"
 }
 
 # pull_write NAME MEMBER: pull it, then an fsynced write of its own
@@ -292,8 +297,15 @@ f_write() { # NAME LEVEL N MODE PULLED...
 	rf_mount "$T/mnt" "${mem[@]}"
 	local img=$T/mnt/$name over=
 	wait_idle "$img.md"
+	[ "$mode" = bblog ] && echo "$BB_RANGE" >"$img.md/dev-m1/fault/write_errors"
 	random_file "$dir/p1" "$PAT1"
 	dd if="$dir/p1" of="$img" bs=1M conv=notrunc,fsync status=none
+	if [ "$mode" = bblog ]; then   # md's bad_blocks: member sectors
+		cat "$img.md/dev-m1/bad_blocks" >"$dir/bb"
+		local doff
+		doff=$(cat "$img.md/dev-m1/offset")
+		expect_eq "$name bad_blocks" "$(cat "$dir/bb")" "$((doff + ${BB_RANGE% *})) ${BB_RANGE#* }"
+	fi
 	[ "$mode" = force ] && { over=${*: -1}; set -- "${@:1:$#-1}"; }
 	for m in "$@"; do
 		pull_write "$name" "$m" || fail "$name: a write failed with member $m pulled"
@@ -326,6 +338,8 @@ faulted() {
 			opts="--force --run"
 			upto=$((PAT2_OFF + ${pulled##* } * PAT2)) kicked=$((kicked - 1))
 		fi
+		[ "$mode" = bblog ] &&
+			echo "echo \"BBLOG $name \$(mdadm --examine-badblocks ${devs[1]} | awk '/ for / { print \$1, \$3 }')\"" >>"$script"
 		ASM_OPTS=$opts NAME=$name MD=md$k OUT=@OUT@ SEEK=$seek REDUNDANT=1 \
 			guest_verify "${devs[@]}" >>"$script"
 		cases+=("$name $level $seek $size $upto $kicked")
@@ -340,6 +354,13 @@ faulted() {
 		verdict=$(judge "$name" "$level" "$log" "$T/$name/expect" "$out" "$cseek" "$csize" 0 "$cupto")
 		[ "$verdict" != ok ] || grep -q "degraded=$degraded " <<<"$(result "$name" "$log")" ||
 			verdict="kernel's degraded is not $degraded: $(result "$name" "$log")"
+		if [ "$verdict" = ok ] && [ -f "$T/$name/bb" ]; then
+			local bb
+			bb=$(sed -n "s/^BBLOG $name //p" "$log")
+			echo "$name: mdadm --examine-badblocks in the VM: $bb"
+			[ "$bb" = "$(cat "$T/$name/bb")" ] ||
+				verdict="mdadm --examine-badblocks shows '$bb', not '$(cat "$T/$name/bb")'"
+		fi
 		row "$name" "$level" - 1.2 none "raidfs-faulted->kernel" "$verdict"
 	done
 }
