@@ -57,6 +57,10 @@ struct raidfs {
 	 * or at exit for handles whose release the unmount dropped. */
 	GMutex texts_lock;
 	GHashTable *texts;
+	/* Notifications go to the device only while it is open: a cut
+	 * array's leave thread may outlive the loop. */
+	pthread_mutex_t notify_lock;
+	bool notifying;
 };
 
 static struct raidfs *fs_of(fuse_req_t req)
@@ -119,10 +123,15 @@ static gpointer array_leave(gpointer p)
 	struct mount_array *a = p;
 	char *dname = g_strdup_printf("%s.md", a->mddev->name);
 
-	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, a->mddev->name,
-					 strlen(a->mddev->name));
-	fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, dname,
-					 strlen(dname));
+	pthread_mutex_lock(&a->fs->notify_lock);
+	if (a->fs->notifying) {
+		fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID,
+						 a->mddev->name,
+						 strlen(a->mddev->name));
+		fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, dname,
+						 strlen(dname));
+	}
+	pthread_mutex_unlock(&a->fs->notify_lock);
 	g_free(dname);
 	pthread_mutex_lock(&a->lock);
 	while (a->busy)
@@ -802,6 +811,7 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	fs->mounted = g_ptr_array_new_with_free_func(mount_array_free);
 	fs->started = time(NULL);
 	g_mutex_init(&fs->image_attr);
+	pthread_mutex_init(&fs->notify_lock, NULL);
 	g_mutex_init(&fs->texts_lock);
 	fs->texts = g_hash_table_new_full(NULL, NULL, free_text, NULL);
 	node_add(fs, 0, "", NODE_DIR);
@@ -879,6 +889,7 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		fprintf(stderr, "raidfs: cannot mount on %s\n", mountpoint);
 		goto out_signals;
 	}
+	fs->notifying = true;
 	for (guint i = 0; i < arrays->len; i++)
 		md_start(g_ptr_array_index(arrays, i));
 	daemon_ready(o->ready_fd);
@@ -890,6 +901,9 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	/* The loop returns the signal that ended it, or -errno on failure. */
 	ret = fuse_session_loop_mt(se, cfg) < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
+	pthread_mutex_lock(&fs->notify_lock);
+	fs->notifying = false;   /* the unmount closes the device */
+	pthread_mutex_unlock(&fs->notify_lock);
 	fuse_session_unmount(se);
 	/* No request can arrive now: stop the arrays cleanly. */
 	for (guint i = 0; i < fs->mounted->len; i++)
@@ -905,6 +919,7 @@ out_args:
 	g_mutex_clear(&fs->image_attr);
 	g_hash_table_destroy(fs->texts);
 	g_mutex_clear(&fs->texts_lock);
+	pthread_mutex_destroy(&fs->notify_lock);
 	g_free(fs);
 	return ret;
 }
