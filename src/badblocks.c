@@ -15,8 +15,16 @@
 
 void badblocks_init(struct badblocks *bb, bool enable)
 {
+	pthread_rwlockattr_t attr;
+
 	memset(bb, 0, sizeof(*bb));
-	pthread_rwlock_init(&bb->lock, NULL);
+	/* Every member read checks the list: glibc's default, readers first,
+	 * would let a stream of reads hold off recording a write error. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr,
+				      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&bb->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
 	bb->ranges = g_new(struct bb_range, MAX_BADBLOCKS);
 	bb->shift = enable ? 0 : -1;
 }
