@@ -29,10 +29,7 @@ static const struct member_io_ops fault_ops;
 
 static struct fault_layer *fault_of(struct md_rdev *rdev)
 {
-	for (struct member_io *io = atomic_load(&rdev->io); io; io = io->lower)
-		if (io->ops == &fault_ops)
-			return (struct fault_layer *)io;
-	return NULL;
+	return (struct fault_layer *)rdev_find_io(rdev, &fault_ops);
 }
 
 /* ---- range lists ---- */
@@ -278,8 +275,14 @@ int ctl_parse_fault_range(const char *val, uint64_t *sector, uint64_t *len)
 	return r < 0 ? r : op;
 }
 
-static void ranges_show(struct fault_layer *l, GArray *a, GString *out)
+/* A member without a layer has no ranges. */
+static void ranges_show(struct md_rdev *rdev, bool reads, GString *out)
 {
+	struct fault_layer *l = fault_of(rdev);
+
+	if (!l)
+		return;
+	GArray *a = reads ? l->read_errors : l->write_errors;
 	pthread_mutex_lock(&l->lock);
 	for (guint i = 0; i < a->len; i++) {
 		struct fault_range *r = &g_array_index(a, struct fault_range, i);
@@ -324,11 +327,8 @@ static int ranges_store(struct md_rdev *rdev, bool reads, const char *val)
 static void read_errors_show(struct mddev *mddev, struct md_rdev *rdev,
 			     GString *out)
 {
-	struct fault_layer *l = fault_of(rdev);
-
 	(void)mddev;
-	if (l)
-		ranges_show(l, l->read_errors, out);
+	ranges_show(rdev, true, out);
 }
 
 static int read_errors_store(struct mddev *mddev, struct md_rdev *rdev,
@@ -341,11 +341,8 @@ static int read_errors_store(struct mddev *mddev, struct md_rdev *rdev,
 static void write_errors_show(struct mddev *mddev, struct md_rdev *rdev,
 			      GString *out)
 {
-	struct fault_layer *l = fault_of(rdev);
-
 	(void)mddev;
-	if (l)
-		ranges_show(l, l->write_errors, out);
+	ranges_show(rdev, false, out);
 }
 
 static int write_errors_store(struct mddev *mddev, struct md_rdev *rdev,

@@ -88,6 +88,15 @@ void rdev_push_io(struct md_rdev *rdev, struct member_io *io)
 	atomic_store(&rdev->io, io);
 }
 
+struct member_io *rdev_find_io(struct md_rdev *rdev,
+			       const struct member_io_ops *ops)
+{
+	for (struct member_io *io = atomic_load(&rdev->io); io; io = io->lower)
+		if (io->ops == ops)
+			return io;
+	return NULL;
+}
+
 /* Finish an IO synchronously from byte done onwards. */
 static int mio_sync(struct mio *m, size_t done)
 {

@@ -28,10 +28,7 @@ static const struct member_io_ops pc_ops;
 
 static struct pc_layer *pc_of(struct md_rdev *rdev)
 {
-	for (struct member_io *io = atomic_load(&rdev->io); io; io = io->lower)
-		if (io->ops == &pc_ops)
-			return (struct pc_layer *)io;
-	return NULL;
+	return (struct pc_layer *)rdev_find_io(rdev, &pc_ops);
 }
 
 static uint64_t file_size(struct md_rdev *rdev)

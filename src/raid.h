@@ -315,6 +315,9 @@ int member_punch(struct member_io *io, struct md_rdev *rdev, uint64_t pos,
 		 uint64_t len);
 /* Put a layer on top of the member's IO. */
 void rdev_push_io(struct md_rdev *rdev, struct member_io *io);
+/* The member's layer of that kind, or NULL. */
+struct member_io *rdev_find_io(struct md_rdev *rdev,
+			       const struct member_io_ops *ops);
 uint64_t rdev_file_sectors(int fd);
 
 /* claim.c */
