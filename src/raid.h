@@ -212,6 +212,12 @@ struct mddev {
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
 	void (*power_lost)(struct mddev *mddev);
+	/* The mount's too: called after mddev->rdevs or slots changed (a
+	 * member added, removed, or moved into or out of a role), with nothing
+	 * locked, so its names (dev-NAME/, rdN) follow.  A removed member's
+	 * struct stays allocated until md_free: a request may still be on
+	 * its nodes. */
+	void (*members_changed)(struct mddev *mddev);
 	void *mount;
 };
 
