@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "ctl.h"
 
 
@@ -368,6 +369,17 @@ static int max_read_errors_store(struct mddev *mddev, struct md_rdev *rdev,
 	return 0;
 }
 
+/* Not in md's sysfs: mdadm --detail reads the event count from a member's
+ * superblock, and raidfs detail reads only the control files. */
+static void events_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	pthread_mutex_lock(&mddev->sb_lock);
+	uint64_t events = mddev->events;
+	pthread_mutex_unlock(&mddev->sb_lock);
+	g_string_append_printf(out, "%" PRIu64, events);
+}
+
 const struct md_attr md_attrs[] = {
 	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
 	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
@@ -379,6 +391,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
 	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors),
+	ATTR_RO(events),
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -499,10 +512,31 @@ static void unacknowledged_bad_blocks_show(struct mddev *mddev,
 	badblocks_show(&rdev->badblocks, out, true);
 }
 
+/* Not in md's sysfs, where dev-NAME/block leads to the device: the file
+ * the daemon holds, wherever it is now linked (absolute, whatever path the
+ * mount was given), so that raidfs commands can tell which member a path
+ * names. */
+static void path_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	char link[32], buf[4096];
+	ssize_t n = -1;
+
+	(void)mddev;
+	if (rdev->fd >= 0) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", rdev->fd);
+		n = readlink(link, buf, sizeof(buf) - 1);
+	}
+	if (n > 0)
+		g_string_append_len(out, buf, n);
+	else
+		g_string_append(out, rdev->path);
+}
+
 const struct md_attr rdev_attrs[] = {
 	ATTR_RW(state), ATTR_RO(slot), ATTR_RO(offset), ATTR_RO(size),
 	ATTR_RO(errors), ATTR_RO(recovery_start), ATTR_RO(bad_blocks),
 	ATTR_RO(unacknowledged_bad_blocks),
+	ATTR_RO(path),
 	{ NULL, 0, NULL, NULL },
 };
 
