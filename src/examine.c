@@ -705,3 +705,14 @@ void md_sb_examine(FILE *out, const char *path, const struct md_sb *sb)
 	exam_ctx_init(path, sb, &x);
 	exam_v1(out, sb, &x);
 }
+
+/* For raidfs detail, which prints these as mdadm --detail does. */
+const char *md_human_size(long long bytes, char *buf, size_t len)
+{
+	return human_size(bytes, buf, len);
+}
+
+void md_print_layout(FILE *out, const char *label, int level, uint32_t layout)
+{
+	print_layout_line(out, label, level, layout);
+}

@@ -151,6 +151,10 @@ int md_sb_decode_090(const uint8_t *buf, struct md_sb *sb, char *err,
 
 /* "raidfs examine": the fields mdadm --examine prints, with its names. */
 void md_sb_examine(FILE *out, const char *path, const struct md_sb *sb);
+/* mdadm's " (1.00 GiB 1.07 GB)" after a size ("" below 5000 KiB), and its
+ * "label : layout" line (raid10's " near=2" form). */
+const char *md_human_size(long long bytes, char *buf, size_t len);
+void md_print_layout(FILE *out, const char *label, int level, uint32_t layout);
 
 /* Names as mdadm spells them.  Parsers return -1 for an unknown name;
  * md_level_name and md_layout_name return NULL for a value with no name. */
