@@ -22,3 +22,13 @@ int parse_size(const char *s, uint64_t *bytes);   /* mdadm's K default */
 int parse_metadata(const char *s, int *minor);    /* 0, 1, 2 or 90 */
 void random_uuid(uint8_t uuid[16]);
 int refuse(const char *fmt, ...) G_GNUC_PRINTF(1, 2);   /* prints, returns 2 */
+/* Option parsing shared by the commands: false after saying why. */
+bool parse_options(GOptionEntry *entries, const char *params,
+		   const char *summary, int *argc, char ***argv);
+
+/* manage-cli.c: detail, fail, remove, add, re-add, replace, check, repair,
+ * stop and wait over an image's control files.  raidfs_manage takes the
+ * command's name as argv[0]. */
+bool raidfs_manage_known(const char *name);
+void raidfs_manage_help(FILE *out);
+int raidfs_manage(int argc, char **argv);

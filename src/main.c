@@ -26,8 +26,8 @@ int refuse(const char *fmt, ...)
 	return 2;
 }
 
-static bool parse_options(GOptionEntry *entries, const char *params,
-			  const char *summary, int *argc, char ***argv)
+bool parse_options(GOptionEntry *entries, const char *params,
+		   const char *summary, int *argc, char ***argv)
 {
 	GOptionContext *ctx = g_option_context_new(params);
 	GError *err = NULL;
@@ -509,7 +509,10 @@ static int help(FILE *out, int status)
 	      "  create  [-l LEVEL -n N ...] MEMBER...   write md superblocks\n"
 	      "  examine MEMBER...                       print superblocks (-E)\n"
 	      "  mount   [-o OPTS] [-f] SOURCE... DIR    serve arrays over FUSE\n\n"
-	      "'raidfs COMMAND --help' lists a command's options.\n", out);
+	      "On an array image in the mount (IMAGE, its control files in "
+	      "IMAGE.md/):\n", out);
+	raidfs_manage_help(out);
+	fputs("\n'raidfs COMMAND --help' lists a command's options.\n", out);
 	return status;
 }
 
@@ -536,6 +539,8 @@ int main(int argc, char **argv)
 		return cmd_examine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
+	if (raidfs_manage_known(cmd))
+		return raidfs_manage(argc - 1, argv + 1);
 	fprintf(stderr, "raidfs: unknown command '%s'\n", cmd);
 	return help(stderr, 2);
 }

@@ -52,4 +52,10 @@ refuse "no md superblock" "$RAIDFS" mount -f empty mnt
 refuse "does not exist" "$RAIDFS" mount -f x no-such-dir
 refuse "unknown mount option" "$RAIDFS" mount -f -o bogus x mnt
 refuse "unknown command" "$RAIDFS" frobnicate
+# The commands over a mount's control files, given no image.
+refuse "not an array image" "$RAIDFS" detail x/a
+refuse "not an array image" "$RAIDFS" fail no-such-image x/a
+refuse "usage" "$RAIDFS" wait
+refuse "usage" "$RAIDFS" replace x/a
+refuse "unknown option" "$RAIDFS" check --bogus x/a
 echo "PASS"

@@ -1,0 +1,1189 @@
+/* raidfs detail, fail, remove, add, re-add, replace, check, repair, stop
+ * and wait: conveniences over an array's control files, IMAGE.md/ beside
+ * IMAGE, as mdadm's Detail, Manage and Wait are over md's sysfs.  Nothing
+ * here touches a member of the array; every change is one control file
+ * write, checked first so that a refusal writes nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "cli.h"
+
+struct array_ctl {
+	char *image;
+	char *dir;                /* IMAGE.md */
+	char *name;               /* the image's name, md's array name */
+};
+
+/* A member as its dev-NAME/ directory shows it. */
+struct cli_member {
+	char *dev;                /* "dev-NAME" */
+	char *path;               /* the file the daemon holds */
+	char *state;              /* dev-NAME/state, md's comma list */
+	int slot;                 /* -1: none */
+	int number;               /* md's desc_nr, from mdstat; -1 unknown */
+};
+
+/* ---- control files ---- */
+
+/* To the end: the mount says 4096 bytes for every file, as sysfs does,
+ * and mdstat may be longer (g_file_get_contents would stop there). */
+static char *read_all(const char *path)
+{
+	int fd = open(path, O_RDONLY);
+	char buf[4096];
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	GString *s = g_string_new(NULL);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_string_append_len(s, buf, n);
+	close(fd);
+	return g_string_free(s, n < 0);
+}
+
+static char *ctl_read(const struct array_ctl *a, const char *file)
+{
+	char *p = g_build_filename(a->dir, file, NULL);
+	char *s = read_all(p);
+
+	g_free(p);
+	return s ? g_strchomp(s) : NULL;
+}
+
+/* The value, "" when the file cannot be read. */
+static char *ctl_get(const struct array_ctl *a, const char *file)
+{
+	char *s = ctl_read(a, file);
+
+	return s ? s : g_strdup("");
+}
+
+static bool ctl_is(const struct array_ctl *a, const char *file,
+		   const char *value)
+{
+	char *s = ctl_get(a, file);
+	bool r = strcmp(s, value) == 0;
+
+	g_free(s);
+	return r;
+}
+
+static long long ctl_num(const struct array_ctl *a, const char *file)
+{
+	char *s = ctl_get(a, file);
+	long long v = strtoll(s, NULL, 10);
+
+	g_free(s);
+	return v;
+}
+
+/* One write, as echo does it: 0, -errno, or -ENOSYS when the daemon has no
+ * such control file. */
+static int ctl_write(const struct array_ctl *a, const char *file,
+		     const char *val)
+{
+	char *p = g_build_filename(a->dir, file, NULL);
+	int fd = open(p, O_WRONLY);
+	int r = 0;
+
+	g_free(p);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOSYS : -errno;
+	char *line = g_strconcat(val, "\n", NULL);
+	if (write(fd, line, strlen(line)) < 0)
+		r = -errno;
+	g_free(line);
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+static void array_ctl_free(struct array_ctl *a)
+{
+	g_free(a->image);
+	g_free(a->dir);
+	g_free(a->name);
+}
+
+/* IMAGE is an array image in a raidfs mount: IMAGE.md/ is beside it. */
+static int array_ctl_open(const char *image, struct array_ctl *a)
+{
+	struct stat st;
+
+	a->image = g_strdup(image);
+	a->dir = g_strconcat(image, ".md", NULL);
+	a->name = g_path_get_basename(image);
+	char *state = g_build_filename(a->dir, "array_state", NULL);
+	bool ok = stat(image, &st) == 0 && S_ISREG(st.st_mode) &&
+		  access(state, R_OK) == 0;
+	g_free(state);
+	if (ok)
+		return 0;
+	array_ctl_free(a);
+	return refuse("%s is not an array image in a raidfs mount (no %s.md/ "
+		      "beside it): give the image file, e.g. MOUNTPOINT/md0",
+		      image, image);
+}
+
+static int level_of(const struct array_ctl *a)
+{
+	char *s = ctl_get(a, "level");
+	int level;
+
+	if (md_level_parse(s, &level) < 0)
+		level = 0;
+	g_free(s);
+	return level;
+}
+
+/* Levels with redundancy: spares, replacement, check and repair. */
+static int need_redundancy(const struct array_ctl *a, const char *what)
+{
+	const struct md_personality *pers = md_find_personality(level_of(a));
+
+	if (pers && pers->sync_request)
+		return 0;
+	char *level = ctl_get(a, "level");
+	int r = refuse("%s is %s, which has no redundancy: it cannot %s",
+		       a->name, level, what);
+	g_free(level);
+	return r;
+}
+
+/* ---- members ---- */
+
+static bool has_flag(const char *state, const char *flag)
+{
+	char **v = g_strsplit(state, ",", -1);
+	bool r = g_strv_contains((const char *const *)v, flag);
+
+	g_strfreev(v);
+	return r;
+}
+
+static bool member_faulty(const struct cli_member *m)
+{
+	return has_flag(m->state, "faulty");
+}
+
+static bool member_in_sync(const struct cli_member *m)
+{
+	return has_flag(m->state, "in_sync") && !member_faulty(m);
+}
+
+static bool member_spare(const struct cli_member *m)
+{
+	return m->slot < 0 && !member_faulty(m);
+}
+
+static void member_free(gpointer p)
+{
+	struct cli_member *m = p;
+
+	g_free(m->dev);
+	g_free(m->path);
+	g_free(m->state);
+	g_free(m);
+}
+
+static char *member_read(const struct array_ctl *a, const char *dev,
+			 const char *file)
+{
+	char *f = g_build_filename(dev, file, NULL);
+	char *s = ctl_get(a, f);
+
+	g_free(f);
+	return s;
+}
+
+/* mdstat's "NAME : active raid1 b[1] a[0](F)": each member's desc_nr. */
+static int mdstat_number(const struct array_ctl *a, const char *member)
+{
+	char *dir = g_path_get_dirname(a->image);
+	char *p = g_build_filename(dir, "mdstat", NULL), *text = read_all(p);
+	char *head = g_strconcat(a->name, " : ", NULL);
+	int number = -1;
+
+	char **lines = g_strsplit(text ? text : "", "\n", -1);
+	for (int i = 0; lines[i] && number < 0; i++) {
+		if (!g_str_has_prefix(lines[i], head))
+			continue;
+		char **tok = g_strsplit(lines[i] + strlen(head), " ", -1);
+		for (int j = 0; tok[j]; j++) {
+			char *b = strrchr(tok[j], '[');
+			if (b && (size_t)(b - tok[j]) == strlen(member) &&
+			    strncmp(tok[j], member, b - tok[j]) == 0)
+				number = atoi(b + 1);
+		}
+		g_strfreev(tok);
+	}
+	g_strfreev(lines);
+	g_free(text); g_free(head); g_free(p); g_free(dir);
+	return number;
+}
+
+static struct cli_member *member_load(const struct array_ctl *a,
+				      const char *dev)
+{
+	struct cli_member *m = g_new0(struct cli_member, 1);
+	char *slot = member_read(a, dev, "slot");
+
+	m->dev = g_strdup(dev);
+	m->path = member_read(a, dev, "path");
+	m->state = member_read(a, dev, "state");
+	m->slot = g_ascii_isdigit(slot[0]) ? atoi(slot) : -1;
+	m->number = mdstat_number(a, dev + 4);
+	g_free(slot);
+	return m;
+}
+
+static gint member_cmp(gconstpointer pa, gconstpointer pb)
+{
+	const struct cli_member *x = *(struct cli_member *const *)pa;
+	const struct cli_member *y = *(struct cli_member *const *)pb;
+
+	return x->number != y->number ? x->number - y->number
+				      : strcmp(x->dev, y->dev);
+}
+
+/* Every dev-NAME/ of the array, in md's descriptor order. */
+static GPtrArray *members_list(const struct array_ctl *a)
+{
+	GPtrArray *v = g_ptr_array_new_with_free_func(member_free);
+	GDir *d = g_dir_open(a->dir, 0, NULL);
+	const char *e;
+
+	while (d && (e = g_dir_read_name(d)))
+		if (g_str_has_prefix(e, "dev-"))
+			g_ptr_array_add(v, member_load(a, e));
+	if (d)
+		g_dir_close(d);
+	g_ptr_array_sort(v, member_cmp);
+	return v;
+}
+
+/* Do the two stats name the same member: one block device, or one file? */
+static bool same_file(const struct stat *x, const struct stat *y)
+{
+	if (S_ISBLK(x->st_mode) || S_ISBLK(y->st_mode))
+		return S_ISBLK(x->st_mode) && S_ISBLK(y->st_mode) &&
+		       x->st_rdev == y->st_rdev;
+	return x->st_dev == y->st_dev && x->st_ino == y->st_ino;
+}
+
+static struct cli_member *member_by_file(GPtrArray *v, const struct stat *st)
+{
+	for (guint i = 0; i < v->len; i++) {
+		struct cli_member *m = g_ptr_array_index(v, i);
+		struct stat mst;
+		if (stat(m->path, &mst) == 0 && same_file(st, &mst))
+			return m;
+	}
+	return NULL;
+}
+
+static struct cli_member *member_by_name(GPtrArray *v, const char *arg)
+{
+	char *dev = g_str_has_prefix(arg, "dev-") ? g_strdup(arg)
+						  : g_strconcat("dev-", arg, NULL);
+	struct cli_member *found = NULL;
+
+	for (guint i = 0; i < v->len && !found; i++) {
+		struct cli_member *m = g_ptr_array_index(v, i);
+		if (strcmp(m->dev, dev) == 0)
+			found = m;
+	}
+	g_free(dev);
+	return found;
+}
+
+/* MEMBER as a command names it: its dev-NAME, the path of its file, or
+ * NAME alone once the file is gone (a pulled or deleted member). */
+static struct cli_member *member_find(GPtrArray *v, const char *arg)
+{
+	struct stat st;
+
+	if (g_str_has_prefix(arg, "dev-") && member_by_name(v, arg))
+		return member_by_name(v, arg);
+	if (stat(arg, &st) == 0)
+		return member_by_file(v, &st);
+	return strchr(arg, '/') ? NULL : member_by_name(v, arg);
+}
+
+static int not_a_member(const struct array_ctl *a, const char *arg)
+{
+	return refuse("%s is not a member of %s: give a member's file or its "
+		      "dev-NAME from %s/ (raidfs detail %s lists them)",
+		      arg, a->name, a->dir, a->image);
+}
+
+/* ---- what the level can lose (the core's own rules) ---- */
+
+/* Would the array keep all its data without m?  The level's enough()
+ * on a stand-in array holding the in-sync members the control files show. */
+static bool array_survives_without(const struct array_ctl *a, GPtrArray *v,
+				   const struct cli_member *m)
+{
+	struct mddev md = { .level = level_of(a) };
+	md.pers = md_find_personality(md.level);
+	md.raid_disks = ctl_num(a, "raid_disks");
+	if (!md.pers || md.raid_disks < 1 || md.raid_disks > MD_SB_MAX_ROLES ||
+	    !member_in_sync(m) || m->slot < 0 || m->slot >= md.raid_disks)
+		return true;
+	md.sb.layout = md.layout = ctl_num(a, "layout");
+	md.slots = g_new0(struct md_rdev *, md.raid_disks);
+	struct md_rdev *in_sync = g_new0(struct md_rdev, v->len);
+	for (guint i = 0; i < v->len; i++) {
+		struct cli_member *x = g_ptr_array_index(v, i);
+		if (member_in_sync(x) && x->slot >= 0 && x->slot < md.raid_disks) {
+			atomic_init(&in_sync[i].flags, RDEV_IN_SYNC);
+			md.slots[x->slot] = &in_sync[i];
+		}
+	}
+	int degraded = 0;
+	for (int s = 0; s < md.raid_disks; s++)
+		degraded += md.slots[s] == NULL;
+	atomic_init(&md.degraded, degraded);
+	bool ok = md_enough(&md, m->slot);
+	g_free(md.slots);
+	g_free(in_sync);
+	return ok;
+}
+
+/* ---- the errors a control file write can meet ---- */
+
+/* A write the daemon refused for a reason the command could not check
+ * first: the operation failed (1). */
+static int daemon_refused(const struct array_ctl *a, const char *file,
+			  const char *val, int err)
+{
+	if (err == -ENOSYS)
+		fprintf(stderr, "raidfs: %s/%s does not exist: the raidfs "
+			"serving %s cannot do this\n", a->dir, file, a->name);
+	else
+		fprintf(stderr, "raidfs: %s: writing '%s' to %s failed: %s\n",
+			a->name, val, file, g_strerror(-err));
+	return 1;
+}
+
+/* new_dev's refusals as md's new_dev_store makes them. */
+static int new_dev_refused(const struct array_ctl *a, const char *path,
+			   int err)
+{
+	switch (-err) {
+	case ENOSPC:
+	case EFBIG:
+		return refuse("%s is too small to be a member of %s: give a file "
+			      "of at least its members' size", path, a->name);
+	case EBUSY:
+		return refuse("%s is in use (a member of another array, or served "
+			      "by another raidfs): give a free file", path);
+	case EEXIST:
+		return refuse("%s is already a member of %s", path, a->name);
+	case ENOENT:
+		return refuse("%s does not exist", path);
+	default:
+		return daemon_refused(a, "new_dev", path, err);
+	}
+}
+
+/* ---- fail, remove, re-add ---- */
+
+/* Write val to m's state; on success say so as mdadm does, done being
+ * its words with the member's path and the array's name for the %s. */
+static int set_state(const struct array_ctl *a, const struct cli_member *m,
+		     const char *val, const char *done)
+{
+	char *file = g_build_filename(m->dev, "state", NULL);
+	int r = ctl_write(a, file, val);
+
+	if (r == 0) {
+		fputs("raidfs: ", stderr);
+		fprintf(stderr, done, m->path, a->name);
+		fputc('\n', stderr);
+	} else {
+		r = daemon_refused(a, file, val, r);
+	}
+	g_free(file);
+	return r;
+}
+
+static int do_fail(const struct array_ctl *a, GPtrArray *v,
+		   struct cli_member *m)
+{
+	const struct md_personality *pers = md_find_personality(level_of(a));
+
+	if (!array_survives_without(a, v, m))
+		return refuse("cannot fail %s: %s would fail with it (it holds "
+			      "data no other member has)%s", m->dev, a->name,
+			      pers && pers->sync_request ? "; add a member and let "
+			      "it recover first" : "");
+	return set_state(a, m, "faulty", "set %s faulty in %s");
+}
+
+static int do_remove(const struct array_ctl *a, struct cli_member *m)
+{
+	if (m->slot >= 0 && !member_faulty(m))
+		return refuse("%s is active in %s (slot %d): fail it first "
+			      "(raidfs fail %s %s)", m->dev, a->name, m->slot,
+			      a->image, m->dev);
+	return set_state(a, m, "remove", "hot removed %s from %s");
+}
+
+static int do_readd(const struct array_ctl *a, struct cli_member *m)
+{
+	if (!member_faulty(m))
+		return refuse("%s is %s in %s, not faulty: there is nothing to "
+			      "re-add", m->dev, m->slot >= 0 ? "active" : "a spare",
+			      a->name);
+	return set_state(a, m, "re-add", "re-added %s to %s");
+}
+
+/* ---- add ---- */
+
+/* A file that could be a new member: it exists, it is not one already,
+ * and it holds the component size.  Its absolute path, or NULL after the
+ * refusal (*r). */
+static char *new_member_check(const struct array_ctl *a, GPtrArray *v,
+			      const char *path, int *r)
+{
+	char err[512], *abspath;
+	int fd = member_open(path, O_RDONLY, err, sizeof(err));
+
+	if (fd < 0) {
+		*r = refuse("%s", err);
+		return NULL;
+	}
+	struct stat st = { 0 };
+	uint64_t sectors = rdev_file_sectors(fd);
+	uint64_t need = (uint64_t)ctl_num(a, "component_size") * 2;
+	fstat(fd, &st);
+	close(fd);
+	struct cli_member *m = member_by_file(v, &st);
+	if (m)
+		*r = refuse("%s is already a member of %s (%s)", path, a->name,
+			    m->dev);
+	else if (sectors < need)
+		*r = refuse("%s is too small to be a member of %s: it holds %"
+			    PRIu64 "K, the members use %" PRIu64 "K each; give a "
+			    "larger file", path, a->name, sectors / 2, need / 2);
+	else if ((abspath = realpath(path, NULL)))
+		return abspath;
+	else
+		*r = refuse("%s: %s", path, g_strerror(errno));
+	return NULL;
+}
+
+static int add_file(const struct array_ctl *a, const char *abspath)
+{
+	int r = ctl_write(a, "new_dev", abspath);
+
+	if (r < 0)
+		return new_dev_refused(a, abspath, r);
+	fprintf(stderr, "raidfs: added %s to %s\n", abspath, a->name);
+	return 0;
+}
+
+/* new_dev: FILE checked, then added. */
+static int add_new(const struct array_ctl *a, GPtrArray *v, const char *path)
+{
+	int r = 0;
+	char *abspath = new_member_check(a, v, path, &r);
+
+	if (abspath)
+		r = add_file(a, abspath);
+	free(abspath);
+	return r;
+}
+
+static int do_add(const struct array_ctl *a, GPtrArray *v, const char *path)
+{
+	int r = need_redundancy(a, "take spares");
+
+	return r ? r : add_new(a, v, path);
+}
+
+/* The array's UUID as its uuid file reads it, without the dashes. */
+static char *uuid_hex(const struct array_ctl *a)
+{
+	char *u = ctl_get(a, "uuid");
+	char **parts = g_strsplit(u, "-", -1);
+	char *hex = g_strjoinv("", parts);
+
+	g_strfreev(parts);
+	g_free(u);
+	return hex;
+}
+
+/* A file re-add finds outside the array must have been in it: md's
+ * new_dev takes such a file back into its old role. */
+static int former_member_check(const struct array_ctl *a, const char *path)
+{
+	char err[512], hex[33];
+	struct md_sb sb;
+	int fd = member_open(path, O_RDONLY, err, sizeof(err));
+
+	if (fd < 0)
+		return refuse("%s", err);
+	int e = md_sb_load(fd, &sb, err, sizeof(err));
+	close(fd);
+	for (int i = 0; e == 0 && i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", sb.set_uuid[i]);
+	char *want = uuid_hex(a);
+	bool former = e == 0 && strcmp(hex, want) == 0;
+	g_free(want);
+	if (former)
+		return 0;
+	return refuse("%s was not a member of %s (%s): use raidfs add", path,
+		      a->name, e == 0 ? "its superblock names another array"
+				      : "it has no md superblock");
+}
+
+static int do_readd_file(const struct array_ctl *a, GPtrArray *v,
+			 const char *path)
+{
+	int r = need_redundancy(a, "take members back");
+
+	if (r || (r = former_member_check(a, path)))
+		return r;
+	return add_new(a, v, path);
+}
+
+/* ---- replace ---- */
+
+static int replacement_check(const struct array_ctl *a, GPtrArray *v,
+			     const struct cli_member *m, const char *with)
+{
+	if (m->slot < 0 || !member_in_sync(m))
+		return refuse("%s is not active in %s and so cannot be replaced",
+			      m->dev, a->name);
+	if (with)
+		return 0;
+	for (guint i = 0; i < v->len; i++)
+		if (member_spare(g_ptr_array_index(v, i)))
+			return 0;
+	return refuse("%s has no spare to replace %s with: add one (raidfs add "
+		      "%s FILE) or give --with FILE", a->name, m->dev, a->image);
+}
+
+/* --with NEW: a spare of the array, or a file to add as one. */
+static int replacement_add(const struct array_ctl *a, GPtrArray *v,
+			   const char *with)
+{
+	struct cli_member *w = member_find(v, with);
+
+	if (w && !member_spare(w))
+		return refuse("%s is %s in %s and cannot be a replacement", with,
+			      member_faulty(w) ? "faulty" : "active", a->name);
+	return w ? 0 : add_new(a, v, with);
+}
+
+/* mdadm --replace [--with]: the new member first, so that a refused add
+ * leaves the array as it was; md copies onto a spare while m serves. */
+static int do_replace(const struct array_ctl *a, GPtrArray *v,
+		      struct cli_member *m, const char *with)
+{
+	int r = need_redundancy(a, "replace members");
+
+	if (r || (r = replacement_check(a, v, m, with)))
+		return r;
+	if (with && (r = replacement_add(a, v, with)))
+		return r;
+	return set_state(a, m, "want_replacement", "marked %s in %s for "
+			 "replacement");
+}
+
+/* ---- check, repair, stop ---- */
+
+static int sync_busy(const struct array_ctl *a, const char *action)
+{
+	return refuse("%s is busy with %s (sync_action); wait for it (raidfs "
+		      "wait %s) or write idle to %s/sync_action", a->name, action,
+		      a->image, a->dir);
+}
+
+static int request_sync(const struct array_ctl *a, const char *action)
+{
+	int r = need_redundancy(a, action);
+
+	if (r)
+		return r;
+	if (ctl_is(a, "array_state", "readonly"))
+		return refuse("%s is read-only: mount it read-write to %s it",
+			      a->name, action);
+	char *now = ctl_get(a, "sync_action");
+	if (strcmp(now, "idle") != 0 && strcmp(now, "frozen") != 0)
+		r = sync_busy(a, now);
+	g_free(now);
+	if (r)
+		return r;
+	r = ctl_write(a, "sync_action", action);
+	if (r == -EBUSY)
+		return sync_busy(a, "a sync");
+	return r < 0 ? daemon_refused(a, "sync_action", action, r) : 0;
+}
+
+/* mdadm --stop: like STOP_ARRAY, a use of the image that may be transient
+ * (a closing loop device) is given five seconds. */
+static int do_stop(const struct array_ctl *a)
+{
+	int r;
+
+	for (int tries = 25; (r = ctl_write(a, "array_state", "inactive")) ==
+			     -EBUSY && --tries; )
+		g_usleep(G_USEC_PER_SEC / 5);
+	if (r == -EBUSY) {
+		fprintf(stderr, "raidfs: cannot get exclusive access to %s: its "
+			"image is open (a process, a mounted filesystem or a loop "
+			"device); close it and retry\n", a->name);
+		return 1;
+	}
+	if (r < 0)
+		return daemon_refused(a, "array_state", "inactive", r);
+	fprintf(stderr, "raidfs: stopped %s\n", a->name);
+	return 0;
+}
+
+/* ---- wait ---- */
+
+struct sync_status {
+	char *action;             /* sync_action */
+	uint64_t done, total;     /* sync_completed, sectors */
+	unsigned speed;           /* sync_speed, KiB/s */
+};
+
+/* false once the array has left the mount. */
+static bool sync_status_read(const struct array_ctl *a, struct sync_status *s)
+{
+	char *completed = ctl_read(a, "sync_completed");
+
+	g_free(s->action);
+	s->action = ctl_read(a, "sync_action");
+	s->done = s->total = 0;
+	if (completed && sscanf(completed, "%" SCNu64 " / %" SCNu64, &s->done,
+				&s->total) != 2)
+		s->done = s->total = 0;
+	s->speed = ctl_num(a, "sync_speed");
+	g_free(completed);
+	return s->action != NULL;
+}
+
+/* "check  42.3% (884/2048 MiB), 85.0 MiB/s, 0:00:14 left" */
+static void progress_text(const struct sync_status *s, unsigned per_mille,
+			  GString *out)
+{
+	g_string_append_printf(out, "%s %3u.%u%% (%" PRIu64 "/%" PRIu64 " MiB), ",
+			       s->action, per_mille / 10, per_mille % 10,
+			       s->done >> 11, s->total >> 11);
+	if (!s->speed) {
+		g_string_append(out, "speed unknown");
+		return;
+	}
+	uint64_t left = (s->total - MIN(s->done, s->total)) / 2 / s->speed;
+	g_string_append_printf(out, "%.1f MiB/s, %" PRIu64 ":%02u:%02u left",
+			       s->speed / 1024.0, left / 3600,
+			       (unsigned)(left / 60 % 60), (unsigned)(left % 60));
+}
+
+/* On a terminal, a bar redrawn in place; else a line a call. */
+static void progress_show(const struct array_ctl *a,
+			  const struct sync_status *s, bool tty)
+{
+	unsigned per_mille = s->total ? MIN(s->done, s->total) * 1000 / s->total
+				      : 0;
+	GString *out = g_string_new(tty ? "\r[" : "");
+
+	for (unsigned i = 0; tty && i < 20; i++)
+		g_string_append_c(out, i < per_mille / 50 ? '=' :
+				       i == per_mille / 50 ? '>' : '.');
+	g_string_append_printf(out, "%s%s: ", tty ? "] " : "", a->name);
+	progress_text(s, per_mille, out);
+	g_string_append(out, tty ? "\033[K" : "\n");
+	fputs(out->str, stdout);
+	fflush(stdout);
+	g_string_free(out, TRUE);
+}
+
+#define WAIT_POLL_US (G_USEC_PER_SEC / 2)
+#define WAIT_LINE_US (5 * G_USEC_PER_SEC)    /* mdadm --wait's mdstat_wait(5) */
+#define FROZEN_POLLS 6         /* 3 s: mdadm --wait's three looks (frozen_remaining) */
+
+/* Until sync_action is idle; 1 when it stayed frozen (mdadm --wait gives
+ * up on a frozen array after three looks), -1 when the array left. */
+static int wait_idle(const struct array_ctl *a, bool tty, char **last)
+{
+	struct sync_status s = { NULL, 0, 0, 0 };
+	gint64 shown = 0;
+	int frozen = 0, r = 0;
+
+	while ((r = sync_status_read(a, &s) ? 0 : -1) == 0 &&
+	       strcmp(s.action, "idle") != 0) {
+		frozen = strcmp(s.action, "frozen") == 0 ? frozen + 1 : 0;
+		if (frozen >= FROZEN_POLLS) {
+			r = 1;
+			break;
+		}
+		gint64 now = g_get_monotonic_time();
+		if (!frozen && (tty || now - shown >= WAIT_LINE_US)) {
+			progress_show(a, &s, tty);
+			g_free(*last);
+			*last = g_strdup(s.action);
+			shown = now;
+		}
+		g_usleep(WAIT_POLL_US);
+	}
+	if (tty && shown)
+		fputs("\r\033[K", stdout);
+	g_free(s.action);
+	return r;
+}
+
+/* mdadm's State: what the sync left the array as; 0 when idle and whole. */
+static int wait_verdict(const struct array_ctl *a)
+{
+	long long degraded = ctl_num(a, "degraded");
+	char *resync = ctl_get(a, "resync_start");
+	const struct md_personality *pers = md_find_personality(level_of(a));
+	int r = 1;
+
+	if (ctl_is(a, "array_state", "broken"))
+		fprintf(stderr, "raidfs: %s has failed: too many members are "
+			"missing or faulty\n", a->name);
+	else if (degraded)
+		fprintf(stderr, "raidfs: %s is degraded: %lld of %lld roles have "
+			"no member in sync\n", a->name, degraded,
+			ctl_num(a, "raid_disks"));
+	else if (pers && pers->sync_request && strcmp(resync, "none") != 0)
+		fprintf(stderr, "raidfs: %s still needs a resync from sector %s\n",
+			a->name, resync);
+	else
+		r = 0;
+	g_free(resync);
+	return r;
+}
+
+static int do_wait(const struct array_ctl *a)
+{
+	char *last = NULL;
+	int r = wait_idle(a, isatty(STDOUT_FILENO), &last);
+
+	if (r < 0) {
+		fprintf(stderr, "raidfs: %s left the mount\n", a->name);
+	} else if (r > 0) {
+		fprintf(stderr, "raidfs: %s: the sync is frozen; write idle to "
+			"%s/sync_action to let it go on\n", a->name, a->dir);
+	} else {
+		if (last)
+			printf("%s: %s finished\n", a->name, last);
+		r = wait_verdict(a);
+	}
+	g_free(last);
+	return r ? 1 : 0;
+}
+
+/* ---- detail ---- */
+
+/* What mdadm --detail counts (md's GET_ARRAY_INFO). */
+struct counts {
+	int active, working, failed, spare;
+};
+
+static struct counts count_members(GPtrArray *v)
+{
+	struct counts c = { 0, 0, 0, 0 };
+
+	for (guint i = 0; i < v->len; i++) {
+		struct cli_member *m = g_ptr_array_index(v, i);
+		if (member_faulty(m)) {
+			c.failed++;
+			continue;
+		}
+		c.working++;
+		if (member_in_sync(m))
+			c.active++;
+		else
+			c.spare++;
+	}
+	return c;
+}
+
+static void print_size(const char *label, long long kib)
+{
+	char h[64];
+
+	printf("%s : %lld%s\n", label, kib, md_human_size(kib << 10, h, sizeof(h)));
+}
+
+static void detail_sizes(const struct array_ctl *a, int level, int members)
+{
+	char *version = ctl_get(a, "metadata_version");
+	char *lname = ctl_get(a, "level");
+
+	printf("%s:\n           Version : %s\n", a->image, version);
+	printf("        Raid Level : %s\n", lname);
+	print_size("        Array Size", ctl_num(a, "array_size"));
+	if (level >= 1)
+		print_size("     Used Dev Size", ctl_num(a, "component_size"));
+	printf("      Raid Devices : %lld\n", ctl_num(a, "raid_disks"));
+	printf("     Total Devices : %d\n", members);
+	printf("       Persistence : Superblock is persistent\n\n");
+	if (ctl_is(a, "consistency_policy", "bitmap"))
+		printf("     Intent Bitmap : Internal\n\n");
+	g_free(version);
+	g_free(lname);
+}
+
+/* What sync_action says runs, in mdadm's words: its State part
+ * (", recovering") and its status line's name ("Rebuild"). */
+struct sync_words {
+	const char *action, *state, *status;
+};
+
+static const struct sync_words sync_words[] = {
+	{ "resync", ", resyncing", "Resync" }, { "repair", ", resyncing", "Resync" },
+	{ "recover", ", recovering", "Rebuild" }, { "check", ", checking", "Check" },
+};
+
+static const struct sync_words *sync_words_of(const char *action)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(sync_words); i++)
+		if (strcmp(sync_words[i].action, action) == 0)
+			return &sync_words[i];
+	return NULL;
+}
+
+/* mdadm's "clean, degraded, recovering " (its trailing space too). */
+static void detail_state(const struct array_ctl *a, int level,
+			 const struct sync_words *w)
+{
+	char *state = ctl_get(a, "array_state");
+	const char *word = w ? w->state : "", *pending = "";
+	bool active = !strcmp(state, "active") || !strcmp(state, "active-idle") ||
+		      !strcmp(state, "write-pending");
+	const struct md_personality *pers = md_find_personality(level);
+
+	/* mdstat's resync=PENDING: owed, not running (frozen, read-only) */
+	if (!w && pers && pers->sync_request &&
+	    !ctl_is(a, "resync_start", "none")) {
+		word = ", resyncing";
+		pending = " (PENDING)";
+	}
+	printf("             State : %s%s%s%s \n",
+	       level <= 0 ? state : active ? "active" : "clean",
+	       ctl_num(a, "degraded") == 0 ? ""
+	       : !strcmp(state, "broken") ? ", FAILED" : ", degraded",
+	       word, pending);
+	g_free(state);
+}
+
+static void detail_counts(GPtrArray *v)
+{
+	struct counts c = count_members(v);
+
+	printf("    Active Devices : %d\n   Working Devices : %d\n"
+	       "    Failed Devices : %d\n     Spare Devices : %d\n\n",
+	       c.active, c.working, c.failed, c.spare);
+}
+
+static void detail_geometry(const struct array_ctl *a, int level)
+{
+	uint32_t layout = ctl_num(a, "layout");
+	long long chunk = ctl_num(a, "chunk_size") >> 10;
+	char *policy = ctl_get(a, "consistency_policy");
+
+	if (level == 5 || level == 6 || level == 10 || (level == 0 && layout))
+		md_print_layout(stdout, "            Layout", level, layout);
+	if (level == MD_LEVEL_LINEAR)
+		printf("          Rounding : %lldK\n\n", chunk);
+	else if (level != 1 && level != MD_LEVEL_LINEAR && chunk)
+		printf("        Chunk Size : %lldK\n\n", chunk);
+	if (*policy)
+		printf("Consistency Policy : %s\n\n", policy);
+	g_free(policy);
+}
+
+/* Name, UUID as mdadm prints it (8:8:8:8), Events. */
+static void detail_super(const struct array_ctl *a)
+{
+	char *hex = uuid_hex(a);
+	unsigned long long events = ctl_num(a, "events");
+
+	bool v090 = ctl_is(a, "metadata_version", "0.90");
+
+	if (!v090)    /* mdadm's detail_super0 has no name to show */
+		printf("              Name : %s\n", a->name);
+	printf("              UUID : ");
+	for (int i = 0; hex[i]; i++)
+		printf("%s%c", i && i % 8 == 0 ? ":" : "", hex[i]);
+	/* 0.90 keeps it as two 32-bit halves, and mdadm prints them so */
+	if (v090)
+		printf("\n            Events : %llu.%llu\n\n", events >> 32,
+		       events & 0xffffffffu);
+	else
+		printf("\n            Events : %llu\n\n", events);
+	g_free(hex);
+}
+
+static void member_devnum(const struct cli_member *m, unsigned *maj,
+			  unsigned *min)
+{
+	struct stat st;
+	dev_t d = 0;
+
+	if (stat(m->path, &st) == 0)
+		d = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	*maj = major(d);
+	*min = minor(d);
+}
+
+/* mdadm's " set-A": raid10 near copies alone divide the members. */
+static void print_set(int level, uint32_t layout, int raid_disks, int slot)
+{
+	int near = layout & 255, far = (layout >> 8) & 255, copies = near * far;
+
+	if (level == 10 && !(layout & ~0x1FFFFu) && far == 1 && copies &&
+	    raid_disks % copies == 0 && copies <= 26)
+		printf(" set-%c", 'A' + slot % copies);
+}
+
+static void print_member_state(const struct array_ctl *a,
+			       const struct cli_member *m, int raid_disks)
+{
+	bool faulty = member_faulty(m), sync = member_in_sync(m);
+
+	if (faulty)
+		printf(" faulty");
+	if (sync) {
+		printf(" active sync");
+		print_set(level_of(a), ctl_num(a, "layout"), raid_disks, m->slot);
+	}
+	if (has_flag(m->state, "write_mostly"))
+		printf(" writemostly");
+	if (!faulty && !sync)
+		printf(" spare%s", m->slot >= 0 && m->slot < raid_disks
+				   ? " rebuilding" : "");
+}
+
+/* mdadm's columns: Number, Major, Minor, RaidDevice ("-" for none). */
+static void print_row(int number, unsigned maj, unsigned min, int slot)
+{
+	if (number < 0)
+		printf("       -   %5u    %5u    ", maj, min);
+	else
+		printf("   %5d   %5u    %5u    ", number, maj, min);
+	if (slot < 0)
+		printf("    -     ");
+	else
+		printf("%5d     ", slot);
+}
+
+static void print_member(const struct array_ctl *a, const struct cli_member *m,
+			 int raid_disks)
+{
+	unsigned maj, min;
+
+	member_devnum(m, &maj, &min);
+	print_row(m->number, maj, min, m->slot);
+	print_member_state(a, m, raid_disks);
+	printf("   %s\n", m->path);
+}
+
+/* The roles in order, each with its member and then its replacement
+ * (md's disks[2d] and disks[2d+1]), "removed" for a role with none; then
+ * the members in no role. */
+static void detail_members(const struct array_ctl *a, GPtrArray *v)
+{
+	int raid_disks = ctl_num(a, "raid_disks");
+	bool first_other = true;
+
+	printf("    Number   Major   Minor   RaidDevice State\n");
+	for (int d = 0; d < raid_disks; d++) {
+		int n = 0;
+		for (int pass = 0; pass < 2; pass++)
+			for (guint i = 0; i < v->len; i++) {
+				struct cli_member *m = g_ptr_array_index(v, i);
+				if (m->slot == d && member_in_sync(m) == !pass) {
+					print_member(a, m, raid_disks);
+					n++;
+				}
+			}
+		if (!n) {
+			print_row(-1, 0, 0, d);
+			printf(" removed\n");
+		}
+	}
+	for (guint i = 0; i < v->len; i++) {
+		struct cli_member *m = g_ptr_array_index(v, i);
+		if (m->slot >= 0 && m->slot < raid_disks)
+			continue;
+		if (first_other)
+			printf("\n");
+		first_other = false;
+		print_member(a, m, raid_disks);
+	}
+}
+
+static int do_detail(const struct array_ctl *a, GPtrArray *v)
+{
+	struct sync_status s = { NULL, 0, 0, 0 };
+	int level = level_of(a);
+
+	sync_status_read(a, &s);
+	const struct sync_words *w = sync_words_of(s.action ? s.action : "");
+	detail_sizes(a, level, v->len);
+	detail_state(a, level, w);
+	detail_counts(v);
+	detail_geometry(a, level);
+	if (w && s.total)
+		printf("    %7s Status : %d%% complete\n\n", w->status,
+		       (int)(MIN(s.done, s.total) * 100 / s.total));
+	detail_super(a);
+	detail_members(a, v);
+	g_free(s.action);
+	return 0;
+}
+
+/* ---- the commands ---- */
+
+/* What a command works on: the array, its members, MEMBER when it takes
+ * one (NULL when no member of the array matches it) and its text. */
+struct target {
+	struct array_ctl a;
+	GPtrArray *members;
+	struct cli_member *m;
+	const char *arg, *with;
+};
+
+static int need_member(const struct target *t)
+{
+	return not_a_member(&t->a, t->arg);
+}
+
+static int run_detail(struct target *t) { return do_detail(&t->a, t->members); }
+static int run_check(struct target *t) { return request_sync(&t->a, "check"); }
+static int run_repair(struct target *t) { return request_sync(&t->a, "repair"); }
+static int run_stop(struct target *t) { return do_stop(&t->a); }
+static int run_wait(struct target *t) { return do_wait(&t->a); }
+static int run_add(struct target *t) { return do_add(&t->a, t->members, t->arg); }
+
+static int run_fail(struct target *t)
+{
+	return t->m ? do_fail(&t->a, t->members, t->m) : need_member(t);
+}
+
+static int run_remove(struct target *t)
+{
+	return t->m ? do_remove(&t->a, t->m) : need_member(t);
+}
+
+/* A member still in the array, or a former member's file. */
+static int run_readd(struct target *t)
+{
+	return t->m ? do_readd(&t->a, t->m)
+		    : do_readd_file(&t->a, t->members, t->arg);
+}
+
+static int run_replace(struct target *t)
+{
+	return t->m ? do_replace(&t->a, t->members, t->m, t->with)
+		    : need_member(t);
+}
+
+struct manage_cmd {
+	const char *name;
+	const char *params;       /* after IMAGE */
+	const char *help;         /* raidfs --help's line */
+	const char *summary;      /* raidfs NAME --help's */
+	int (*run)(struct target *t);
+};
+
+static const struct manage_cmd manage_cmds[] = {
+	{ "detail", "", "the array as mdadm --detail shows it",
+	  "Print the array's state and members as mdadm --detail does.", run_detail },
+	{ "fail", " MEMBER", "mark a member faulty",
+	  "Mark MEMBER faulty (dev-NAME/state: faulty).", run_fail },
+	{ "remove", " MEMBER", "take a faulty or spare member out",
+	  "Take a faulty or spare MEMBER out of the array (state: remove).", run_remove },
+	{ "add", " FILE", "add a spare (recovered onto if degraded)",
+	  "Add FILE as a spare (new_dev); a degraded array recovers onto it.", run_add },
+	{ "re-add", " MEMBER", "take a former member back",
+	  "Take a faulty MEMBER, or a removed member's file, back into its role.", run_readd },
+	{ "replace", " MEMBER [--with FILE]", "copy a member onto a spare",
+	  "Copy MEMBER onto a spare (or FILE, added first) while it keeps "
+	  "serving, then fail it (state: want_replacement).", run_replace },
+	{ "check", "", "count mismatches (sync_action)",
+	  "Read every copy and parity and count mismatches (sync_action: check).", run_check },
+	{ "repair", "", "rewrite mismatches (sync_action)",
+	  "Rewrite mismatched copies and parity (sync_action: repair).", run_repair },
+	{ "stop", "", "stop one array; the others go on",
+	  "Stop the array cleanly (array_state: inactive); the mount serves the others.", run_stop },
+	{ "wait", "", "wait for the running sync",
+	  "Wait for the running sync, showing its progress; exit 0 when the array "
+	  "is then idle and whole, 1 when not.", run_wait },
+};
+
+static const struct manage_cmd *manage_cmd_find(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(manage_cmds); i++)
+		if (strcmp(manage_cmds[i].name, name) == 0)
+			return &manage_cmds[i];
+	return NULL;
+}
+
+bool raidfs_manage_known(const char *name)
+{
+	return manage_cmd_find(name) != NULL;
+}
+
+void raidfs_manage_help(FILE *out)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(manage_cmds); i++) {
+		const struct manage_cmd *c = &manage_cmds[i];
+		char *use = g_strdup_printf("%s IMAGE%s", c->name, c->params);
+		fprintf(out, "  %-39s %s\n", use, c->help);
+		g_free(use);
+	}
+}
+
+static int run_target(const struct manage_cmd *c, char **args, const char *with)
+{
+	struct target t = { .arg = args[1], .with = with };
+	int r = array_ctl_open(args[0], &t.a);
+
+	if (r)
+		return r;
+	t.members = members_list(&t.a);
+	if (t.arg && c->run != run_add)
+		t.m = member_find(t.members, t.arg);
+	r = c->run(&t);
+	g_ptr_array_free(t.members, TRUE);
+	array_ctl_free(&t.a);
+	return r;
+}
+
+/* raidfs NAME ...: argv[0] is NAME. */
+int raidfs_manage(int argc, char **argv)
+{
+	const struct manage_cmd *c = manage_cmd_find(argv[0]);
+	char *with = NULL;
+	GOptionEntry none[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+	GOptionEntry replace[] = {
+		{ "with", 0, 0, G_OPTION_ARG_FILENAME, &with, "The file to replace MEMBER with (added first)", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	char *params = g_strconcat("IMAGE", c->params, NULL);
+	int want = *c->params ? 3 : 2, r = 2;
+
+	if (parse_options(c->run == run_replace ? replace : none, params,
+			  c->summary, &argc, &argv))
+		r = argc == want ? run_target(c, argv + 1, with)
+				 : refuse("usage: raidfs %s %s", c->name, params);
+	g_free(params);
+	g_free(with);
+	return r;
+}
