@@ -584,7 +584,10 @@ static int replacement_add(const struct array_ctl *a, GPtrArray *v,
 }
 
 /* mdadm --replace [--with]: the new member first, so that a refused add
- * leaves the array as it was; md copies onto a spare while m serves. */
+ * leaves the array as it was; md copies onto a spare while m serves.
+ * mdadm freezes the array around it to write the spare's slot before
+ * recovery can take it elsewhere; slot is read-only here, so the spare
+ * goes where md_check_recovery puts it (a missing role first, as md). */
 static int do_replace(const struct array_ctl *a, GPtrArray *v,
 		      struct cli_member *m, const char *with)
 {
@@ -711,25 +714,55 @@ static void progress_show(const struct array_ctl *a,
 
 #define WAIT_POLL_US (G_USEC_PER_SEC / 2)
 #define WAIT_LINE_US (5 * G_USEC_PER_SEC)    /* mdadm --wait's mdstat_wait(5) */
-#define FROZEN_POLLS 6         /* 3 s: mdadm --wait's three looks (frozen_remaining) */
+#define GRACE_POLLS 6          /* 3 s: mdadm --wait's three looks (frozen_remaining) */
 
-/* Until sync_action is idle; 1 when it stayed frozen (mdadm --wait gives
- * up on a frozen array after three looks), -1 when the array left. */
+/* Degraded with a member that is neither faulty nor in sync: md's
+ * md_check_recovery starts recovering it a moment later. */
+static bool recovery_owed(const struct array_ctl *a)
+{
+	if (ctl_num(a, "degraded") == 0)
+		return false;
+	GPtrArray *v = members_list(a);
+	bool owed = false;
+	for (guint i = 0; i < v->len; i++) {
+		struct cli_member *m = g_ptr_array_index(v, i);
+		owed |= !member_faulty(m) && !member_in_sync(m);
+	}
+	g_ptr_array_free(v, TRUE);
+	return owed;
+}
+
+/* Go on waiting on what sync_action says?  While a sync runs; and for
+ * GRACE_POLLS polls in a row while it is frozen (mdadm --wait gives up on
+ * a frozen array: *r 1) or idle with a recovery about to start. */
+static bool keep_waiting(const struct array_ctl *a, const char *action,
+			 int *grace, int *r)
+{
+	bool frozen = strcmp(action, "frozen") == 0;
+	bool idle = strcmp(action, "idle") == 0;
+
+	if (!frozen && !(idle && recovery_owed(a))) {
+		*grace = 0;
+		return !idle;
+	}
+	if (++*grace < GRACE_POLLS)
+		return true;
+	*r = frozen;
+	return false;
+}
+
+/* Until sync_action is idle: 0, 1 when it stayed frozen, -1 when the
+ * array left the mount. */
 static int wait_idle(const struct array_ctl *a, bool tty, char **last)
 {
 	struct sync_status s = { NULL, 0, 0, 0 };
 	gint64 shown = 0;
-	int frozen = 0, r = 0;
+	int grace = 0, r;
 
 	while ((r = sync_status_read(a, &s) ? 0 : -1) == 0 &&
-	       strcmp(s.action, "idle") != 0) {
-		frozen = strcmp(s.action, "frozen") == 0 ? frozen + 1 : 0;
-		if (frozen >= FROZEN_POLLS) {
-			r = 1;
-			break;
-		}
+	       keep_waiting(a, s.action, &grace, &r)) {
 		gint64 now = g_get_monotonic_time();
-		if (!frozen && (tty || now - shown >= WAIT_LINE_US)) {
+		if (!grace && (tty || now - shown >= WAIT_LINE_US)) {
 			progress_show(a, &s, tty);
 			g_free(*last);
 			*last = g_strdup(s.action);
