@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers of the tests of raidfs detail and the member commands, on the
 # arrays of the mount at $M (after lib.sh).
 need_fuse

@@ -16,9 +16,9 @@ truncate -s 1M "$T/tiny"
 # The raid5's first resync is slow until the test lets it go.  Members
 # named relative to the directory the mount was started in: the daemon
 # leaves it, and dev-NAME/path must still say where each file is.
-cd "$T"
+cd "$T" || fail "cd $T"
 rf_mount "$M" -o sync_speed_max=1000 r1a r1b r5a r5b r5c r0a r0b
-cd "$OLDPWD"
+cd "$OLDPWD" || fail "cd $OLDPWD"
 expect_eq "dev-r1a/path" "$(cat "$M/r1.md/dev-r1a/path")" "$T/r1a"
 
 note "help"
@@ -69,7 +69,7 @@ field "$R5" "Resync Status" | grep -Eq '^[0-9]+% complete$' ||
 	fail "raid5 Resync Status: $(field "$R5" "Resync Status")"
 "$RAIDFS" wait "$R5" >"$T/wait.out" 2>"$T/wait.err" &
 WAITER=$!
-for i in $(seq 100); do [ -s "$T/wait.out" ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ -s "$T/wait.out" ] && break; sleep 0.1; done
 echo system >"$M/r5.md/sync_speed_max"
 rc=0; wait "$WAITER" || rc=$?
 [ "$rc" = 0 ] || fail "wait on the raid5 resync: exit $rc ($(cat "$T/wait.err"))"
