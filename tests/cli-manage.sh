@@ -11,13 +11,16 @@
 "$RAIDFS" create -l 5 -n 3 -N r5 --member-size 16M \
 	"$T/r5a" "$T/r5b" "$T/r5c" >/dev/null
 "$RAIDFS" create -l 0 -n 2 -N r0 --member-size 16M "$T/r0a" "$T/r0b" >/dev/null
+"$RAIDFS" create -l 10 -n 4 -N r10 --assume-clean --member-size 16M \
+	"$T/r10a" "$T/r10b" "$T/r10c" "$T/r10d" >/dev/null
 truncate -s 16M "$T/free"
 truncate -s 1M "$T/tiny"
 # The raid5's first resync is slow until the test lets it go.  Members
 # named relative to the directory the mount was started in: the daemon
 # leaves it, and dev-NAME/path must still say where each file is.
 cd "$T" || fail "cd $T"
-rf_mount "$M" -o sync_speed_max=1000 r1a r1b r5a r5b r5c r0a r0b
+rf_mount "$M" -o sync_speed_max=1000 r1a r1b r5a r5b r5c r0a r0b r10a r10b \
+	r10c r10d
 cd "$OLDPWD" || fail "cd $OLDPWD"
 expect_eq "dev-r1a/path" "$(cat "$M/r1.md/dev-r1a/path")" "$T/r1a"
 
@@ -155,5 +158,15 @@ expect_field "$R5" "Failed Devices" 1
 refused r5 "r5 would fail" "$RAIDFS" fail "$R5" "$T/r5a"
 rc=0; "$RAIDFS" wait "$R5" >/dev/null 2>&1 || rc=$?
 expect_eq "wait on a degraded raid5" "$rc" 1
+
+note "raid10: each near pair keeps one member"
+R10=$M/r10
+expect_field "$R10" Layout near=2
+row "$R10" "$T/r10b" | grep -q " active sync set-B " || fail "r10b: $(row "$R10" "$T/r10b")"
+"$RAIDFS" fail "$R10" "$T/r10a" 2>/dev/null || fail "raidfs fail r10a"
+refused r10 "r10 would fail" "$RAIDFS" fail "$R10" "$T/r10b"
+"$RAIDFS" fail "$R10" "$T/r10c" 2>/dev/null || fail "raidfs fail r10c"
+refused r10 "r10 would fail" "$RAIDFS" fail "$R10" "$T/r10d"
+expect_field "$R10" State "clean, degraded"
 
 rf_umount "$M"
