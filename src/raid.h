@@ -335,6 +335,13 @@ void rdev_push_io(struct md_rdev *rdev, struct member_io *io);
 /* The member's layer of that kind, or NULL. */
 struct member_io *rdev_find_io(struct md_rdev *rdev,
 			       const struct member_io_ops *ops);
+/* Copy len bytes of the data area at off from src to dst inside the
+ * kernel (copy_file_range: one copy, no user buffer; a reflink where the
+ * file system shares blocks).  Only between plain member files; any
+ * error, -EOPNOTSUPP for a member with an IO layer, and the caller goes
+ * the usual way, which handles it. */
+int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
+	      size_t len);
 uint64_t rdev_file_sectors(int fd);
 
 /* claim.c */
