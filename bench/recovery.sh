@@ -88,16 +88,21 @@ measure_recovery() {
 
 # fio while the recovery runs at the default sync_speed_min: the recovery
 # starts frozen (at full speed it would be over before fio begins) and is
-# let go 1 s into fio's 2 s ramp.  Its position is taken as fio's measured
-# time begins and 1 s before it ends: the recovery must still run then.
+# let go once fio writes (the array goes active), in fio's 2 s ramp.  Its
+# position is taken 1.2 s later and 1 s before fio ends: the recovery
+# must still run then.
 iops_during_recovery() {
-	local a=$1 p0 p1 st
+	local a=$1 p0 p1 st i
 	need_recovery "$a"
 	mount_array "$a" -o sync_speed_max=$SPEED_MAX
 	echo frozen >"$work/mnt/$a/$a.md/sync_action"
 	MIN_SHOWN=$(ctl "$a" sync_speed_min)
 	PATH_OF[$a.rec]=${PATH_OF[$a]}
-	(sleep 1; echo idle >"$work/mnt/$a/$a.md/sync_action"
+	(for ((i = 0; i < 100; i++)); do
+		[[ $(ctl "$a" array_state) == active ]] && break
+		sleep 0.02
+	 done
+	 echo idle >"$work/mnt/$a/$a.md/sync_action"
 	 sleep 1.2; position "$a" >"$work/p0"
 	 sleep $((RUNTIME - 1)); position "$a" >"$work/p1"
 	 ctl "$a" sync_action >"$work/st") &
