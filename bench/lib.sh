@@ -83,6 +83,36 @@ umount_tmpfs() {
 	[[ -n $work ]] && umount "$work" && rmdir "$work"
 }
 
+# Benchmarks with one raidfs daemon per array (parity-compare, recovery):
+# array -> our child, "raidfs mount -f" serving $work/mnt/ARRAY.
+declare -A PID_OF_ARRAY
+
+# stop_array A: unmount array A and reap its daemon; unmounting is how
+# raidfs is told to stop the array cleanly.
+stop_array() {
+	local a=$1 pid=${PID_OF_ARRAY[$1]:-}
+	[[ -n $pid ]] || return 0
+	fusermount3 -u "$work/mnt/$a" 2>/dev/null || true
+	if ! wait_gone "$pid" 60; then
+		echo "$BENCH: raidfs ($a) did not stop after unmount; SIGTERM" >&2
+		kill "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null || true
+	PID_OF_ARRAY[$a]=''
+	return 0
+}
+
+# Their cleanup: leave no mount, daemon or tmpfs behind.
+cleanup_arrays() {
+	local rc=$? a
+	set +e
+	for a in "${!PID_OF_ARRAY[@]}"; do
+		stop_array "$a"
+	done
+	umount_tmpfs
+	exit "$rc"
+}
+
 # The checks and traps every benchmark starts with.
 bench_start() {
 	((EUID == 0)) || die "run as root (it mounts a tmpfs and FUSE file systems)"

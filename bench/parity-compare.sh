@@ -43,33 +43,8 @@ WORKLOADS=(seq-write seq-read rand-write-psync rand-write-aio)
 # as close in time to the healthy one as it can be.
 RUN_ORDER=(seq-write rand-write-psync rand-write-aio seq-read)
 
-declare -A PID_OF       # array -> our child: raidfs mount -f
 
-# Unmount array $1 and reap its daemon; unmounting is how raidfs is told to
-# stop the array cleanly.
-stop_array() {
-	local a=$1 pid=${PID_OF[$1]:-}
-	[[ -n $pid ]] || return 0
-	fusermount3 -u "$work/mnt/$a" 2>/dev/null || true
-	if ! wait_gone "$pid" 30; then
-		echo "parity-compare: raidfs ($a) did not stop after unmount; SIGTERM" >&2
-		kill "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null || true
-	PID_OF[$a]=''
-	return 0
-}
-
-# Runs on every exit: leave no mount, daemon or tmpfs behind.
-cleanup() {
-	local rc=$? a
-	set +e
-	for a in "${!PID_OF[@]}"; do
-		stop_array "$a"
-	done
-	umount_tmpfs
-	exit "$rc"
-}
+cleanup() { cleanup_arrays; }
 
 # Serve the members in $work/$1 at $work/mnt/$1; extra arguments go to mount.
 mount_array() {
@@ -78,8 +53,8 @@ mount_array() {
 	mkdir -p "$work/mnt/$a"
 	# -f keeps the daemon our child, so cleanup can wait for its clean stop.
 	"$RAIDFS" mount "$@" -f "$work/$a" "$work/mnt/$a" >>"$work/$a.log" 2>&1 &
-	PID_OF[$a]=$!
-	wait_mounted "$work/mnt/$a" "${PID_OF[$a]}" mdstat ||
+	PID_OF_ARRAY[$a]=$!
+	wait_mounted "$work/mnt/$a" "${PID_OF_ARRAY[$a]}" mdstat ||
 		die "raidfs mount of $a failed: $(cat "$work/$a.log")"
 	[[ -f $work/mnt/$a/$a ]] || die "no image $a in $work/mnt/$a"
 	arm_power_cut "$work/mnt/$a"

@@ -137,34 +137,57 @@ static void last_sync_action_show(struct mddev *mddev, struct md_rdev *rdev,
 	g_string_append(out, md_sync_action_name(mddev->last_sync_action));
 }
 
+/* md's: no sync thread running (idle, or frozen) says none. */
+static bool sync_running(struct mddev *mddev)
+{
+	return !mddev->sync_frozen &&
+	       atomic_load(&mddev->sync_action) != ACTION_IDLE;
+}
+
+/* md's curr_resync_completed: where the pass began, then its checkpoints. */
 static void sync_completed_show(struct mddev *mddev, struct md_rdev *rdev,
 				GString *out)
 {
 	(void)rdev;
-	if (atomic_load(&mddev->sync_action) == ACTION_IDLE)
+	if (!sync_running(mddev))
 		g_string_append(out, "none");
 	else
 		g_string_append_printf(out, "%llu / %" PRIu64,
-				       (unsigned long long)atomic_load(&mddev->curr_resync),
+				       (unsigned long long)atomic_load(&mddev->resync_completed),
 				       mddev->dev_sectors);
 }
 
-/* KiB/s since the pass began, as md's sync_speed reports a recent rate. */
 static unsigned sync_rate(struct mddev *mddev)
 {
-	gint64 us = g_get_monotonic_time() - mddev->resync_mark_us;
-	uint64_t done = atomic_load(&mddev->curr_resync) - mddev->resync_mark;
-
-	if (atomic_load(&mddev->sync_action) == ACTION_IDLE || us <= 0 ||
-	    done > mddev->dev_sectors)
-		return 0;
-	return done / 2 * G_USEC_PER_SEC / us;
+	return md_sync_speed(mddev, g_get_monotonic_time());
 }
 
 static void sync_speed_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 {
 	(void)rdev;
-	g_string_append_printf(out, "%u", sync_rate(mddev));
+	if (!sync_running(mddev))
+		g_string_append(out, "none");
+	else
+		g_string_append_printf(out, "%u", sync_rate(mddev));
+}
+
+static void sync_min_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%llu",
+			       (unsigned long long)atomic_load(&mddev->resync_min));
+}
+
+/* md's min_sync_store: not while a sync runs, rounded down to 4 KiB. */
+static int sync_min_store(struct mddev *mddev, struct md_rdev *rdev,
+			  const char *val)
+{
+	uint64_t v;
+
+	(void)rdev;
+	if (ctl_parse_u64(val, &v) < 0)
+		return -EINVAL;
+	return md_sync_set_min(mddev, v & ~7ull);
 }
 
 char *ctl_value(const char *buf, size_t size)
@@ -247,9 +270,10 @@ int ctl_parse_msec(const char *val, unsigned max_ms, unsigned *ms)
 	return 0;
 }
 
+/* 0: the system's default, as md shows it. */
 static void speed_show(GString *out, unsigned v, unsigned system)
 {
-	g_string_append_printf(out, "%u (%s)", v, v == system ? "system" : "local");
+	g_string_append_printf(out, "%u (%s)", v ? v : system, v ? "local" : "system");
 }
 
 static void sync_speed_min_show(struct mddev *mddev, struct md_rdev *rdev,
@@ -267,7 +291,7 @@ static int sync_speed_min_store(struct mddev *mddev, struct md_rdev *rdev,
 	(void)rdev;
 	if (ctl_parse_speed(val, &v) < 0)
 		return -EINVAL;
-	mddev->sync_speed_min = v ? v : MD_SPEED_MIN_DEFAULT;
+	mddev->sync_speed_min = v;
 	return 0;
 }
 
@@ -286,7 +310,7 @@ static int sync_speed_max_store(struct mddev *mddev, struct md_rdev *rdev,
 	(void)rdev;
 	if (ctl_parse_speed(val, &v) < 0)
 		return -EINVAL;
-	mddev->sync_speed_max = v ? v : MD_SPEED_MAX_DEFAULT;
+	mddev->sync_speed_max = v;
 	return 0;
 }
 
@@ -388,6 +412,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(minimum_io_size), ATTR_RO(optimal_io_size), ATTR_RW(sync_action),
 	ATTR_RO(last_sync_action), ATTR_RO(sync_completed),
 	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
+	ATTR_RW(sync_min),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
 	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors),

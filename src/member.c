@@ -246,6 +246,24 @@ int mio_run(struct mio *v, unsigned n)
 	return first;
 }
 
+int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
+	      size_t len)
+{
+	if (atomic_load(&src->io) || atomic_load(&dst->io))
+		return -EOPNOTSUPP;
+	loff_t in = (loff_t)(src->data_offset << SECTOR_SHIFT) + (loff_t)off;
+	loff_t out = (loff_t)(dst->data_offset << SECTOR_SHIFT) + (loff_t)off;
+	while (len) {
+		ssize_t r = copy_file_range(src->fd, &in, dst->fd, &out, len, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		len -= r;
+	}
+	return 0;
+}
+
 uint64_t rdev_file_sectors(int fd)
 {
 	struct stat st;

@@ -456,6 +456,7 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 
 	if (r < 0 || len == 0)
 		return r;
+	atomic_fetch_add(&mddev->fg_sectors, (len + 511) >> SECTOR_SHIFT);
 	r = mddev->pers->read(mddev, off, len, buf);
 	return r < 0 ? r : (int)len;
 }
@@ -472,6 +473,7 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 	int r = check_range(mddev, off, &len);
 	if (r < 0 || len == 0)
 		return r;
+	atomic_fetch_add(&mddev->fg_sectors, (len + 511) >> SECTOR_SHIFT);
 	r = md_write_start(mddev);
 	if (r < 0) {
 		md_write_end(mddev);
@@ -870,8 +872,8 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	mddev->in_sync = true;
 	mddev->safe_mode_delay_ms = 200;
 	mddev->max_corr_read_errors = MD_DEFAULT_MAX_CORRECTED_READ_ERRORS;
-	mddev->sync_speed_min = MD_SPEED_MIN_DEFAULT;
-	mddev->sync_speed_max = MD_SPEED_MAX_DEFAULT;
+	mddev->sync_speed_min = 0;     /* the system's default */
+	mddev->sync_speed_max = 0;
 	pthread_mutex_init(&mddev->sb_lock, NULL);
 	md_cond_init(&mddev->sb_cond);
 	pthread_mutex_init(&mddev->sync_lock, NULL);

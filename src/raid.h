@@ -201,10 +201,21 @@ struct mddev {
 	atomic_bool recovery_intr;
 	atomic_bool stopping;
 	atomic_ullong curr_resync;        /* sector the running pass has reached */
-	atomic_ullong resync_mark;        /* where the pass began, for speed */
+	/* md's curr_resync_completed: where the pass began, then its last
+	 * checkpoint; sync_completed shows it. */
+	atomic_ullong resync_completed;
+	/* md's resync_min: where the next check or repair starts (an
+	 * interrupted one's end; 0 once one finishes), in memory only. */
+	atomic_ullong resync_min;
+	/* md's oldest speed mark (position and time): sync_speed is the
+	 * rate since then. */
+	atomic_ullong resync_mark;
 	atomic_llong resync_mark_us;
+	/* Sectors of foreground IO (md_read, md_write) so far: the sync
+	 * yields when it grows (md's is_mddev_idle over the disk stats). */
+	atomic_ullong fg_sectors;
 	atomic_ullong resync_mismatches;
-	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s */
+	atomic_uint sync_speed_min, sync_speed_max;   /* KiB/s; 0: the default */
 #define MD_SPEED_MIN_DEFAULT 1000     /* md's speed_limit_min sysctl */
 #define MD_SPEED_MAX_DEFAULT 200000   /* and speed_limit_max */
 	_Atomic enum sync_action last_sync_action;
@@ -324,6 +335,13 @@ void rdev_push_io(struct md_rdev *rdev, struct member_io *io);
 /* The member's layer of that kind, or NULL. */
 struct member_io *rdev_find_io(struct md_rdev *rdev,
 			       const struct member_io_ops *ops);
+/* Copy len bytes of the data area at off from src to dst inside the
+ * kernel (copy_file_range: one copy, no user buffer; a reflink where the
+ * file system shares blocks).  Only between plain member files; any
+ * error, -EOPNOTSUPP for a member with an IO layer, and the caller goes
+ * the usual way, which handles it. */
+int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
+	      size_t len);
 uint64_t rdev_file_sectors(int fd);
 
 /* claim.c */
@@ -333,6 +351,27 @@ int rdev_claim(int fd, bool shared, const char *path, char *err, size_t errlen);
 void md_sync_start(struct mddev *mddev);
 void md_sync_stop(struct mddev *mddev);
 int md_sync_request_action(struct mddev *mddev, enum sync_action action);
+/* sync_min: EBUSY while a sync runs. */
+int md_sync_set_min(struct mddev *mddev, uint64_t sector);
+/* sync_speed: KiB/s over md's last marks. */
+unsigned md_sync_speed(struct mddev *mddev, gint64 now_us);
+/* md_do_sync's speed control, apart so the unit tests can drive it. */
+#define SYNC_MARKS 10
+struct sync_state {
+	gint64 mark_us[SYNC_MARKS];
+	uint64_t mark_pos[SYNC_MARKS];
+	int last_mark;
+	uint64_t last_events;     /* fg_sectors when last found busy */
+};
+void md_sync_marks_init(struct mddev *mddev, struct sync_state *st,
+			uint64_t pos, gint64 now_us);
+/* md's is_mddev_idle (init: start counting from now, and say busy). */
+bool md_sync_idle(struct mddev *mddev, struct sync_state *st, bool init);
+/* With the pass at pos: 0 to go on, else microseconds to wait before
+ * asking again (above sync_speed_max, or above sync_speed_min with
+ * foreground IO since the last look). */
+gint64 md_sync_delay(struct mddev *mddev, struct sync_state *st, uint64_t pos,
+		     gint64 now_us);
 const char *md_sync_action_name(enum sync_action action);
 int md_sync_action_parse(const char *s, enum sync_action *action);
 void md_safemode_start(struct mddev *mddev);

@@ -154,9 +154,37 @@ static int fix_sync_reads(struct mddev *mddev, const struct mio *v, unsigned nv,
 	return mirror_fix_sync_reads(mddev, copies, n);
 }
 
+/* Recovery of a window the plain way round: the first readable mirror
+ * copied by the kernel onto each mirror that lacks it, none of them with
+ * a bad block there (those take the usual path, which records or clears
+ * them).  False when it could not: the usual path does it all again. */
+static bool recover_by_copy(struct mddev *mddev, uint64_t sector,
+			    uint64_t sectors)
+{
+	int n = mddev->raid_disks, src = -1;
+
+	for (int i = 0; i < n && src < 0; i++)
+		if (rdev_readable(mddev->slots[i], sector, sectors))
+			src = i;
+	if (src < 0)
+		return false;
+	for (int i = 0; i < n; i++) {
+		struct md_rdev *rdev = mddev->slots[i];
+		if (i == src || !rdev_usable(rdev) ||
+		    rdev_readable(rdev, sector, sectors))
+			continue;
+		if (rdev_has_badblock(rdev, sector, sectors) ||
+		    rdev_copy(mddev->slots[src], rdev, sector << SECTOR_SHIFT,
+			      sectors << SECTOR_SHIFT) < 0)
+			return false;
+	}
+	return true;
+}
+
 static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 			   uint64_t max_sectors, enum sync_action action)
 {
+
 	size_t len = max_sectors << SECTOR_SHIFT;
 	uint64_t off = sector << SECTOR_SHIFT;
 	int n = mddev->raid_disks, src = -1;
@@ -228,7 +256,10 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 	for (int i = 0; i < mddev->raid_disks; i++)
 		max_sectors = rdev_badblock_run(mddev->slots[i], sector, max_sectors);
 	raise_barrier(&conf->barrier, sector, max_sectors);
-	int64_t r = sync_window(mddev, sector, max_sectors, action);
+	int64_t r = action == ACTION_RECOVER &&
+		    recover_by_copy(mddev, sector, max_sectors)
+		    ? (int64_t)max_sectors
+		    : sync_window(mddev, sector, max_sectors, action);
 	lower_barrier(&conf->barrier, sector, max_sectors);
 	return r;
 }

@@ -1131,7 +1131,9 @@ static void sync_stripe(struct req *rq, struct stripe *sh, enum sync_action acti
 
 	if (action == ACTION_RECOVER) {
 		reconstruct(c, sh);
-		compute_parity(c, sh);
+		/* Parity read good is what it would compute again. */
+		if (!sh->dev[pd].good || (qd >= 0 && !sh->dev[qd].good))
+			compute_parity(c, sh);
 		for (int i = 0; i < c->raid_disks; i++)
 			if (!sh->dev[i].good && rdev_usable(rq->mddev->slots[i]))
 				queue_io(rq, sh, i, true, sh->lo, sh->hi, sh->dev[i].page);

@@ -1,15 +1,25 @@
 /* The sync thread, md_do_sync's counterpart: resync after an unclean stop,
  * recovery of members not in sync, and check/repair on request.  It walks
  * the component one window at a time (the level holds normal IO off the
- * window), throttled to sync_speed_max, checkpointing resync_offset
- * (recovery: each recovering member's recovery_offset) so a restart
- * resumes. */
+ * window) at up to sync_speed_max, yielding to foreground IO once above
+ * sync_speed_min, and checkpoints resync_offset (recovery: each recovering
+ * member's recovery_offset) so a restart resumes.  An interrupted check or
+ * repair goes on from resync_min at the next request, as md's; a restart
+ * forgets it, as md does. */
 #include <errno.h>
 #include <string.h>
 #include "raid.h"
 
 #define SYNC_WINDOW_SECTORS 2048            /* 1 MiB per sync_request */
 #define CHECKPOINT_US (2 * G_USEC_PER_SEC)
+/* md_do_sync's speed marks: SYNC_MARKS of them, one every SYNC_MARK_STEP. */
+#define SYNC_MARK_STEP_US (3 * G_USEC_PER_SEC)
+/* How long the sync stands aside for foreground IO before it looks again
+ * (md's msleep before it waited on recovery_active instead). */
+#define SYNC_YIELD_US (100 * 1000)
+/* md's is_mddev_idle: more foreground sectors than this since the last
+ * look means busy. */
+#define SYNC_IDLE_SECTORS 64
 
 static const char *const action_names[] = {
 	[ACTION_IDLE] = "idle", [ACTION_FROZEN] = "frozen",
@@ -71,30 +81,126 @@ static enum sync_action needed_action(struct mddev *mddev)
 	return ACTION_IDLE;
 }
 
+/* Caller holds sync_lock. */
+static bool interrupted_locked(struct mddev *mddev)
+{
+	return mddev->stopping || mddev->sync_frozen ||
+	       mddev->sync_action == ACTION_IDLE ||
+	       atomic_load(&mddev->recovery_intr);
+}
+
 static bool sync_interrupted(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
-	bool stop = mddev->stopping || mddev->sync_frozen ||
-		    mddev->sync_action == ACTION_IDLE ||
-		    atomic_load(&mddev->recovery_intr);
+	bool stop = interrupted_locked(mddev);
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return stop;
 }
 
-/* Sleep as needed to keep the pass at sync_speed_max KiB/s. */
-static void sync_throttle(struct mddev *mddev, uint64_t done_sectors,
-			  gint64 start_us)
+/* md's is_mddev_idle: no more than SYNC_IDLE_SECTORS of foreground IO
+ * since it last found the array busy (init: start counting now). */
+bool md_sync_idle(struct mddev *mddev, struct sync_state *st, bool init)
 {
-	gint64 due = start_us + (gint64)(done_sectors / 2) * G_USEC_PER_SEC /
-				MAX(mddev->sync_speed_max, 1u);
-	gint64 now = g_get_monotonic_time();
+	uint64_t events = atomic_load(&mddev->fg_sectors);
 
-	if (due > now) {
+	if (init || events - st->last_events > SYNC_IDLE_SECTORS) {
+		st->last_events = events;
+		return false;
+	}
+	return true;
+}
+
+void md_sync_marks_init(struct mddev *mddev, struct sync_state *st,
+			uint64_t pos, gint64 now)
+{
+	for (int m = 0; m < SYNC_MARKS; m++) {
+		st->mark_us[m] = now;
+		st->mark_pos[m] = pos;
+	}
+	st->last_mark = 0;
+	atomic_store(&mddev->resync_mark, pos);
+	atomic_store(&mddev->resync_mark_us, now);
+	md_sync_idle(mddev, st, true);
+}
+
+/* md steps its marks every SYNC_MARK_STEP: resync_mark becomes the oldest,
+ * so sync_speed is the rate over the last half minute. */
+static void mark_step(struct mddev *mddev, struct sync_state *st, uint64_t pos,
+		      gint64 now)
+{
+	if (now < st->mark_us[st->last_mark] + SYNC_MARK_STEP_US)
+		return;
+	int next = (st->last_mark + 1) % SYNC_MARKS;
+	atomic_store(&mddev->resync_mark, st->mark_pos[next]);
+	atomic_store(&mddev->resync_mark_us, st->mark_us[next]);
+	st->mark_us[next] = now;
+	st->mark_pos[next] = pos;
+	st->last_mark = next;
+}
+
+/* md_do_sync's currspeed, KiB/s since the oldest mark (+1 s, +1 as md). */
+static uint64_t currspeed(struct mddev *mddev, uint64_t pos, gint64 now)
+{
+	uint64_t done = pos - atomic_load(&mddev->resync_mark);
+	gint64 secs = (now - atomic_load(&mddev->resync_mark_us)) / G_USEC_PER_SEC;
+
+	return done / 2 / (uint64_t)(MAX(secs, 0) + 1) + 1;
+}
+
+static unsigned speed_limit(unsigned v, unsigned system)
+{
+	return v ? v : system;
+}
+
+gint64 md_sync_delay(struct mddev *mddev, struct sync_state *st, uint64_t pos,
+		     gint64 now)
+{
+	/* The hard limit, kept since the newest mark (not md's coarser
+	 * currspeed, whose first second allows a whole second's worth). */
+	unsigned max = speed_limit(mddev->sync_speed_max, MD_SPEED_MAX_DEFAULT);
+	uint64_t done = pos - st->mark_pos[st->last_mark];
+	gint64 due = st->mark_us[st->last_mark] +
+		     (gint64)(done / 2 * G_USEC_PER_SEC / max);
+	if (due > now)
+		return due - now;
+	mark_step(mddev, st, pos, now);
+	/* Above the floor, foreground IO goes first. */
+	if (currspeed(mddev, pos, now) >
+		speed_limit(mddev->sync_speed_min, MD_SPEED_MIN_DEFAULT) &&
+	    !md_sync_idle(mddev, st, false))
+		return SYNC_YIELD_US;
+	return 0;
+}
+
+/* md's sync_speed: KiB/s since the oldest mark, over whole seconds. */
+unsigned md_sync_speed(struct mddev *mddev, gint64 now)
+{
+	uint64_t mark = atomic_load(&mddev->resync_mark);
+	uint64_t pos = atomic_load(&mddev->curr_resync);
+	gint64 secs = (now - atomic_load(&mddev->resync_mark_us)) / G_USEC_PER_SEC;
+
+	if (pos < mark || pos - mark > mddev->dev_sectors)
+		return 0;     /* a pass starting: its marks are not set yet */
+	return (pos - mark) / 2 / (uint64_t)MAX(secs, 1);
+}
+
+/* Wait as md_sync_delay says, until it says go or the pass is
+ * interrupted. */
+static void sync_throttle(struct mddev *mddev, struct sync_state *st,
+			  uint64_t pos)
+{
+	gint64 now = g_get_monotonic_time(), d;
+
+	while ((d = md_sync_delay(mddev, st, pos, now)) > 0) {
 		pthread_mutex_lock(&mddev->sync_lock);
-		if (!mddev->stopping)
+		bool stop = interrupted_locked(mddev);
+		if (!stop)
 			md_cond_wait_until(&mddev->sync_cond, &mddev->sync_lock,
-					  g_get_monotonic_time() + (due - now));
+					  now + d);
 		pthread_mutex_unlock(&mddev->sync_lock);
+		if (stop)
+			return;
+		now = g_get_monotonic_time();
 	}
 }
 
@@ -145,6 +251,13 @@ static void recovery_done(struct mddev *mddev, struct md_rdev **targets)
 	md_update_sb(mddev);
 }
 
+static bool requested(enum sync_action action)
+{
+	return action == ACTION_CHECK || action == ACTION_REPAIR;
+}
+
+/* md_do_sync's j: a resync from resync_offset, a recovery from the least
+ * recovery_offset of its targets, a check or repair from resync_min. */
 static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
 			   struct md_rdev **targets)
 {
@@ -152,17 +265,44 @@ static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
 
 	if (action == ACTION_RESYNC)
 		return mddev->resync_offset;
-	if (action != ACTION_RECOVER)
-		return 0;
-	for (int i = 0; i < mddev->raid_disks; i++)
+	if (requested(action))
+		return MIN(atomic_load(&mddev->resync_min), mddev->dev_sectors);
+	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++)
 		if (targets[i])
 			start = MIN(start, targets[i]->recovery_offset);
 	return start;
 }
 
+/* Choose what the sync thread runs next (caller holds sync_lock, or the
+ * thread is not started), showing from now on where it will start. */
+static void set_action(struct mddev *mddev, enum sync_action action)
+{
+	struct md_rdev **targets = g_new(struct md_rdev *, mddev->raid_disks);
+
+	recovery_targets(mddev, targets);
+	uint64_t start = action == ACTION_IDLE ? 0
+			 : pass_start(mddev, action, targets);
+	g_free(targets);
+	atomic_store(&mddev->curr_resync, start);
+	atomic_store(&mddev->resync_completed, start);
+	atomic_store(&mddev->resync_mark, start);
+	atomic_store(&mddev->resync_mark_us, g_get_monotonic_time());
+	atomic_store(&mddev->sync_action, action);
+}
+
 static bool checkpointed(enum sync_action action)
 {
 	return action == ACTION_RESYNC || action == ACTION_RECOVER;
+}
+
+/* md's curr_resync_completed moves on: the superblocks record it for a
+ * resync or recovery; a check or repair only shows it. */
+static void completed(struct mddev *mddev, enum sync_action action,
+		      struct md_rdev **targets, uint64_t s)
+{
+	if (checkpointed(action))
+		checkpoint(mddev, action, targets, s);
+	atomic_store(&mddev->resync_completed, s);
 }
 
 /* One pass of action over the component: 1 when it finished, 0 when
@@ -172,14 +312,14 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 {
 	uint64_t start = pass_start(mddev, action, targets);
 	uint64_t end = mddev->dev_sectors;
-	gint64 t0 = g_get_monotonic_time(), last_ckpt = t0;
+	gint64 last_ckpt = g_get_monotonic_time();
+	struct sync_state st;
 	uint64_t s = start;
 	int64_t r = 0;
 
-	if (action == ACTION_CHECK || action == ACTION_REPAIR)
+	if (requested(action))
 		atomic_store(&mddev->resync_mismatches, 0);
-	mddev->resync_mark = start;
-	mddev->resync_mark_us = t0;
+	md_sync_marks_init(mddev, &st, start, last_ckpt);
 	while (s < end && !sync_interrupted(mddev)) {
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 
@@ -197,16 +337,18 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 			break;
 		}
 		s += r;
-		mddev->curr_resync = s;
-		sync_throttle(mddev, s - start, t0);
-		if (checkpointed(action) &&
-		    g_get_monotonic_time() - last_ckpt > CHECKPOINT_US) {
-			checkpoint(mddev, action, targets, s);
+		atomic_store(&mddev->curr_resync, s);
+		if (g_get_monotonic_time() - last_ckpt > CHECKPOINT_US) {
+			completed(mddev, action, targets, s);
 			last_ckpt = g_get_monotonic_time();
 		}
+		sync_throttle(mddev, &st, s);
 	}
-	if (checkpointed(action))
-		checkpoint(mddev, action, targets, s);
+	completed(mddev, action, targets, s);
+	/* md: a requested pass that ends early leaves resync_min where it
+	 * stopped, for the next request; one that finishes, 0. */
+	if (requested(action))
+		atomic_store(&mddev->resync_min, s >= end ? 0 : s);
 	return r < 0 ? (int)r : s >= end;
 }
 
@@ -230,7 +372,7 @@ static gpointer sync_thread(gpointer arg)
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
 		recovery_targets(mddev, targets);
-		mddev->curr_resync = pass_start(mddev, action, targets);
+		mddev->last_sync_action = action;
 		int r = sync_pass(mddev, action, targets);
 		bool done = r > 0;
 		bool intr = !done && atomic_load(&mddev->recovery_intr);
@@ -251,16 +393,12 @@ static gpointer sync_thread(gpointer arg)
 		 * owed resync or recovery goes on from its checkpoint when
 		 * the array can still do it, and a check or repair (md's
 		 * requested sync) ends there. */
-		if (done || intr || mddev->sync_action == ACTION_IDLE) {
-			mddev->last_sync_action = action;
-			mddev->sync_action = needed_action(mddev);
-		} else if (r < 0) {
+		if (done || intr || mddev->sync_action == ACTION_IDLE)
+			set_action(mddev, needed_action(mddev));
+		else if (r < 0)
 			/* Retrying at once would fail the same way; what it
 			 * owes stays recorded for the next start. */
-			mddev->last_sync_action = action;
-			mddev->sync_action = ACTION_IDLE;
-		}
-		mddev->curr_resync = 0;
+			set_action(mddev, ACTION_IDLE);
 		pthread_cond_broadcast(&mddev->sync_cond);
 		pthread_mutex_unlock(&mddev->sync_lock);
 	}
@@ -274,7 +412,7 @@ void md_sync_start(struct mddev *mddev)
 {
 	if (mddev->ro || !mddev->pers->sync_request)
 		return;
-	mddev->sync_action = needed_action(mddev);
+	set_action(mddev, needed_action(mddev));
 	mddev->sync_thread = g_thread_new("md_sync", sync_thread, mddev);
 }
 
@@ -311,7 +449,7 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 		mddev->sync_frozen = false;
 		if (mddev->sync_action != ACTION_RESYNC &&
 		    mddev->sync_action != ACTION_RECOVER)
-			mddev->sync_action = ACTION_IDLE;
+			set_action(mddev, ACTION_IDLE);
 		break;
 	default:
 		if (running) {
@@ -319,13 +457,26 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 			break;
 		}
 		mddev->sync_frozen = false;
-		mddev->sync_action = needed_action(mddev);
-		if (mddev->sync_action == ACTION_IDLE &&
-		    (action == ACTION_CHECK || action == ACTION_REPAIR))
-			mddev->sync_action = action;
+		enum sync_action owed = needed_action(mddev);
+		set_action(mddev, owed == ACTION_IDLE && requested(action) ? action
+									    : owed);
 		break;
 	}
 	pthread_cond_broadcast(&mddev->sync_cond);
+	pthread_mutex_unlock(&mddev->sync_lock);
+	return r;
+}
+
+int md_sync_set_min(struct mddev *mddev, uint64_t sector)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&mddev->sync_lock);
+	if (mddev->sync_thread && !mddev->sync_frozen &&
+	    mddev->sync_action != ACTION_IDLE)
+		r = -EBUSY;
+	else
+		atomic_store(&mddev->resync_min, sector);
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return r;
 }

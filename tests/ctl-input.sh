@@ -78,6 +78,13 @@ for a in r1 r5 r0; do
 	taken "$f" 4000 "4000 (local)"
 	taken "$f" system "200000 (system)"
 
+	# md's sync_min is 64 bits: 2^32 is a sector like any other.
+	f=$D/sync_min; row sync_min
+	refused "$f" "${NONE[@]/4294967296/4294967296x}" ' 8' '8 ' '8x' '8\n8' 'max' '-8'
+	taken "$f" 4099 4096
+	taken "$f" 4294967296 4294967296
+	taken "$f" 0 0
+
 	f=$D/safe_mode_delay; row safe_mode_delay
 	refused "$f" "${NONE[@]}" ' 5' '5 ' '1.2345' '.' '1..2' '5s' '3601' '-0.5' \
 		'NaN' '0x1p3' '4294967.296'

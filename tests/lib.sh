@@ -178,6 +178,14 @@ same_range() { # IMAGE OFFSET FILE
 	cmp -s <(dd if="$1" bs=1M iflag=skip_bytes,count_bytes skip="$2" count="$(stat -c %s "$3")" 2>/dev/null) "$3"
 }
 
+# sleep_random SEED FROM SPAN: sleep FROM ms plus a part of SPAN ms drawn
+# from SEED (RANDOM is left seeded by it).
+sleep_random() {
+	RANDOM=$1
+	local ms=$(($2 + RANDOM % $3))
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+}
+
 # wait_idle CTLDIR: until sync_action says idle (a minute at most).
 wait_idle() {
 	local i

@@ -38,9 +38,7 @@ cut_recovery() {
 	rf_mount "$M" -o sync_speed_max=4000 "${members[@]}"
 	expect_eq "$name sync_action" "$(cat "$md/sync_action")" recover
 	echo arm >"$md/fault/power_cut"
-	RANDOM=$seed
-	local ms=$((2100 + RANDOM % 1600))
-	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	sleep_random "$seed" 2100 1600
 	local reached
 	reached=$(cat "$md/dev-$name$victim/recovery_start")
 	echo "cut $seed" >"$md/fault/power_cut"

@@ -714,6 +714,125 @@ static void test_recovery_member_fails(void)
 	stop_holding(m, data);
 }
 
+/* ---- md_do_sync's speed control, on made-up clocks ---- */
+
+#define SEC G_USEC_PER_SEC
+#define T0 (1000 * SEC)
+#define MIB_SECTORS 2048
+
+/* An array as the throttle sees it: limits and the foreground count. */
+static void throttle_start(struct mddev *m, struct sync_state *st,
+			   unsigned min, unsigned max)
+{
+	memset(m, 0, sizeof(*m));
+	m->sync_speed_min = min;
+	m->sync_speed_max = max;
+	m->dev_sectors = 1ull << 40;
+	md_sync_marks_init(m, st, 0, T0);
+}
+
+/* Idle, a sync runs as fast as it can up to sync_speed_max: 1 GiB within
+ * a tenth of a second goes on at 20 GiB/s allowed. */
+static void test_throttle_idle_full_speed(void)
+{
+	struct mddev m;
+	struct sync_state st;
+
+	throttle_start(&m, &st, 0, 20u << 20);
+	for (uint64_t mib = 1; mib <= 1024; mib++)
+		g_assert_cmpint(md_sync_delay(&m, &st, mib * MIB_SECTORS,
+					      T0 + SEC / 10), ==, 0);
+}
+
+/* Above sync_speed_max it waits until the pass is back at that rate. */
+static void test_throttle_max(void)
+{
+	struct mddev m;
+	struct sync_state st;
+
+	throttle_start(&m, &st, 0, 1024);          /* 1 MiB/s */
+	g_assert_cmpint(md_sync_delay(&m, &st, 4 * MIB_SECTORS, T0), ==, 4 * SEC);
+	g_assert_cmpint(md_sync_delay(&m, &st, 4 * MIB_SECTORS, T0 + 3 * SEC),
+			==, SEC);
+	g_assert_cmpint(md_sync_delay(&m, &st, 4 * MIB_SECTORS, T0 + 4 * SEC),
+			==, 0);
+	/* "system" (0) is md's speed_limit_max. */
+	throttle_start(&m, &st, 0, 0);
+	gint64 d = md_sync_delay(&m, &st, 1000 * MIB_SECTORS, T0);
+	g_assert_cmpint(d, ==, (gint64)1000 * 1024 * SEC / MD_SPEED_MAX_DEFAULT);
+}
+
+/* Foreground IO since the last look (more than md's 64 sectors) makes a
+ * sync above sync_speed_min stand aside; once none comes, it goes on. */
+static void test_throttle_yields_to_foreground(void)
+{
+	struct mddev m;
+	struct sync_state st;
+	uint64_t pos = 100 * MIB_SECTORS;    /* 100 MiB in a second */
+
+	throttle_start(&m, &st, 0, 1u << 30);
+	atomic_fetch_add(&m.fg_sectors, 8);
+	g_assert_cmpint(md_sync_delay(&m, &st, pos, T0 + SEC), ==, 0);
+	atomic_fetch_add(&m.fg_sectors, 64);      /* 72 since the start */
+	gint64 d = md_sync_delay(&m, &st, pos, T0 + SEC);
+	g_assert_cmpint(d, >, 0);
+	/* Nothing new since it looked: idle again. */
+	g_assert_cmpint(md_sync_delay(&m, &st, pos, T0 + SEC + d), ==, 0);
+	atomic_fetch_add(&m.fg_sectors, 4096);
+	g_assert_cmpint(md_sync_delay(&m, &st, pos, T0 + SEC + d), >, 0);
+}
+
+/* At or below sync_speed_min the sync goes on whatever the foreground
+ * does: 1000 KiB/s (md's default) over the marks is its floor. */
+static void test_throttle_min_floor(void)
+{
+	struct mddev m;
+	struct sync_state st;
+
+	throttle_start(&m, &st, 0, 1u << 30);
+	/* 9 seconds, 8 MiB: md's currspeed 8192 / (9 + 1) + 1 = 820 KiB/s. */
+	atomic_fetch_add(&m.fg_sectors, 1 << 20);
+	g_assert_cmpint(md_sync_delay(&m, &st, 8 * MIB_SECTORS, T0 + 2 * SEC),
+			>, 0);
+	atomic_fetch_add(&m.fg_sectors, 1 << 20);
+	g_assert_cmpint(md_sync_delay(&m, &st, 8 * MIB_SECTORS, T0 + 9 * SEC),
+			==, 0);
+	/* A local floor of 500 KiB/s: the same pass is above it. */
+	m.sync_speed_min = 500;
+	atomic_fetch_add(&m.fg_sectors, 1 << 20);
+	g_assert_cmpint(md_sync_delay(&m, &st, 8 * MIB_SECTORS, T0 + 9 * SEC),
+			>, 0);
+}
+
+/* The marks move every 3 s, so under steady foreground IO the speed over
+ * the last ones falls back to sync_speed_min: a burst at the start is
+ * forgotten within half a minute, and the sync goes on at the floor. */
+static void test_throttle_marks_forget(void)
+{
+	struct mddev m;
+	struct sync_state st;
+	uint64_t pos = 2048 * MIB_SECTORS;       /* 2 GiB at once, idle */
+	gint64 now = T0;
+
+	throttle_start(&m, &st, 0, 1u << 30);
+	g_assert_cmpint(md_sync_delay(&m, &st, pos, now + SEC / 10), ==, 0);
+	int windows = 0;
+	for (now = T0 + SEC; now < T0 + 60 * SEC; now += SEC) {
+		atomic_fetch_add(&m.fg_sectors, 1 << 12);
+		if (md_sync_delay(&m, &st, pos, now) == 0) {
+			pos += MIB_SECTORS;      /* one window */
+			windows++;
+		}
+	}
+	/* Nothing for about 30 s, then about one MiB a second (the floor). */
+	g_assert_cmpint(windows, >, 15);
+	g_assert_cmpint(windows, <, 40);
+	m.curr_resync = pos;
+	unsigned speed = md_sync_speed(&m, now);
+	g_assert_cmpuint(speed, >=, 500);
+	g_assert_cmpuint(speed, <=, 1100);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -731,6 +850,14 @@ int main(int argc, char **argv)
 	g_test_add_data_func("/core/sync/raid6-check-member-fails",
 			     GINT_TO_POINTER(6), test_check_member_fails);
 	g_test_add_func("/core/sync/recovery-member-fails", test_recovery_member_fails);
+	g_test_add_func("/core/sync/throttle-idle-full-speed",
+			test_throttle_idle_full_speed);
+	g_test_add_func("/core/sync/throttle-max", test_throttle_max);
+	g_test_add_func("/core/sync/throttle-yields-to-foreground",
+			test_throttle_yields_to_foreground);
+	g_test_add_func("/core/sync/throttle-min-floor", test_throttle_min_floor);
+	g_test_add_func("/core/sync/throttle-marks-forget",
+			test_throttle_marks_forget);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
