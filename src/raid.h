@@ -309,6 +309,10 @@ extern atomic_uint mio_fail_submits, mio_fail_waits;
 int member_open(const char *path, int flags, char *err, size_t errlen);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
+/* Let the member's file go (and its claim) at once, the fd number kept by
+ * null_fd's file (/dev/null) so that nothing stray reaches another file
+ * opened under that number; rdev_close closes it later. */
+void rdev_release_file(struct md_rdev *rdev, int null_fd);
 int rdev_flush(struct md_rdev *rdev);
 int rdev_write_sb(struct md_rdev *rdev);
 /* One op through the layers from io down (io NULL: the plain file). */
