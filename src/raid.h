@@ -212,6 +212,11 @@ struct mddev {
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
 	void (*power_lost)(struct mddev *mddev);
+	/* The mount's: array_state inactive or clear (md's do_md_stop), from
+	 * a request on the array's own control file.  The array leaves the
+	 * mount stopped cleanly, its member files released; -EBUSY while its
+	 * image is open. */
+	int (*stop)(struct mddev *mddev);
 	/* The mount's too: called after mddev->rdevs or slots changed (a
 	 * member added, removed, or moved into or out of a role), with nothing
 	 * locked, so its names (dev-NAME/, rdN) follow.  A removed member's
