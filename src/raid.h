@@ -269,6 +269,9 @@ bool rdev_readable(struct md_rdev *rdev, uint64_t sector, uint64_t sectors);
 /* mdstat's [UU_] of the slots. */
 void md_status_slots(struct mddev *mddev, GString *out);
 const char *md_array_state(struct mddev *mddev);
+/* md's set_in_sync (array_state clean): the superblocks say clean now;
+ * -EBUSY while a write is in flight. */
+int md_set_in_sync(struct mddev *mddev);
 
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
 void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);

@@ -302,6 +302,67 @@ static void test_churn(void)
 	unmount(c.s);
 }
 
+/* One write(2) to a control file: 0 or the errno. */
+static int put(struct served *s, const char *rel, const char *val)
+{
+	char *p = path(s, rel);
+	int fd = open(p, O_WRONLY), r = 0;
+
+	g_assert_cmpint(fd, >=, 0);
+	if (write(fd, val, strlen(val)) < 0)
+		r = errno;
+	close(fd);
+	g_free(p);
+	return r;
+}
+
+static void test_stop(void)
+{
+	const char *names[] = { "t", "u", NULL };
+	struct served *s = mount_arrays(names);
+	struct mddev *t = g_ptr_array_index(s->arrays, 0);
+	char *img = path(s, "t"), *uimg = path(s, "u"), *text, buf[4096];
+
+	/* md: an open array does not stop; nothing changes. */
+	int fd = open(img, O_RDONLY);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(put(s, "t.md/array_state", "inactive\n"), ==, EBUSY);
+	g_assert_cmpint(put(s, "t.md/array_state", "clear"), ==, EBUSY);
+	g_assert_cmpint(pread(fd, buf, sizeof(buf), 0), ==, sizeof(buf));
+	g_assert_true(exists(s, "t.md/level"));
+	g_assert_cmpint(put(s, "t.md/array_state", "readonly"), ==, EINVAL);
+	g_assert_cmpint(put(s, "t.md/array_state", "write-pending"), ==, EINVAL);
+	g_assert_cmpint(put(s, "t.md/array_state", "clean"), ==, 0);
+	g_assert_cmpint(put(s, "t.md/array_state", "active"), ==, 0);
+	close(fd);
+
+	/* The release of the last handle reaches the mount after close. */
+	int r;
+	for (int i = 0; (r = put(s, "t.md/array_state", "inactive")) == EBUSY; i++) {
+		g_assert_cmpint(i, <, 1000);
+		g_usleep(10000);
+	}
+	g_assert_cmpint(r, ==, 0);
+	g_assert_cmpstr(md_array_state(t), ==, "clean");   /* stopped cleanly */
+	g_assert_false(exists(s, "t"));
+	g_assert_false(exists(s, "t.md"));
+	g_assert_false(exists(s, "t.md/array_state"));
+	text = read_text(s, "mdstat");
+	g_assert_null(strstr(text, "t : "));
+	g_assert_nonnull(strstr(text, "u : "));
+	g_free(text);
+	/* The other array serves on, and leaves at the unmount. */
+	fd = open(uimg, O_RDWR);
+	g_assert_cmpint(fd, >=, 0);
+	memset(buf, 0x5a, sizeof(buf));
+	g_assert_cmpint(pwrite(fd, buf, sizeof(buf), 8192), ==, sizeof(buf));
+	g_assert_cmpint(fsync(fd), ==, 0);
+	close(fd);
+	g_free(img);
+	g_free(uimg);
+	unmount(s);
+}
+
 int main(int argc, char **argv)
 {
 	char *fusermount = g_find_program_in_path("fusermount3");
@@ -315,5 +376,6 @@ int main(int argc, char **argv)
 	signal(SIGABRT, on_abort);
 	g_test_add_func("/mount/members", test_members);
 	g_test_add_func("/mount/churn", test_churn);
+	g_test_add_func("/mount/stop", test_stop);
 	return g_test_run();
 }
