@@ -177,8 +177,11 @@ static char *link_target(struct served *s, const char *rel)
 /* The core's side of a change, as hot-add and remove will make it. */
 static struct md_rdev *add_spare(struct mddev *m, const char *name)
 {
+	static int next_desc_nr;
 	struct md_rdev *r = test_member(m, -1, MEMBER_SECTORS);
 
+	/* A slot in dev_roles of its own (the core's hot-add finds one). */
+	r->desc_nr = m->raid_disks + next_desc_nr++ % 64;
 	g_free(r->name);
 	r->name = g_strdup(name);
 	atomic_store(&r->flags, 0);
