@@ -376,7 +376,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->name = md_array_name(&mddev->sb, unit);
 	mddev->raid_disks = mddev->sb.raid_disks;
 	mddev->pers = md_find_personality(mddev->sb.level);
-	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);
+	mddev->slots = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();
 	for (guint i = 0; i < group->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(group, i);

@@ -390,7 +390,7 @@ static int check_startable(const struct create_opts *o, const struct md_sb *t,
 	};
 	struct md_rdev *present = g_new0(struct md_rdev, o->raid_disks);
 
-	mddev.slots = g_new0(struct md_rdev *, o->raid_disks);
+	mddev.slots = g_new0(struct md_rdev *_Atomic, o->raid_disks);
 	for (int i = 0; i < o->raid_disks; i++) {
 		atomic_store(&present[i].flags, RDEV_IN_SYNC);
 		mddev.slots[i] = m[i].path ? &present[i] : NULL;

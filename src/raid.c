@@ -450,7 +450,7 @@ static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
 }
 
 /* Returns bytes read (short at the end of the array) or -errno. */
-int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+static int read_request(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
 	int r = check_range(mddev, off, &len);
 
@@ -460,7 +460,18 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	return r < 0 ? r : (int)len;
 }
 
-int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
+/* The entry points run as one request each: the member set does not
+ * change under them (md_suspend). */
+int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+{
+	md_io_enter(mddev);
+	int r = read_request(mddev, off, len, buf);
+	md_io_exit(mddev);
+	return r;
+}
+
+static int write_request(struct mddev *mddev, uint64_t off, size_t len,
+			 const void *buf)
 {
 	if (mddev->ro)
 		return -EROFS;
@@ -482,7 +493,15 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 	return r < 0 ? r : (int)len;
 }
 
-int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
+{
+	md_io_enter(mddev);
+	int r = write_request(mddev, off, len, buf);
+	md_io_exit(mddev);
+	return r;
+}
+
+static int discard_request(struct mddev *mddev, uint64_t off, uint64_t len)
 {
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 
@@ -500,6 +519,14 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		r = mddev->pers->discard(mddev, off, len);
 	}
 	md_write_end(mddev);
+	return r;
+}
+
+int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+{
+	md_io_enter(mddev);
+	int r = discard_request(mddev, off, len);
+	md_io_exit(mddev);
 	return r;
 }
 
@@ -525,7 +552,7 @@ unsigned md_io_opt(struct mddev *mddev)
  * write still in flight, or held back later, is the next md_flush's.
  * Nothing written since the last flush means nothing to do, so a close
  * after reading costs no sync. */
-int md_flush(struct mddev *mddev)
+static int flush_request(struct mddev *mddev)
 {
 	uint64_t done = atomic_load(&mddev->writes_done);
 	int r = 0;
@@ -555,6 +582,14 @@ int md_flush(struct mddev *mddev)
 	if (atomic_load(&mddev->lost_writes))
 		return -EIO;
 	return md_broken(mddev) ? -EIO : r;
+}
+
+int md_flush(struct mddev *mddev)
+{
+	md_io_enter(mddev);
+	int r = flush_request(mddev);
+	md_io_exit(mddev);
+	return r;
 }
 
 /* ---- write errors: md's bad-block log ---- */
@@ -876,6 +911,9 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	md_cond_init(&mddev->sb_cond);
 	pthread_mutex_init(&mddev->sync_lock, NULL);
 	md_cond_init(&mddev->sync_cond);
+	pthread_mutex_init(&mddev->io_lock, NULL);
+	md_cond_init(&mddev->io_cond);
+	pthread_mutex_init(&mddev->reconfig_lock, NULL);
 
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)

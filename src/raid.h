@@ -161,7 +161,11 @@ struct mddev {
 	struct bitmap *bitmap;
 
 	GPtrArray *rdevs;         /* every member we hold, spares too */
-	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
+	/* raid_disks entries; NULL when missing.  Changed only with the array
+	 * suspended (md_suspend), so a request sees one member set; atomic
+	 * for the readers outside requests (control files, the sync thread
+	 * between windows). */
+	struct md_rdev *_Atomic *slots;
 	atomic_int degraded;
 	atomic_bool broken;       /* md's MD_BROKEN: writes fail, reads go on */
 	/* fsync: md_write_end counts completed writes; md_flush records the
@@ -208,6 +212,16 @@ struct mddev {
 #define MD_SPEED_MIN_DEFAULT 1000     /* md's speed_limit_min sysctl */
 #define MD_SPEED_MAX_DEFAULT 200000   /* and speed_limit_max */
 	_Atomic enum sync_action last_sync_action;
+
+	/* md's mddev_suspend, manage.c: requests (md_read, md_write, md_flush,
+	 * md_discard), sync windows and the levels' own threads run between
+	 * md_io_enter and md_io_exit; a change of the member set waits for
+	 * none to run and holds new ones off meanwhile. */
+	pthread_mutex_t io_lock;
+	pthread_cond_t io_cond;
+	int active_io;
+	int suspended;
+	pthread_mutex_t reconfig_lock;    /* one member set change at a time */
 
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
@@ -336,6 +350,12 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action);
 const char *md_sync_action_name(enum sync_action action);
 int md_sync_action_parse(const char *s, enum sync_action *action);
 void md_safemode_start(struct mddev *mddev);
+
+/* manage.c: changing the member set of a running array. */
+void md_io_enter(struct mddev *mddev);
+void md_io_exit(struct mddev *mddev);
+void md_suspend(struct mddev *mddev);
+void md_resume(struct mddev *mddev);
 
 /* assemble.c */
 int md_assemble(const char *const *paths, int npaths, bool ro, bool run,

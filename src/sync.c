@@ -183,7 +183,9 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	while (s < end && !sync_interrupted(mddev)) {
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 
+		md_io_enter(mddev);
 		r = mddev->pers->sync_request(mddev, s, n, action);
+		md_io_exit(mddev);
 		if (r < 0 && atomic_load(&mddev->recovery_intr)) {
 			r = 0;   /* a member failed under it: choose again */
 			break;

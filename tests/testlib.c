@@ -40,7 +40,7 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 
 	m->name = g_strdup("t");
 	m->rdevs = g_ptr_array_new();
-	m->slots = g_new0(struct md_rdev *, n);
+	m->slots = g_new0(struct md_rdev *_Atomic, n);
 	for (int i = 0; i < n; i++) {
 		m->slots[i] = tmp_member(m, i, sectors[i]);
 		g_ptr_array_add(m->rdevs, m->slots[i]);
