@@ -309,6 +309,8 @@ static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 		return "its dev_roles entry is the journal role, which raidfs does not implement";
 	}
 	/* any other role at or past raid_disks: analyze_sbs makes it a spare */
+	if (rdev->sb.devflags & MD_SB_WRITEMOSTLY)
+		atomic_fetch_or(&rdev->flags, RDEV_WRITEMOSTLY);
 	rdev->mddev = mddev;
 	g_ptr_array_add(mddev->rdevs, rdev);
 	return NULL;

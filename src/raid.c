@@ -149,6 +149,10 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 		sb->recovery_offset = rdev->recovery_offset;
 	}
 	sb->dev_number = rdev->desc_nr;
+	if (atomic_load(&rdev->flags) & RDEV_WRITEMOSTLY)
+		sb->devflags |= MD_SB_WRITEMOSTLY;
+	else
+		sb->devflags &= ~MD_SB_WRITEMOSTLY;
 	sb->cnt_corrected_read = atomic_load(&rdev->corrected_errors);
 }
 
@@ -325,6 +329,7 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		if (active)
 			atomic_fetch_add(&mddev->degraded, 1);
 		atomic_store(&mddev->recovery_intr, true);
+		atomic_store(&mddev->recovery_needed, true);
 		if (!atomic_load(&mddev->power_off))
 			g_warning("%s: member %s failed; %s", mddev->name,
 				  rdev->name, md_broken(mddev) ? "array has failed"
@@ -339,9 +344,13 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 void md_error(struct mddev *mddev, struct md_rdev *rdev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
-	if (md_error_locked(mddev, rdev))
+	bool failed = md_error_locked(mddev, rdev);
+	if (failed)
 		update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
+	/* A spare may take its role (md_check_recovery). */
+	if (failed)
+		md_wakeup_recovery(mddev);
 }
 
 /* The log goes out with the superblocks before the caller goes on, as
@@ -969,6 +978,11 @@ void md_free(struct mddev *mddev)
 	for (guint i = 0; i < mddev->rdevs->len; i++)
 		rdev_close(g_ptr_array_index(mddev->rdevs, i));
 	g_ptr_array_free(mddev->rdevs, TRUE);
+	if (mddev->removed) {
+		for (guint i = 0; i < mddev->removed->len; i++)
+			rdev_close(g_ptr_array_index(mddev->removed, i));
+		g_ptr_array_free(mddev->removed, TRUE);
+	}
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->free(mddev);
 	g_free(mddev->slots);
