@@ -45,7 +45,12 @@ enum { AS_CLEAR, AS_INACTIVE, AS_SUSPENDED, AS_READONLY, AS_READ_AUTO,
        AS_CLEAN, AS_ACTIVE, AS_WRITE_PENDING, AS_ACTIVE_IDLE, AS_BROKEN };
 int ctl_parse_array_state(const char *val);
 /* dev-NAME/state: the command, or -EINVAL. */
-enum { RDEV_STATE_FAULTY };
+enum {
+	RDEV_STATE_FAULTY, RDEV_STATE_REMOVE, RDEV_STATE_READD, RDEV_STATE_SPARE,
+	RDEV_STATE_WANT_REPLACEMENT, RDEV_STATE_NO_WANT_REPLACEMENT,
+	RDEV_STATE_WRITEMOSTLY, RDEV_STATE_NO_WRITEMOSTLY, RDEV_STATE_BLOCKED,
+	RDEV_STATE_NO_BLOCKED,
+};
 int ctl_parse_rdev_state(const char *val);
 /* dev-NAME/fault/read_errors, write_errors, corrupt: "SECTOR LENGTH" adds,
  * "-SECTOR LENGTH" removes, "clear"; LENGTH at least 1, no wrap.  The op,

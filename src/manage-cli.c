@@ -322,7 +322,7 @@ static bool array_survives_without(const struct array_ctl *a, GPtrArray *v,
 	    !member_in_sync(m) || m->slot < 0 || m->slot >= md.raid_disks)
 		return true;
 	md.sb.layout = md.layout = ctl_num(a, "layout");
-	md.slots = g_new0(struct md_rdev *, md.raid_disks);
+	md.slots = g_new0(struct md_rdev *_Atomic, md.raid_disks);
 	struct md_rdev *in_sync = g_new0(struct md_rdev, v->len);
 	for (guint i = 0; i < v->len; i++) {
 		struct cli_member *x = g_ptr_array_index(v, i);

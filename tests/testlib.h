@@ -8,6 +8,9 @@
 struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 			 int n, const uint64_t *sectors);
 
+/* A spare of sectors data sectors added to m (its next dev_number), as
+ * assembly adds one found with the members. */
+struct md_rdev *test_spare(struct mddev *m, uint64_t sectors);
 /* A member of m over an O_TMPFILE, in role slot (-1: none), named mSLOT,
  * in sync; the caller puts it in m->rdevs and m->slots. */
 struct md_rdev *test_member(struct mddev *m, int slot, uint64_t sectors);
