@@ -831,6 +831,8 @@ static void test_throttle_marks_forget(void)
 	unsigned speed = md_sync_speed(&m, now);
 	g_assert_cmpuint(speed, >=, 500);
 	g_assert_cmpuint(speed, <=, 1100);
+}
+
 /* ---- member set changes (manage.c) ---- */
 
 /* Until nothing is degraded and the sync thread is idle. */
