@@ -328,14 +328,15 @@ static int plan_member(struct mddev *mddev, struct new_member *n, char *err,
 	n->sb.size = mddev->dev_sectors;
 	if (mddev->sb.major == 0)
 		n->sb.data_offset = 0;
+	/* md's bind_rdev_to_array: ENOSPC for a member too small. */
 	if (md_sb_place(&n->sb, mddev->sb.minor, sectors, bitmap_sectors, err,
 			errlen) < 0)
-		return -EINVAL;
+		return -ENOSPC;
 	if (n->sb.data_size < mddev->dev_sectors) {
 		snprintf(err, errlen, "%s is too small: %" PRIu64 "K of data space, "
 			 "the array needs %" PRIu64 "K", n->path,
 			 n->sb.data_size / 2, mddev->dev_sectors / 2);
-		return -EINVAL;
+		return -ENOSPC;
 	}
 	int nr = free_desc_nr(mddev, want_nr);
 	if (nr < 0) {

@@ -1,10 +1,10 @@
 #!/bin/bash
 # The member lifecycle through the commands, as mdadm's --add, --fail,
-# --remove, --re-add, --replace --with and --stop drive md: a spare added,
-# recovery onto it by itself, a faulty member removed and re-added (in the
-# array, and from its file after a remove), replacement with and without
-# --with, the daemon's refusals of a file in use, and stop of one array
-# while the mount serves the other.
+# --remove, --re-add and --stop drive md: a spare added, recovery onto it
+# by itself, a faulty member removed and re-added (in the array, and from
+# its file after a remove), the daemon's refusals of a file in use, and
+# stop of one array while the mount serves the other.  Replacement is
+# cli-replace.sh's.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 . "$(dirname "$0")/cli-lib.sh"
 
@@ -72,21 +72,6 @@ waited "$R1"
 expect_row "$R1" "$T/s1" 1 "active sync"
 expect_field "$R1" State clean
 same_data "$R1" "$T/data1"
-
-note "replace --with a new file"
-run replace "$R5" "$T/r5a" --with "$T/s2"
-waited "$R5"
-expect_row "$R5" "$T/s2" 0 "active sync"
-row "$R5" "$T/r5a" | grep -q " faulty " || fail "r5a: $(row "$R5" "$T/r5a")"
-same_data "$R5" "$T/data5"
-
-note "replace onto a spare already there"
-run add "$R5" "$T/s3"
-run replace "$R5" "$T/r5b"
-waited "$R5"
-expect_row "$R5" "$T/s3" 1 "active sync"
-same_data "$R5" "$T/data5"
-expect_eq "r5 mismatch after replacing" "$(run check "$R5"; waited "$R5"; cat "$M/r5.md/mismatch_cnt")" 0
 
 note "the daemon's refusals"
 refused r5 "in use" "$RAIDFS" add "$R5" "$T/r1a"

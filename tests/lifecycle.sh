@@ -157,7 +157,7 @@ before=$(mdstat_line r5)
 truncate -s 1M small
 small_sum=$(image_sum small)
 put "$M/r5.md/new_dev" "$T/small"
-expect_eq "new_dev of a file too small" "$ERR" EINVAL
+expect_eq "new_dev of a file too small" "$ERR" ENOSPC
 expect_eq "the small file" "$(image_sum small)" "$small_sum"
 o1a_sum=$(image_sum o1a)
 put "$M/r5.md/new_dev" "$T/o1a"
@@ -167,8 +167,10 @@ put "$M/r5.md/new_dev" "$T/r5b"
 expect_eq "new_dev of one of its own members" "$ERR" EBUSY
 put "$M/r5.md/new_dev" "$T/nonexistent"
 expect_eq "new_dev of no file" "$ERR" ENOENT
-for v in small "$T" /dev/null "$T/small
-"; do
+put "$M/r5.md/new_dev" "$T/small
+"
+expect_eq "new_dev of a file too small, with echo's newline" "$ERR" ENOSPC
+for v in small "$T" /dev/null; do
 	put "$M/r5.md/new_dev" "$v"
 	expect_eq "new_dev '$v'" "$ERR" EINVAL
 done
