@@ -43,3 +43,20 @@ refused() {
 	[ "$(snapshot "$name")" = "$before" ] || fail "$*: $name changed"
 	note "refused: $(cat "$T/err")"
 }
+
+# For the lifecycle tests (cli-lifecycle.sh, cli-replace.sh).
+# expect_row IMAGE FILE SLOT STATE: its RaidDevice and state words.
+expect_row() {
+	row "$1" "$2" | grep -Eq "^ +[0-9-]+ +[0-9]+ +[0-9]+ +$3 +$4 +/" ||
+		fail "${2##*/}'s row in ${1##*/}: '$(row "$1" "$2")', want $3 $4"
+}
+run() {
+	"$RAIDFS" "$@" 2>"$T/err" || fail "raidfs $*: exit $? ($(cat "$T/err"))"
+}
+waited() {
+	"$RAIDFS" wait "$1" >/dev/null 2>"$T/err" ||
+		fail "wait ${1##*/}: exit $? ($(cat "$T/err"))"
+}
+same_data() {
+	cmp -s <(head -c 8M "$1") "$2" || fail "${1##*/}: data differs"
+}

@@ -20,22 +20,6 @@ random_file "$T/data5" 8M
 dd if="$T/data1" of="$R1" bs=1M conv=notrunc,fsync status=none
 dd if="$T/data5" of="$R5" bs=1M conv=notrunc,fsync status=none
 
-# expect_row IMAGE FILE SLOT STATE: its RaidDevice and state words.
-expect_row() {
-	row "$1" "$2" | grep -Eq "^ +[0-9-]+ +[0-9]+ +[0-9]+ +$3 +$4 +/" ||
-		fail "${2##*/}'s row in ${1##*/}: '$(row "$1" "$2")', want $3 $4"
-}
-run() {
-	"$RAIDFS" "$@" 2>"$T/err" || fail "raidfs $*: exit $? ($(cat "$T/err"))"
-}
-waited() {
-	"$RAIDFS" wait "$1" >/dev/null 2>"$T/err" ||
-		fail "wait ${1##*/}: exit $? ($(cat "$T/err"))"
-}
-same_data() {
-	cmp -s <(head -c 8M "$1") "$2" || fail "${1##*/}: data differs"
-}
-
 note "add a spare"
 run add "$R1" "$T/s1"
 expect_field "$R1" "Total Devices" 3
