@@ -33,14 +33,5 @@ add_dev d2
 check recover
 fast_sync
 wait_slots UUUU
-fio_stop
-fio_verify
-check_clean
-rf_umount "$M"
-# What the members say assembles whole, with the same data.
-rf_mount "$M" "$T/d0" "$T/d2" "$T/d3" "$T/d4"
-expect_slots UUUU
-check idle
-fio_verify
-rf_umount "$M"
+finish UUUU d0 d2 d3 d4
 echo PASS

@@ -35,13 +35,5 @@ check recover
 fast_sync
 wait_slots UUUU
 expect_eq "spares left" "$(member_mark d4)$(member_mark d5)" ""
-fio_stop
-fio_verify
-check_clean
-rf_umount "$M"
-rf_mount "$M" "$T/d1" "$T/d2" "$T/d4" "$T/d5"
-expect_slots UUUU
-check idle
-fio_verify
-rf_umount "$M"
+finish UUUU d1 d2 d4 d5
 echo PASS

@@ -22,6 +22,8 @@ mk() {
 	for a; do [ "$a" = missing ] || files+=("$T/$a"); done
 	# shellcheck disable=SC2086
 	rf_mount "$M" ${MOPTS:-} "${files[@]}"
+	# 0.90 superblocks have no name: the array is mdN.
+	[ -e "$M/$name" ] || name=$(sed -n 's/^\(md[0-9]*\) : .*/\1/p' "$M/mdstat" | head -n1)
 	NAME=$name IMG=$M/$name MD=$M/$name.md
 }
 
@@ -122,18 +124,20 @@ fio_round() {
 }
 
 # fio_start IMAGE: rounds over the regions in turn, each verified as soon
-# as it is written, until fio_stop (at least one round).  The last seed of
-# each region is kept for fio_verify.
+# as it is written, until fio_stop (at least one round).  Each round has
+# a seed of its own, also after a new fio_start; the last seed of each
+# region is kept for fio_verify.
 fio_start() {
 	local img=$1
-	rm -f "$T/fio.stop" "$T"/fio.seed-*
-	(k=1
+	rm -f "$T/fio.stop"
+	(k=$(cat "$T/fio.k" 2>/dev/null || echo 1)
 	 while :; do
 		r=$((k % FIO_NREG))
 		fio_round "$img" "$r" "$k" --do_verify=1 ||
 			{ echo "round $k over region $r" >"$T/fio.failed"; exit 1; }
 		echo "$k" >"$T/fio.seed-$r"
 		k=$((k + 1))
+		echo "$k" >"$T/fio.k"
 		[ -e "$T/fio.stop" ] && exit 0
 	 done) &
 	FIO_PID=$! FIO_IMG=$img
@@ -151,4 +155,43 @@ fio_verify() {
 		fio_round "$img" "$r" "$(cat "$f")" --verify_only ||
 			{ cat "$T/fio-$r.log" >&2; fail "fio: region $r does not verify on $img"; }
 	done
+}
+
+# loop SECONDS WHAT COMMAND...: run it over and over, errors ignored; how
+# often it succeeded goes to $T/count-WHAT.
+loop() {
+	local end=$((SECONDS + $1)) what=$2 n=0
+	shift 2
+	while [ $SECONDS -lt $end ]; do ! "$@" 2>/dev/null || n=$((n + 1)); done
+	echo "$n" >"$T/count-$what"
+}
+
+# unstuck PID...: the loops end by themselves; one still running half a
+# minute after its end sits in a control-file write that never returns
+# (mdadm's tests look for a writer in D state): a deadlock.
+unstuck() {
+	local p i
+	for p; do
+		for i in $(seq 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -0 "$p" 2>/dev/null && { cat "$M/mdstat"; fail "a control-file writer is stuck: deadlock"; }
+		wait "$p"
+	done
+}
+
+# finish SLOTS MEMBER...: the end of every scenario: fio's data verifies, a
+# check finds no mismatch, and after a clean stop the members given
+# assemble as SLOTS says, idle, with the same data.
+finish() {
+	local want=$1 d files=()
+	shift
+	fio_stop
+	fio_verify
+	check_clean
+	rf_umount "$M"
+	for d; do files+=("$T/$d"); done
+	rf_mount "$M" "${files[@]}"
+	expect_slots "$want"
+	check idle
+	fio_verify
+	rf_umount "$M"
 }
