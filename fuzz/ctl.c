@@ -62,8 +62,9 @@ static void store(struct mddev *mddev, struct fz *in)
 
 	in->p += MIN(len + 1, in->n);
 	in->n -= MIN(len + 1, in->n);
-	/* A latency would only slow the fuzzer down. */
-	if (a && strcmp(a->name, "latency_us"))
+	/* A latency would only slow the fuzzer down; new_dev would write a
+	 * superblock onto whatever file a path names. */
+	if (a && strcmp(a->name, "latency_us") && strcmp(a->name, "new_dev"))
 		a->store(mddev, rdev, val);
 	g_free(val);
 }

@@ -309,6 +309,8 @@ static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 		return "its dev_roles entry is the journal role, which raidfs does not implement";
 	}
 	/* any other role at or past raid_disks: analyze_sbs makes it a spare */
+	if (rdev->sb.devflags & MD_SB_WRITEMOSTLY)
+		atomic_fetch_or(&rdev->flags, RDEV_WRITEMOSTLY);
 	rdev->mddev = mddev;
 	g_ptr_array_add(mddev->rdevs, rdev);
 	return NULL;
@@ -376,7 +378,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->name = md_array_name(&mddev->sb, unit);
 	mddev->raid_disks = mddev->sb.raid_disks;
 	mddev->pers = md_find_personality(mddev->sb.level);
-	mddev->slots = g_new0(struct md_rdev *, mddev->raid_disks);
+	mddev->slots = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();
 	for (guint i = 0; i < group->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(group, i);

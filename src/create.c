@@ -32,14 +32,6 @@ struct create_member {
 	int nsaved;
 };
 
-void random_uuid(uint8_t uuid[16])
-{
-	for (int i = 0; i < 16; i += 4) {
-		guint32 r = g_random_int();
-		memcpy(uuid + i, &r, 4);
-	}
-}
-
 /* Open the member, creating it sparse (it is then create's to remove)
  * when it does not exist and --member-size says how large.  member_open
  * refuses what is no member (a FIFO or a tty never blocks it) by kind. */
@@ -390,7 +382,7 @@ static int check_startable(const struct create_opts *o, const struct md_sb *t,
 	};
 	struct md_rdev *present = g_new0(struct md_rdev, o->raid_disks);
 
-	mddev.slots = g_new0(struct md_rdev *, o->raid_disks);
+	mddev.slots = g_new0(struct md_rdev *_Atomic, o->raid_disks);
 	for (int i = 0; i < o->raid_disks; i++) {
 		atomic_store(&present[i].flags, RDEV_IN_SYNC);
 		mddev.slots[i] = m[i].path ? &present[i] : NULL;

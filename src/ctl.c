@@ -368,6 +368,21 @@ static int max_read_errors_store(struct mddev *mddev, struct md_rdev *rdev,
 	return 0;
 }
 
+/* md's new_dev takes major:minor; here the member file's absolute path,
+ * opened by the daemon. */
+static int new_dev_store(struct mddev *mddev, struct md_rdev *rdev,
+			 const char *val)
+{
+	char err[512] = "";
+
+	(void)rdev;
+	int r = md_hot_add(mddev, val, err, sizeof(err));
+	if (r < 0)
+		g_warning("%s: new_dev %s: %s", mddev->name, val,
+			  *err ? err : g_strerror(-r));
+	return r;
+}
+
 const struct md_attr md_attrs[] = {
 	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
 	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
@@ -378,7 +393,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
-	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors),
+	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors), ATTR_WO(new_dev),
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -398,61 +413,142 @@ int ctl_parse_power_cut(const char *val, uint64_t *seed)
 
 /* ---- per member: dev-NAME/ ---- */
 
+/* The role, which a change of the member set moves under sb_lock. */
+static int rdev_role(struct mddev *mddev, struct md_rdev *rdev)
+{
+	pthread_mutex_lock(&mddev->sb_lock);
+	int role = rdev->raid_disk;
+	pthread_mutex_unlock(&mddev->sb_lock);
+	return role;
+}
+
+static void flag_show(GString *out, bool on, const char *name)
+{
+	if (on)
+		g_string_append_printf(out, "%s%s", out->len ? "," : "", name);
+}
+
+/* md's state_show, its names in its order; unacknowledged bad blocks
+ * show as faulty and blocked, as md's do. */
 static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 {
 	int flags = atomic_load(&rdev->flags);
-	const char *sep = "";
+	bool faulty = flags & RDEV_FAULTY;
+	GString *s = g_string_new(NULL);
+	GString *unack = g_string_new(NULL);
 
 	(void)mddev;
-	if (flags & RDEV_FAULTY) {
-		g_string_append(out, "faulty");
-		sep = ",";
-	}
-	if (flags & RDEV_IN_SYNC) {
-		g_string_append_printf(out, "%sin_sync", sep);
-		sep = ",";
-	}
-	if (flags & RDEV_WRITEMOSTLY) {
-		g_string_append_printf(out, "%swrite_mostly", sep);
-		sep = ",";
-	}
+	badblocks_show(&rdev->badblocks, unack, true);
+	flag_show(s, faulty || unack->len, "faulty");
+	flag_show(s, flags & RDEV_IN_SYNC, "in_sync");
+	flag_show(s, flags & RDEV_WRITEMOSTLY, "write_mostly");
+	flag_show(s, (flags & RDEV_BLOCKED) || (unack->len && !faulty), "blocked");
 	/* md's: a recovering member is a spare until it is in sync. */
-	if (!(flags & (RDEV_FAULTY | RDEV_IN_SYNC))) {
-		g_string_append_printf(out, "%sspare", sep);
-		sep = ",";
-	}
-	if (flags & RDEV_WRITE_ERROR) {
-		g_string_append_printf(out, "%swrite_error", sep);
-		sep = ",";
-	}
-	if (flags & RDEV_WANT_REPLACEMENT)
-		g_string_append_printf(out, "%swant_replacement", sep);
+	flag_show(s, !(flags & (RDEV_FAULTY | RDEV_IN_SYNC)), "spare");
+	flag_show(s, flags & RDEV_WRITE_ERROR, "write_error");
+	flag_show(s, flags & RDEV_WANT_REPLACEMENT, "want_replacement");
+	g_string_append(out, s->str);
+	g_string_free(s, TRUE);
+	g_string_free(unack, TRUE);
 }
 
-/* The dev-NAME/state commands raidfs carries out (md has more). */
+static const char *const rdev_state_cmds[] = {
+	[RDEV_STATE_FAULTY] = "faulty", [RDEV_STATE_REMOVE] = "remove",
+	[RDEV_STATE_READD] = "re-add", [RDEV_STATE_SPARE] = "spare",
+	[RDEV_STATE_WANT_REPLACEMENT] = "want_replacement",
+	[RDEV_STATE_NO_WANT_REPLACEMENT] = "-want_replacement",
+	[RDEV_STATE_WRITEMOSTLY] = "writemostly",
+	[RDEV_STATE_NO_WRITEMOSTLY] = "-writemostly",
+	[RDEV_STATE_BLOCKED] = "blocked", [RDEV_STATE_NO_BLOCKED] = "-blocked",
+};
+
+/* The dev-NAME/state commands raidfs carries out. */
 int ctl_parse_rdev_state(const char *val)
 {
-	return strcmp(val, "faulty") == 0 ? RDEV_STATE_FAULTY : -EINVAL;
+	for (unsigned i = 0; i < G_N_ELEMENTS(rdev_state_cmds); i++)
+		if (strcmp(val, rdev_state_cmds[i]) == 0)
+			return i;
+	return -EINVAL;
 }
 
-static int state_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+/* md's state_store "faulty": EBUSY when the array broke, or the member
+ * was kept as the last copy of its data. */
+static int state_faulty(struct mddev *mddev, struct md_rdev *rdev)
 {
-	if (ctl_parse_rdev_state(val) != RDEV_STATE_FAULTY)
-		return -EINVAL;
 	md_error(mddev, rdev);
-	/* md's state_store: EBUSY when the array broke, or the member was
-	 * kept as the last copy of its data. */
 	bool failed = atomic_load(&rdev->flags) & RDEV_FAULTY;
 	return !failed || md_broken(mddev) ? -EBUSY : 0;
 }
 
+/* md's flags the superblock records: written at once, as md does. */
+static int state_flag(struct mddev *mddev, struct md_rdev *rdev, int flag,
+		      bool on, bool in_sb)
+{
+	if (on)
+		atomic_fetch_or(&rdev->flags, flag);
+	else
+		atomic_fetch_and(&rdev->flags, ~flag);
+	if (in_sb)
+		md_update_sb(mddev);
+	return 0;
+}
+
+/* md's "-blocked": unacknowledged bad blocks the superblock cannot take
+ * fail the member; here the log takes them at the next update. */
+static int state_unblock(struct mddev *mddev, struct md_rdev *rdev)
+{
+	state_flag(mddev, rdev, RDEV_BLOCKED, false, false);
+	md_update_sb(mddev);
+	md_wakeup_recovery(mddev);
+	return 0;
+}
+
+/* md's "want_replacement": only a member in a role; the sync thread
+ * looks for a spare. */
+static int state_want_replacement(struct mddev *mddev, struct md_rdev *rdev)
+{
+	if (rdev_role(mddev, rdev) >= 0)
+		atomic_fetch_or(&rdev->flags, RDEV_WANT_REPLACEMENT);
+	md_wakeup_recovery(mddev);
+	return 0;
+}
+
+/* "spare": a member that is a spare already stays one; any other is
+ * busy (md moves no member out of a role by it). */
+static int state_spare(struct mddev *mddev, struct md_rdev *rdev)
+{
+	return rdev_role(mddev, rdev) < 0 && rdev_usable(rdev) ? 0 : -EBUSY;
+}
+
+static int state_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	switch (ctl_parse_rdev_state(val)) {
+	case RDEV_STATE_FAULTY: return state_faulty(mddev, rdev);
+	case RDEV_STATE_REMOVE: return md_hot_remove(mddev, rdev);
+	case RDEV_STATE_READD: return md_re_add(mddev, rdev);
+	case RDEV_STATE_SPARE: return state_spare(mddev, rdev);
+	case RDEV_STATE_WANT_REPLACEMENT: return state_want_replacement(mddev, rdev);
+	case RDEV_STATE_NO_WANT_REPLACEMENT:
+		return state_flag(mddev, rdev, RDEV_WANT_REPLACEMENT, false, false);
+	case RDEV_STATE_WRITEMOSTLY:
+		return state_flag(mddev, rdev, RDEV_WRITEMOSTLY, true, true);
+	case RDEV_STATE_NO_WRITEMOSTLY:
+		return state_flag(mddev, rdev, RDEV_WRITEMOSTLY, false, true);
+	case RDEV_STATE_BLOCKED:
+		return state_flag(mddev, rdev, RDEV_BLOCKED, true, false);
+	case RDEV_STATE_NO_BLOCKED: return state_unblock(mddev, rdev);
+	default: return -EINVAL;
+	}
+}
+
 static void slot_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 {
-	(void)mddev;
-	if (rdev->raid_disk < 0)
+	int role = rdev_role(mddev, rdev);
+
+	if (role < 0)
 		g_string_append(out, "none");
 	else
-		g_string_append_printf(out, "%d", rdev->raid_disk);
+		g_string_append_printf(out, "%d", role);
 }
 
 static void offset_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
@@ -476,9 +572,8 @@ static void errors_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 static void recovery_start_show(struct mddev *mddev, struct md_rdev *rdev,
 				GString *out)
 {
-	(void)mddev;
 	if (atomic_load(&rdev->flags) & (RDEV_IN_SYNC | RDEV_FAULTY) ||
-	    rdev->raid_disk < 0)
+	    rdev_role(mddev, rdev) < 0)
 		g_string_append(out, "none");
 	else
 		g_string_append_printf(out, "%" PRIu64, rdev->recovery_offset);
@@ -510,6 +605,7 @@ const struct md_attr rdev_attrs[] = {
 
 static void mdstat_devices(struct mddev *mddev, GString *out)
 {
+	pthread_mutex_lock(&mddev->sb_lock);
 	for (int i = (int)mddev->rdevs->len - 1; i >= 0; i--) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
 		int flags = atomic_load(&rdev->flags);
@@ -517,6 +613,7 @@ static void mdstat_devices(struct mddev *mddev, GString *out)
 				       flags & RDEV_FAULTY ? "(F)"
 				       : rdev->raid_disk < 0 ? "(S)" : "");
 	}
+	pthread_mutex_unlock(&mddev->sb_lock);
 }
 
 /* md's status_resync: bar, percentage, position, finish estimate, speed. */

@@ -41,7 +41,12 @@ int ctl_parse_msec(const char *val, unsigned max_ms, unsigned *ms);
 enum { PC_ARM, PC_OFF, PC_CUT, PC_CUT_SEED };
 int ctl_parse_power_cut(const char *val, uint64_t *seed);
 /* dev-NAME/state: the command, or -EINVAL. */
-enum { RDEV_STATE_FAULTY };
+enum {
+	RDEV_STATE_FAULTY, RDEV_STATE_REMOVE, RDEV_STATE_READD, RDEV_STATE_SPARE,
+	RDEV_STATE_WANT_REPLACEMENT, RDEV_STATE_NO_WANT_REPLACEMENT,
+	RDEV_STATE_WRITEMOSTLY, RDEV_STATE_NO_WRITEMOSTLY, RDEV_STATE_BLOCKED,
+	RDEV_STATE_NO_BLOCKED,
+};
 int ctl_parse_rdev_state(const char *val);
 /* dev-NAME/fault/read_errors, write_errors, corrupt: "SECTOR LENGTH" adds,
  * "-SECTOR LENGTH" removes, "clear"; LENGTH at least 1, no wrap.  The op,

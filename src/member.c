@@ -344,6 +344,7 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 	rdev->name = g_path_get_basename(path);
 	rdev->desc_nr = rdev->sb.dev_number;
 	rdev->raid_disk = -1;
+	rdev->saved_raid_disk = -1;
 	rdev->data_offset = rdev->sb.data_offset;
 	rdev->sectors = rdev->sb.data_size;
 	rdev->recovery_offset = rdev->sb.recovery_offset;

@@ -149,6 +149,10 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 		sb->recovery_offset = rdev->recovery_offset;
 	}
 	sb->dev_number = rdev->desc_nr;
+	if (atomic_load(&rdev->flags) & RDEV_WRITEMOSTLY)
+		sb->devflags |= MD_SB_WRITEMOSTLY;
+	else
+		sb->devflags &= ~MD_SB_WRITEMOSTLY;
 	sb->cnt_corrected_read = atomic_load(&rdev->corrected_errors);
 }
 
@@ -325,6 +329,7 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		if (active)
 			atomic_fetch_add(&mddev->degraded, 1);
 		atomic_store(&mddev->recovery_intr, true);
+		atomic_store(&mddev->recovery_needed, true);
 		if (!atomic_load(&mddev->power_off))
 			g_warning("%s: member %s failed; %s", mddev->name,
 				  rdev->name, md_broken(mddev) ? "array has failed"
@@ -339,9 +344,13 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 void md_error(struct mddev *mddev, struct md_rdev *rdev)
 {
 	pthread_mutex_lock(&mddev->sb_lock);
-	if (md_error_locked(mddev, rdev))
+	bool failed = md_error_locked(mddev, rdev);
+	if (failed)
 		update_sb_locked(mddev, false);
 	pthread_mutex_unlock(&mddev->sb_lock);
+	/* A spare may take its role (md_check_recovery). */
+	if (failed)
+		md_wakeup_recovery(mddev);
 }
 
 /* The log goes out with the superblocks before the caller goes on, as
@@ -450,7 +459,7 @@ static int check_range(struct mddev *mddev, uint64_t off, size_t *len)
 }
 
 /* Returns bytes read (short at the end of the array) or -errno. */
-int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+static int read_request(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 {
 	int r = check_range(mddev, off, &len);
 
@@ -460,7 +469,18 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	return r < 0 ? r : (int)len;
 }
 
-int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
+/* The entry points run as one request each: the member set does not
+ * change under them (md_suspend). */
+int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
+{
+	md_io_enter(mddev);
+	int r = read_request(mddev, off, len, buf);
+	md_io_exit(mddev);
+	return r;
+}
+
+static int write_request(struct mddev *mddev, uint64_t off, size_t len,
+			 const void *buf)
 {
 	if (mddev->ro)
 		return -EROFS;
@@ -482,7 +502,15 @@ int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
 	return r < 0 ? r : (int)len;
 }
 
-int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+int md_write(struct mddev *mddev, uint64_t off, size_t len, const void *buf)
+{
+	md_io_enter(mddev);
+	int r = write_request(mddev, off, len, buf);
+	md_io_exit(mddev);
+	return r;
+}
+
+static int discard_request(struct mddev *mddev, uint64_t off, uint64_t len)
 {
 	uint64_t size = mddev->array_sectors << SECTOR_SHIFT;
 
@@ -500,6 +528,14 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 		r = mddev->pers->discard(mddev, off, len);
 	}
 	md_write_end(mddev);
+	return r;
+}
+
+int md_discard(struct mddev *mddev, uint64_t off, uint64_t len)
+{
+	md_io_enter(mddev);
+	int r = discard_request(mddev, off, len);
+	md_io_exit(mddev);
 	return r;
 }
 
@@ -525,7 +561,7 @@ unsigned md_io_opt(struct mddev *mddev)
  * write still in flight, or held back later, is the next md_flush's.
  * Nothing written since the last flush means nothing to do, so a close
  * after reading costs no sync. */
-int md_flush(struct mddev *mddev)
+static int flush_request(struct mddev *mddev)
 {
 	uint64_t done = atomic_load(&mddev->writes_done);
 	int r = 0;
@@ -555,6 +591,14 @@ int md_flush(struct mddev *mddev)
 	if (atomic_load(&mddev->lost_writes))
 		return -EIO;
 	return md_broken(mddev) ? -EIO : r;
+}
+
+int md_flush(struct mddev *mddev)
+{
+	md_io_enter(mddev);
+	int r = flush_request(mddev);
+	md_io_exit(mddev);
+	return r;
 }
 
 /* ---- write errors: md's bad-block log ---- */
@@ -876,6 +920,9 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	md_cond_init(&mddev->sb_cond);
 	pthread_mutex_init(&mddev->sync_lock, NULL);
 	md_cond_init(&mddev->sync_cond);
+	pthread_mutex_init(&mddev->io_lock, NULL);
+	md_cond_init(&mddev->io_cond);
+	pthread_mutex_init(&mddev->reconfig_lock, NULL);
 
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
@@ -931,6 +978,11 @@ void md_free(struct mddev *mddev)
 	for (guint i = 0; i < mddev->rdevs->len; i++)
 		rdev_close(g_ptr_array_index(mddev->rdevs, i));
 	g_ptr_array_free(mddev->rdevs, TRUE);
+	if (mddev->removed) {
+		for (guint i = 0; i < mddev->removed->len; i++)
+			rdev_close(g_ptr_array_index(mddev->removed, i));
+		g_ptr_array_free(mddev->removed, TRUE);
+	}
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->free(mddev);
 	g_free(mddev->slots);

@@ -27,7 +27,9 @@ enum {
 	RDEV_WRITEMOSTLY = 1 << 2,
 	RDEV_WRITE_ERROR = 1 << 3,        /* md's WriteErrorSeen */
 	RDEV_WANT_REPLACEMENT = 1 << 4,
+	RDEV_BLOCKED    = 1 << 5,         /* md's Blocked, set from dev-NAME/state */
 };
+#define MD_SB_WRITEMOSTLY 1       /* the superblock's devflags WriteMostly1 */
 
 /* Member IO at absolute file offsets.  Every byte raidfs writes to a member
  * goes through one of these; a layer (fault injection, the power cut)
@@ -62,6 +64,9 @@ struct md_rdev {
 	struct md_sb sb;          /* as loaded, then as last written */
 	int desc_nr;              /* the slot in dev_roles (sb.dev_number) */
 	int raid_disk;            /* role in the array, -1 for a spare */
+	/* md's saved_raid_disk: the role a former member (re-added, or taken
+	 * out of its role as faulty) goes back to when it is free; -1 none. */
+	int saved_raid_disk;
 	uint64_t data_offset;     /* sectors */
 	uint64_t sectors;         /* data sectors usable on this member */
 	/* Not in sync: sectors below it are recovered (the sync thread
@@ -160,8 +165,16 @@ struct mddev {
 	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
 	struct bitmap *bitmap;
 
-	GPtrArray *rdevs;         /* every member we hold, spares too */
-	struct md_rdev **slots;   /* raid_disks entries; NULL when missing */
+	/* Every member we hold, spares too; changed under sb_lock (readers
+	 * outside the IO paths take it too). */
+	GPtrArray *rdevs;
+	/* raid_disks entries; NULL when missing.  Changed only with the array
+	 * suspended (md_suspend), so a request sees one member set; atomic
+	 * for the readers outside requests (control files, the sync thread
+	 * between windows). */
+	struct md_rdev *_Atomic *slots;
+	/* Members removed at run time: their structs live until md_free. */
+	GPtrArray *removed;
 	atomic_int degraded;
 	atomic_bool broken;       /* md's MD_BROKEN: writes fail, reads go on */
 	/* fsync: md_write_end counts completed writes; md_flush records the
@@ -208,6 +221,19 @@ struct mddev {
 #define MD_SPEED_MIN_DEFAULT 1000     /* md's speed_limit_min sysctl */
 #define MD_SPEED_MAX_DEFAULT 200000   /* and speed_limit_max */
 	_Atomic enum sync_action last_sync_action;
+
+	/* md's mddev_suspend, manage.c: requests (md_read, md_write, md_flush,
+	 * md_discard), sync windows and the levels' own threads run between
+	 * md_io_enter and md_io_exit; a change of the member set waits for
+	 * none to run and holds new ones off meanwhile. */
+	pthread_mutex_t io_lock;
+	pthread_cond_t io_cond;
+	int active_io;
+	int suspended;
+	pthread_mutex_t reconfig_lock;    /* one member set change at a time */
+	/* md's MD_RECOVERY_NEEDED: the sync thread should look for spares to
+	 * put into empty roles (md_check_recovery). */
+	atomic_bool recovery_needed;
 
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
@@ -336,6 +362,33 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action);
 const char *md_sync_action_name(enum sync_action action);
 int md_sync_action_parse(const char *s, enum sync_action *action);
 void md_safemode_start(struct mddev *mddev);
+
+/* manage.c: changing the member set of a running array (md's hot_add,
+ * hot_remove, remove_and_add_spares, state_store). */
+void md_io_enter(struct mddev *mddev);
+void md_io_exit(struct mddev *mddev);
+void md_suspend(struct mddev *mddev);
+void md_resume(struct mddev *mddev);
+/* md's new_dev_store and mdadm --add: open and claim the file at path,
+ * write it a superblock of this array as a spare and add it; a former
+ * member goes back to its old role when that is free.  0 or -errno
+ * (nothing written on a refusal), with a line in err. */
+int md_hot_add(struct mddev *mddev, const char *path, char *err, size_t errlen);
+/* dev-NAME/state "remove": a faulty member or a spare leaves the array and
+ * its file is released; -EBUSY for a working member. */
+int md_hot_remove(struct mddev *mddev, struct md_rdev *rdev);
+/* dev-NAME/state "re-add": a faulty member comes back as a spare for its
+ * old role (no bitmap: recovered in full); -EBUSY when it is not faulty. */
+int md_re_add(struct mddev *mddev, struct md_rdev *rdev);
+/* md's remove_and_add_spares: spares take the empty roles (a faulty
+ * member is taken out of its role first); true when one did.  The sync
+ * thread calls it between passes. */
+bool md_add_spares(struct mddev *mddev);
+/* Wake the sync thread to look for spares (md's MD_RECOVERY_NEEDED). */
+void md_wakeup_recovery(struct mddev *mddev);
+/* The members' set changed: tell the mount (nothing may be locked). */
+void md_members_changed(struct mddev *mddev);
+void random_uuid(uint8_t uuid[16]);
 
 /* assemble.c */
 int md_assemble(const char *const *paths, int npaths, bool ro, bool run,

@@ -124,15 +124,29 @@ static bool copy_readable(const struct mio *m)
 	return rdev_readable(m->rdev, s, mio_end_sector(m) - s);
 }
 
+static bool write_mostly(const struct mio *m)
+{
+	return m->rdev && (atomic_load(&m->rdev->flags) & RDEV_WRITEMOSTLY);
+}
+
+/* A write-mostly copy is read only when no other copy is readable, as
+ * md's read_balance keeps it for last. */
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 			bool spread)
 {
 	int start = spread ? (array_off >> READ_SPREAD_SHIFT) % n : 0;
+	int fallback = -1;
 
-	for (int i = 0; i < n; i++)
-		if (copy_readable(&copies[(start + i) % n]))
-			return (start + i) % n;
-	return -1;
+	for (int i = 0; i < n; i++) {
+		int c = (start + i) % n;
+		if (!copy_readable(&copies[c]))
+			continue;
+		if (!write_mostly(&copies[c]))
+			return c;
+		if (fallback < 0)
+			fallback = c;
+	}
+	return fallback;
 }
 
 int mirror_read_split(struct mddev *mddev, uint64_t off, size_t len, void *buf,

@@ -36,7 +36,8 @@ uint64_t barrier_bucket_left(const struct mirror_barrier *b, uint64_t sector);
 
 /* md's read_balance: the first readable copy from a start that spreads
  * 1 MiB runs of the array over the copies (spread), or from the first
- * copy, the only truth where the copies may differ; -1 if none. */
+ * copy, the only truth where the copies may differ; a write-mostly copy
+ * only when no other is readable; -1 if none. */
 int mirror_read_balance(const struct mio *copies, int n, uint64_t array_off,
 			bool spread);
 

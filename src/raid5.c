@@ -1351,7 +1351,9 @@ static gpointer raid5d(gpointer arg)
 			continue;
 		}
 		pthread_mutex_unlock(&c->wb_lock);
+		md_io_enter(mddev);    /* a request of its own */
 		writeback_older(mddev, now - delay + 1);
+		md_io_exit(mddev);
 		pthread_mutex_lock(&c->wb_lock);
 	}
 	pthread_mutex_unlock(&c->wb_lock);

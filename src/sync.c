@@ -183,7 +183,9 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	while (s < end && !sync_interrupted(mddev)) {
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 
+		md_io_enter(mddev);
 		r = mddev->pers->sync_request(mddev, s, n, action);
+		md_io_exit(mddev);
 		if (r < 0 && atomic_load(&mddev->recovery_intr)) {
 			r = 0;   /* a member failed under it: choose again */
 			break;
@@ -210,12 +212,33 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	return r < 0 ? (int)r : s >= end;
 }
 
+/* md_check_recovery between passes: spares take the empty roles, and a
+ * recovery starts onto them when nothing else runs.  Not frozen: md adds
+ * no spares then.  sync_lock not held. */
+static void check_recovery(struct mddev *mddev)
+{
+	atomic_store(&mddev->recovery_needed, false);
+	if (mddev->sync_frozen || !md_add_spares(mddev))
+		return;
+	pthread_mutex_lock(&mddev->sync_lock);
+	if (mddev->sync_action == ACTION_IDLE)
+		mddev->sync_action = needed_action(mddev);
+	pthread_mutex_unlock(&mddev->sync_lock);
+}
+
 static enum sync_action wait_for_work(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
 	while (!mddev->stopping &&
-	       (mddev->sync_frozen || mddev->sync_action == ACTION_IDLE))
+	       (mddev->sync_frozen || mddev->sync_action == ACTION_IDLE)) {
+		if (atomic_load(&mddev->recovery_needed) && !mddev->sync_frozen) {
+			pthread_mutex_unlock(&mddev->sync_lock);
+			check_recovery(mddev);
+			pthread_mutex_lock(&mddev->sync_lock);
+			continue;
+		}
 		pthread_cond_wait(&mddev->sync_cond, &mddev->sync_lock);
+	}
 	enum sync_action a = mddev->stopping ? ACTION_IDLE : mddev->sync_action;
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return a;
@@ -245,6 +268,8 @@ static gpointer sync_thread(gpointer arg)
 		}
 		if (done && action == ACTION_RECOVER)
 			recovery_done(mddev, targets);
+		if (done || intr)
+			check_recovery(mddev);
 		pthread_mutex_lock(&mddev->sync_lock);
 		/* After a member failed, as md_check_recovery once it has
 		 * reaped the interrupted pass: the faulty member is out, an
@@ -275,6 +300,8 @@ void md_sync_start(struct mddev *mddev)
 	if (mddev->ro || !mddev->pers->sync_request)
 		return;
 	mddev->sync_action = needed_action(mddev);
+	/* Spares found at mount take the empty roles first. */
+	atomic_store(&mddev->recovery_needed, true);
 	mddev->sync_thread = g_thread_new("md_sync", sync_thread, mddev);
 }
 
@@ -325,6 +352,8 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 			mddev->sync_action = action;
 		break;
 	}
+	if (action != ACTION_FROZEN)
+		atomic_store(&mddev->recovery_needed, true);
 	pthread_cond_broadcast(&mddev->sync_cond);
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return r;

@@ -104,8 +104,20 @@ for a in r1 r5 r0; do
 
 	for s in "$D"/dev-*/state; do
 		row dev/state
-		refused "$s" "${NONE[@]}" 'Faulty' ' faulty' 'faulty ' 'faulty\nfaulty' 'faultyx'
+		refused "$s" "${NONE[@]}" 'Faulty' ' faulty' 'faulty ' 'faulty\nfaulty' 'faultyx' \
+			'remove ' 'Remove' 're_add' 'readd' '-faulty' 'in_sync' 'insync' \
+			'writemostly\nwritemostly' 'write_mostly' '--writemostly' '-spare' \
+			'want_replacement ' 'blocked,-blocked'
 	done
+	# Write-only: a path, absolute; nothing else is one.  The array
+	# must not change.
+	f=$D/new_dev; row new_dev
+	before=$(grep "^$a :" "$M/mdstat")
+	for v in "${NONE[@]}" a1 ./a1 faulty '../a1'; do
+		put "$f" "$v"
+		[ "$ERR" = EINVAL ] || fail "$f: '$v' gave '${ERR:-success}', want EINVAL"
+	done
+	expect_eq "$a after refused new_dev writes" "$(grep "^$a :" "$M/mdstat")" "$before"
 	for d in "$D"/dev-*; do
 		# Ranges: "SECTOR LENGTH", "-SECTOR LENGTH", clear; inside
 		# the member's data area (16M members hold < 32768 sectors).

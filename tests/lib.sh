@@ -187,3 +187,15 @@ wait_idle() {
 	done
 	fail "$1: sync did not finish"
 }
+
+# recovered_intact WHAT MD IMAGE DATA: the sync under way runs to its end
+# with nothing left degraded, IMAGE reads back DATA and a check finds no
+# mismatch.
+recovered_intact() {
+	wait_idle "$2"
+	expect_eq "$1: degraded after the recovery" "$(cat "$2/degraded")" 0
+	cmp -s "$3" "$4" || fail "$1: data wrong after the recovery"
+	echo check >"$2/sync_action"
+	wait_idle "$2"
+	expect_eq "$1: mismatch_cnt" "$(cat "$2/mismatch_cnt")" 0
+}

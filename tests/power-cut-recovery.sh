@@ -50,12 +50,7 @@ cut_recovery() {
 	[ -n "$said" ] || fail "$name seed $seed: the cut came after the recovery ended"
 
 	rf_mount "$M" "${members[@]}"
-	wait_idle "$md"
-	expect_eq "$name seed $seed: degraded after the recovery" "$(cat "$md/degraded")" 0
-	cmp -s "$img" "$T/data" || fail "$name seed $seed: data wrong after the cut and recovery"
-	echo check >"$md/sync_action"
-	wait_idle "$md"
-	expect_eq "$name seed $seed: mismatch_cnt" "$(cat "$md/mismatch_cnt")" 0
+	recovered_intact "$name seed $seed, after the cut" "$md" "$img" "$T/data"
 	rf_umount "$M"
 	echo "$name seed $seed: recovering at sector $reached when cut, superblock said $said"
 }

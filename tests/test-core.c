@@ -714,6 +714,169 @@ static void test_recovery_member_fails(void)
 	stop_holding(m, data);
 }
 
+/* ---- member set changes (manage.c) ---- */
+
+/* Until nothing is degraded and the sync thread is idle. */
+static void wait_whole(struct mddev *m)
+{
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+
+	while ((atomic_load(&m->degraded) ||
+		atomic_load(&m->sync_action) != ACTION_IDLE) &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	g_assert_cmpint(atomic_load(&m->sync_action), ==, ACTION_IDLE);
+}
+
+static void check_no_mismatch(struct mddev *m)
+{
+	g_assert_cmpint(md_sync_request_action(m, ACTION_CHECK), ==, 0);
+	sync_until_idle(m);
+	g_assert_cmpint(m->last_sync_action, ==, ACTION_CHECK);
+	g_assert_cmpuint(atomic_load(&m->resync_mismatches), ==, 0);
+}
+
+/* md_check_recovery: a member fails with a spare present; the spare takes
+ * its role, the faulty member leaves it (listed still, remembering the
+ * role), the recovery runs by itself and the superblocks record it. */
+static void test_spare_recovers(gconstpointer level)
+{
+	int n = GPOINTER_TO_INT(level) == 1 ? 2 : 4;
+	struct mddev *m = sync_test_array(GPOINTER_TO_INT(level), n);
+	struct md_rdev *spare = test_spare(m, SYNC_TEST_SECTORS);
+	struct md_rdev *victim = member(m, 1);
+	char *data = fill_array(m);
+	struct md_sb sb;
+
+	md_sync_start(m);
+	warnings_fatal(false);
+	md_error(m, victim);
+	warnings_fatal(true);
+	wait_whole(m);
+	g_assert_true(m->slots[1] == spare);
+	g_assert_cmpint(spare->raid_disk, ==, 1);
+	g_assert_true(rdev_in_sync(spare));
+	g_assert_cmpint(victim->raid_disk, ==, -1);
+	g_assert_cmpint(victim->saved_raid_disk, ==, 1);
+	g_assert_true(atomic_load(&victim->flags) & RDEV_FAULTY);
+	load_sb(m, 0, &sb);
+	g_assert_cmpuint(sb.dev_roles[spare->desc_nr], ==, 1);
+	g_assert_cmphex(sb.dev_roles[victim->desc_nr], ==, MD_ROLE_FAULTY);
+	load_sb(m, n, &sb);
+	g_assert_false(sb.feature_map & MD_FEATURE_RECOVERY_OFFSET);
+	check_no_mismatch(m);
+	stop_holding(m, data);
+}
+
+/* md's state_store "remove": EBUSY for a working member, nothing changed;
+ * a faulty one leaves the array and its file, its struct kept. */
+static void test_hot_remove(void)
+{
+	struct mddev *m = sync_test_array(1, 3);
+	struct md_rdev *victim = member(m, 2);
+	struct md_sb sb;
+
+	g_assert_cmpint(md_hot_remove(m, victim), ==, -EBUSY);
+	g_assert_true(m->slots[2] == victim);
+	g_assert_cmpuint(m->rdevs->len, ==, 3);
+	warnings_fatal(false);
+	md_error(m, victim);
+	warnings_fatal(true);
+	g_assert_cmpint(md_hot_remove(m, victim), ==, 0);
+	g_assert_null(m->slots[2]);
+	g_assert_cmpuint(m->rdevs->len, ==, 2);
+	g_assert_cmpint(victim->fd, ==, -1);
+	g_assert_true(m->removed && m->removed->len == 1);
+	g_assert_cmpint(md_hot_remove(m, victim), ==, -ENODEV);
+	g_assert_cmpint(md_re_add(m, victim), ==, -EBUSY);
+	load_sb(m, 0, &sb);
+	g_assert_cmphex(sb.dev_roles[2], ==, MD_ROLE_FAULTY);
+	md_stop(m);
+	md_free(m);
+}
+
+/* md's state_store "re-add": a faulty member comes back as a spare for
+ * its old role and, with no bitmap, is recovered in full. */
+static void test_re_add(void)
+{
+	struct mddev *m = sync_test_array(5, 3);
+	struct md_rdev *victim = member(m, 1);
+	char *data = fill_array(m);
+
+	md_sync_start(m);
+	g_assert_cmpint(md_re_add(m, victim), ==, -EBUSY);
+	warnings_fatal(false);
+	md_error(m, victim);
+	warnings_fatal(true);
+	char *junk = g_malloc0(SYNC_TEST_SECTORS * 512);
+	member_write(m, 1, 0, junk, SYNC_TEST_SECTORS * 512);
+	g_free(junk);
+	g_assert_cmpint(md_re_add(m, victim), ==, 0);
+	wait_whole(m);
+	g_assert_true(m->slots[1] == victim);
+	g_assert_true(rdev_in_sync(victim));
+	check_no_mismatch(m);
+	stop_holding(m, data);
+}
+
+struct churn_writer {
+	struct mddev *m;
+	uint64_t off;             /* its own 64 KiB of the array */
+	atomic_bool stop;
+	uint8_t last;
+};
+
+static gpointer churn_write(gpointer arg)
+{
+	struct churn_writer *w = arg;
+	char buf[65536];
+
+	while (!atomic_load(&w->stop)) {
+		w->last++;
+		memset(buf, w->last, sizeof(buf));
+		g_assert_cmpint(md_write(w->m, w->off, sizeof(buf), buf), ==,
+				(int)sizeof(buf));
+	}
+	return NULL;
+}
+
+/* Writers run on while members fail, are re-added, taken into their role
+ * and recovered, again and again: every write lands on each member the
+ * array holds when it runs (the member set never changes under one), so
+ * the mirrors agree at the end and hold the last writes. */
+static void test_churn_under_writes(void)
+{
+	struct mddev *m = sync_test_array(1, 3);
+	struct churn_writer w[2] = { { .m = m, .off = 0 },
+				     { .m = m, .off = 3 << 20 } };
+	GThread *t[2];
+	char got[65536];
+
+	md_sync_start(m);
+	for (int i = 0; i < 2; i++)
+		t[i] = g_thread_new("writer", churn_write, &w[i]);
+	warnings_fatal(false);
+	for (int round = 0; round < 6; round++) {
+		struct md_rdev *victim = member(m, 1 + round % 2);
+		md_error(m, victim);
+		g_assert_cmpint(md_re_add(m, victim), ==, 0);
+		wait_whole(m);
+	}
+	warnings_fatal(true);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&w[i].stop, true);
+		g_thread_join(t[i]);
+		g_assert_cmpint(md_read(m, w[i].off, sizeof(got), got), ==,
+				(int)sizeof(got));
+		for (size_t k = 0; k < sizeof(got); k++)
+			g_assert_cmpuint((uint8_t)got[k], ==, w[i].last);
+	}
+	check_no_mismatch(m);
+	md_stop(m);
+	md_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -738,5 +901,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/core/flush/racing-write", test_flush_racing_write);
 	g_test_add_func("/core/flush/idle", test_flush_idle);
 	g_test_add_func("/core/power-off/raid5-write-ends", test_power_off_write_ends);
+	g_test_add_data_func("/core/manage/raid1-spare-recovers", GINT_TO_POINTER(1),
+			     test_spare_recovers);
+	g_test_add_data_func("/core/manage/raid6-spare-recovers", GINT_TO_POINTER(6),
+			     test_spare_recovers);
+	g_test_add_func("/core/manage/hot-remove", test_hot_remove);
+	g_test_add_func("/core/manage/re-add", test_re_add);
+	g_test_add_func("/core/manage/churn-under-writes", test_churn_under_writes);
 	return g_test_run();
 }

@@ -85,6 +85,16 @@ static void test_words(void)
 	g_assert_cmpint(md_sync_action_parse("", &a), ==, -EINVAL);
 	g_assert_cmpint(ctl_parse_rdev_state("faulty"), ==, RDEV_STATE_FAULTY);
 	g_assert_cmpint(ctl_parse_rdev_state("faulty "), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_rdev_state("remove"), ==, RDEV_STATE_REMOVE);
+	g_assert_cmpint(ctl_parse_rdev_state("re-add"), ==, RDEV_STATE_READD);
+	g_assert_cmpint(ctl_parse_rdev_state("-writemostly"), ==,
+			RDEV_STATE_NO_WRITEMOSTLY);
+	g_assert_cmpint(ctl_parse_rdev_state("-blocked"), ==, RDEV_STATE_NO_BLOCKED);
+	g_assert_cmpint(ctl_parse_rdev_state("want_replacement"), ==,
+			RDEV_STATE_WANT_REPLACEMENT);
+	g_assert_cmpint(ctl_parse_rdev_state("insync"), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_rdev_state("-remove"), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_rdev_state(""), ==, -EINVAL);
 	g_assert_cmpint(ctl_parse_power_cut("arm", &seed), ==, PC_ARM);
 	g_assert_cmpint(ctl_parse_power_cut("cut", &seed), ==, PC_CUT);
 	g_assert_cmpint(ctl_parse_power_cut("cut 18446744073709551615", &seed), ==,

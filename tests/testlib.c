@@ -31,6 +31,19 @@ static struct md_rdev *tmp_member(struct mddev *m, int slot, uint64_t sectors)
 	return r;
 }
 
+struct md_rdev *test_spare(struct mddev *m, uint64_t sectors)
+{
+	struct md_rdev *r = tmp_member(m, m->rdevs->len, sectors);
+
+	r->raid_disk = -1;
+	r->saved_raid_disk = -1;
+	atomic_store(&r->flags, 0);
+	pthread_mutex_lock(&m->sb_lock);
+	g_ptr_array_add(m->rdevs, r);
+	pthread_mutex_unlock(&m->sb_lock);
+	return r;
+}
+
 struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 			 int n, const uint64_t *sectors)
 {
@@ -40,7 +53,7 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 
 	m->name = g_strdup("t");
 	m->rdevs = g_ptr_array_new();
-	m->slots = g_new0(struct md_rdev *, n);
+	m->slots = g_new0(struct md_rdev *_Atomic, n);
 	for (int i = 0; i < n; i++) {
 		m->slots[i] = tmp_member(m, i, sectors[i]);
 		g_ptr_array_add(m->rdevs, m->slots[i]);
