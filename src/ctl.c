@@ -59,6 +59,45 @@ static void array_state_show(struct mddev *mddev, struct md_rdev *rdev,
 	g_string_append(out, md_array_state(mddev));
 }
 
+int ctl_parse_array_state(const char *val)
+{
+	static const char *const words[] = {
+		[AS_CLEAR] = "clear", [AS_INACTIVE] = "inactive",
+		[AS_SUSPENDED] = "suspended", [AS_READONLY] = "readonly",
+		[AS_READ_AUTO] = "read-auto", [AS_CLEAN] = "clean",
+		[AS_ACTIVE] = "active", [AS_WRITE_PENDING] = "write-pending",
+		[AS_ACTIVE_IDLE] = "active-idle", [AS_BROKEN] = "broken",
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(words); i++)
+		if (strcmp(val, words[i]) == 0)
+			return i;
+	return -EINVAL;
+}
+
+/* md's array_state_store, for an array that runs: inactive and clear stop
+ * it (it leaves the mount); clean marks it clean unless a write is in
+ * flight; active leaves it as it is (md goes dirty only on a write).  A
+ * read-only array cannot become writable here (md's EROFS for read-only
+ * members), nor a writable one read-only: readonly and read-auto are
+ * refused, and so are the states md never takes. */
+static int array_state_store(struct mddev *mddev, struct md_rdev *rdev,
+			     const char *val)
+{
+	(void)rdev;
+	switch (ctl_parse_array_state(val)) {
+	case AS_CLEAR:
+	case AS_INACTIVE:
+		return mddev->stop ? mddev->stop(mddev) : -EBUSY;
+	case AS_CLEAN:
+		return mddev->ro ? -EROFS : md_set_in_sync(mddev);
+	case AS_ACTIVE:
+		return mddev->ro ? -EROFS : 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static void array_size_show(struct mddev *mddev, struct md_rdev *rdev,
 			    GString *out)
 {
@@ -386,7 +425,7 @@ static int new_dev_store(struct mddev *mddev, struct md_rdev *rdev,
 const struct md_attr md_attrs[] = {
 	ATTR_RO(level), ATTR_RO(raid_disks), ATTR_RO(chunk_size),
 	ATTR_RO(layout), ATTR_RO(metadata_version), ATTR_RO(uuid),
-	ATTR_RO(array_state), ATTR_RO(array_size), ATTR_RO(component_size),
+	ATTR_RW(array_state), ATTR_RO(array_size), ATTR_RO(component_size),
 	ATTR_RO(degraded), ATTR_RO(logical_block_size),
 	ATTR_RO(minimum_io_size), ATTR_RO(optimal_io_size), ATTR_RW(sync_action),
 	ATTR_RO(last_sync_action), ATTR_RO(sync_completed),

@@ -40,6 +40,10 @@ int ctl_parse_msec(const char *val, unsigned max_ms, unsigned *ms);
 /* fault/power_cut: arm, off, cut, or "cut SEED" (decimal, 64 bits). */
 enum { PC_ARM, PC_OFF, PC_CUT, PC_CUT_SEED };
 int ctl_parse_power_cut(const char *val, uint64_t *seed);
+/* NAME.md/array_state: md's words, or -EINVAL. */
+enum { AS_CLEAR, AS_INACTIVE, AS_SUSPENDED, AS_READONLY, AS_READ_AUTO,
+       AS_CLEAN, AS_ACTIVE, AS_WRITE_PENDING, AS_ACTIVE_IDLE, AS_BROKEN };
+int ctl_parse_array_state(const char *val);
 /* dev-NAME/state: the command, or -EINVAL. */
 enum {
 	RDEV_STATE_FAULTY, RDEV_STATE_REMOVE, RDEV_STATE_READD, RDEV_STATE_SPARE,

@@ -1,6 +1,7 @@
 /* The mount: a FUSE low-level filesystem holding mdstat, one image file per
  * array and its control directory.  The tree is a flat node table indexed by
- * inode number; it is built once the arrays are assembled. */
+ * inode number, built once the arrays are assembled and grown as members
+ * come and go. */
 #define FUSE_USE_VERSION FUSE_MAKE_VERSION(3, 14)
 #include <errno.h>
 #include <fcntl.h>
@@ -17,17 +18,21 @@
 
 enum node_kind { NODE_DIR, NODE_MDSTAT, NODE_IMAGE, NODE_ATTR, NODE_LINK };
 
-/* An array in the mount.  The power cut takes it away: from then on its
- * nodes are gone (names ENOENT, handles EIO), and once no request is
- * inside it a thread stops it and drops the kernel's names for it. */
+/* An array in the mount.  The power cut or a stop (array_state inactive)
+ * takes it away: from then on its nodes are gone (names ENOENT, handles
+ * EIO), and once no other request is inside it the array is stopped and
+ * the kernel's names for it dropped. */
 struct mount_array {
 	struct raidfs *fs;
 	struct mddev *mddev;
+	fuse_ino_t dir;           /* NAME.md/ */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned busy;            /* requests inside the array */
+	unsigned openers;         /* open handles of the image */
 	bool gone;
-	GThread *leaving;
+	bool stopped;             /* by array_state, in a request */
+	GThread *leaving;         /* the power cut's stop */
 };
 
 struct node {
@@ -36,9 +41,13 @@ struct node {
 	enum node_kind kind;
 	struct mddev *mddev;
 	struct mount_array *ma;   /* NULL: the root and mdstat */
-	struct md_rdev *rdev;
+	struct md_rdev *rdev;     /* dev-NAME/ and what is below it */
 	const struct md_attr *attr;
 	char *target;             /* symlinks */
+	int role;                 /* rdN's N */
+	/* A member that left takes its names along; the node stays, so
+	 * that its inode number is never given to another. */
+	atomic_bool removed;
 	/* The image's chmod, chown and utimens, kept for the mount's life. */
 	mode_t perm;
 	uid_t uid;
@@ -46,9 +55,20 @@ struct node {
 	struct timespec atime, mtime, ctime;
 };
 
+/* Room for 16M nodes; each member that comes adds about twenty. */
+#define NODE_CHUNK_SHIFT 10
+#define NODE_CHUNK (1u << NODE_CHUNK_SHIFT)
+#define NODE_CHUNKS 16384
+
 struct raidfs {
 	GPtrArray *arrays;
-	GPtrArray *nodes;         /* node for inode i at index i - 1 */
+	/* The node for inode i at index i - 1, in chunks that never move:
+	 * requests (image IO above all) find their node without a lock while
+	 * a member change appends.  A node is whole before nnodes counts it,
+	 * and only its removed flag changes afterwards. */
+	struct node **chunks[NODE_CHUNKS];
+	atomic_uint nnodes;
+	pthread_mutex_t nodes_lock;   /* appends and removals */
 	GPtrArray *mounted;       /* struct mount_array, as arrays */
 	struct fuse_session *se;
 	time_t started;
@@ -68,31 +88,85 @@ static struct raidfs *fs_of(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static struct node *node_get(struct raidfs *fs, fuse_ino_t ino)
+static unsigned nodes_len(struct raidfs *fs)
 {
-	if (ino < 1 || ino > fs->nodes->len)
-		return NULL;
-	return g_ptr_array_index(fs->nodes, ino - 1);
+	return atomic_load_explicit(&fs->nnodes, memory_order_acquire);
 }
 
-static struct node *node_add(struct raidfs *fs, fuse_ino_t parent,
-			     const char *name, enum node_kind kind)
+/* Index i below a nodes_len() read. */
+static struct node *node_at(struct raidfs *fs, unsigned i)
+{
+	return fs->chunks[i >> NODE_CHUNK_SHIFT][i & (NODE_CHUNK - 1)];
+}
+
+static struct node *node_get(struct raidfs *fs, fuse_ino_t ino)
+{
+	if (ino < 1 || ino > nodes_len(fs))
+		return NULL;
+	return node_at(fs, ino - 1);
+}
+
+/* A node below parent (NULL: the root itself), of parent's array and
+ * member, for node_add to publish. */
+static struct node *node_new(const struct node *parent, const char *name,
+			     enum node_kind kind)
 {
 	struct node *n = g_new0(struct node, 1);
 
-	n->ino = fs->nodes->len + 1;
-	n->parent = parent;
 	n->name = g_strdup(name);
 	n->kind = kind;
-	g_ptr_array_add(fs->nodes, n);
+	if (parent) {
+		n->parent = parent->ino;
+		n->mddev = parent->mddev;
+		n->ma = parent->ma;
+		n->rdev = parent->rdev;
+	}
 	return n;
 }
 
-/* Enter the node's array for one request; false once it is gone. */
+static void node_free(gpointer p)
+{
+	struct node *n = p;
+
+	g_free(n->name);
+	g_free(n->target);
+	g_free(n);
+}
+
+/* Publish a node made by node_new: from here on requests see it.  Under
+ * nodes_lock, or before the mount serves.  NULL when the table is full. */
+static struct node *node_add(struct raidfs *fs, struct node *n)
+{
+	unsigned i = atomic_load_explicit(&fs->nnodes, memory_order_relaxed);
+
+	if (i == NODE_CHUNK * NODE_CHUNKS) {
+		g_warning("raidfs: no room for %s in the mount's node table",
+			  n->name);
+		node_free(n);
+		return NULL;
+	}
+	struct node ***chunk = &fs->chunks[i >> NODE_CHUNK_SHIFT];
+	if (!*chunk)
+		*chunk = g_new0(struct node *, NODE_CHUNK);
+	n->ino = i + 1;
+	(*chunk)[i & (NODE_CHUNK - 1)] = n;
+	atomic_store_explicit(&fs->nnodes, i + 1, memory_order_release);
+	return n;
+}
+
+static bool node_live(struct node *n)
+{
+	return !atomic_load(&n->removed);
+}
+
+/* Enter the node's array for one request; false once it is gone, or the
+ * node is. */
 static bool node_enter(struct node *n)
 {
 	struct mount_array *a = n->ma;
 
+	if (!node_live(n))
+		return false;
 	if (!a)
 		return true;
 	pthread_mutex_lock(&a->lock);
@@ -110,46 +184,105 @@ static void node_exit(struct node *n)
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	if (--a->busy == 0)
+	if (--a->busy <= 1 && a->gone)
 		pthread_cond_broadcast(&a->idle);
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Not on a request's own path: the kernel may wait on our requests to
- * drop its names.  The names go first, the stop waits for the requests
- * still inside (the cut's own write among them). */
+/* The kernel forgets names below parent (their dentries may be cached for
+ * a second) and what it read of parent.  Only while the device is open: a
+ * leave thread may outlive the loop. */
+static void forget_names(struct raidfs *fs, fuse_ino_t parent, GPtrArray *names)
+{
+	pthread_mutex_lock(&fs->notify_lock);
+	if (fs->notifying && names->len) {
+		for (guint i = 0; i < names->len; i++) {
+			const char *name = g_ptr_array_index(names, i);
+			fuse_lowlevel_notify_inval_entry(fs->se, parent, name,
+							 strlen(name));
+		}
+		fuse_lowlevel_notify_inval_inode(fs->se, parent, 0, 0);
+	}
+	pthread_mutex_unlock(&fs->notify_lock);
+}
+
+/* The array's names at the root: its image and NAME.md/. */
+static void forget_array(struct mount_array *a)
+{
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+
+	g_ptr_array_add(names, g_strdup(a->mddev->name));
+	g_ptr_array_add(names, g_strdup_printf("%s.md", a->mddev->name));
+	forget_names(a->fs, FUSE_ROOT_ID, names);
+	g_ptr_array_free(names, TRUE);
+}
+
+/* Until at most self requests are inside the gone array (the caller's
+ * own, when it is a request). */
+static void array_wait_idle(struct mount_array *a, unsigned self)
+{
+	pthread_mutex_lock(&a->lock);
+	while (a->busy > self)
+		pthread_cond_wait(&a->idle, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* The power cut's: not on a request's own path, the kernel may wait on
+ * our requests to drop its names.  The names go first, the stop waits for
+ * the requests still inside (the cut's own write among them). */
 static gpointer array_leave(gpointer p)
 {
 	struct mount_array *a = p;
-	char *dname = g_strdup_printf("%s.md", a->mddev->name);
 
-	pthread_mutex_lock(&a->fs->notify_lock);
-	if (a->fs->notifying) {
-		fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID,
-						 a->mddev->name,
-						 strlen(a->mddev->name));
-		fuse_lowlevel_notify_inval_entry(a->fs->se, FUSE_ROOT_ID, dname,
-						 strlen(dname));
-	}
-	pthread_mutex_unlock(&a->fs->notify_lock);
-	g_free(dname);
-	pthread_mutex_lock(&a->lock);
-	while (a->busy)
-		pthread_cond_wait(&a->idle, &a->lock);
-	pthread_mutex_unlock(&a->lock);
+	forget_array(a);
+	array_wait_idle(a, 0);
 	md_stop(a->mddev);
 	return NULL;
 }
 
+/* An array a stop takes away already stops without the cut's thread. */
 static void array_power_lost(struct mddev *mddev)
 {
 	struct mount_array *a = mddev->mount;
 
 	pthread_mutex_lock(&a->lock);
+	bool leave = !a->gone;
 	a->gone = true;
 	pthread_mutex_unlock(&a->lock);
-	a->leaving = g_thread_new("leave", array_leave, a);
+	if (leave)
+		a->leaving = g_thread_new("leave", array_leave, a);
 }
+
+/* array_state inactive or clear, from a request on the array's control
+ * file: md's do_md_stop.  md refuses while the array is open; then the
+ * array leaves as at the power cut, but stopped cleanly and at once (the
+ * writer learns that it stopped), its member files let go for another
+ * mount to take. */
+static int array_stop(struct mddev *mddev)
+{
+	struct mount_array *a = mddev->mount;
+
+	pthread_mutex_lock(&a->lock);
+	int r = a->gone ? -ENODEV : a->openers ? -EBUSY : 0;
+	a->gone |= r == 0;
+	pthread_mutex_unlock(&a->lock);
+	if (r)
+		return r;
+	forget_array(a);
+	array_wait_idle(a, 1);
+	md_stop(mddev);
+	int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (guint i = 0; i < mddev->rdevs->len; i++)
+		rdev_release_file(g_ptr_array_index(mddev->rdevs, i), null_fd);
+	if (null_fd >= 0)
+		close(null_fd);
+	pthread_mutex_lock(&a->lock);
+	a->stopped = true;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+static void array_members_changed(struct mddev *mddev);
 
 static struct mount_array *mount_array_new(struct raidfs *fs,
 					   struct mddev *mddev)
@@ -162,16 +295,21 @@ static struct mount_array *mount_array_new(struct raidfs *fs,
 	pthread_cond_init(&a->idle, NULL);
 	mddev->mount = a;
 	mddev->power_lost = array_power_lost;
+	mddev->stop = array_stop;
+	mddev->members_changed = array_members_changed;
 	return a;
 }
 
 /* Arrays still in the mount are stopped cleanly; the cut ones stopped
- * when they left. */
+ * when they left, and so did the ones array_state stopped. */
 static void mount_array_stop(struct mount_array *a)
 {
+	pthread_mutex_lock(&a->lock);
+	bool stopped = a->stopped;
+	pthread_mutex_unlock(&a->lock);
 	if (a->leaving)
 		g_thread_join(a->leaving);
-	else
+	else if (!stopped)
 		md_stop(a->mddev);
 }
 
@@ -180,38 +318,172 @@ static void mount_array_free(gpointer p)
 	struct mount_array *a = p;
 
 	a->mddev->power_lost = NULL;
+	a->mddev->stop = NULL;
+	a->mddev->members_changed = NULL;
 	a->mddev->mount = NULL;
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->idle);
 	g_free(a);
 }
 
-static void node_free(gpointer p)
-{
-	struct node *n = p;
-
-	g_free(n->name);
-	g_free(n->target);
-	g_free(n);
-}
-
 static void add_attrs(struct raidfs *fs, struct node *dir,
 		      const struct md_attr *attrs)
 {
-	for (const struct md_attr *a = attrs; a->name; a++) {
-		struct node *n = node_add(fs, dir->ino, a->name, NODE_ATTR);
-		n->mddev = dir->mddev;
-		n->ma = dir->ma;
-		n->rdev = dir->rdev;
+	for (const struct md_attr *a = attrs; dir && a->name; a++) {
+		struct node *n = node_new(dir, a->name, NODE_ATTR);
 		n->attr = a;
+		node_add(fs, n);
 	}
+}
+
+/* ---- members: dev-NAME/ and rdN follow mddev->rdevs and slots ---- */
+
+static bool is_member(struct mddev *mddev, struct md_rdev *rdev)
+{
+	for (guint i = 0; i < mddev->rdevs->len; i++)
+		if (g_ptr_array_index(mddev->rdevs, i) == rdev)
+			return true;
+	return false;
+}
+
+/* The live dev-NAME/ of rdev, or NULL. */
+static struct node *member_dir(struct raidfs *fs, struct mount_array *a,
+			       struct md_rdev *rdev)
+{
+	unsigned len = nodes_len(fs);
+
+	for (unsigned i = 0; i < len; i++) {
+		struct node *n = node_at(fs, i);
+		if (n->ma == a && n->parent == a->dir && n->kind == NODE_DIR &&
+		    n->rdev == rdev && node_live(n))
+			return n;
+	}
+	return NULL;
+}
+
+/* dev-NAME/ with its files and fault/. */
+static void add_member(struct raidfs *fs, struct node *dir,
+		       struct md_rdev *rdev, GPtrArray *changed)
+{
+	char *name = g_strdup_printf("dev-%s", rdev->name);
+	struct node *d = node_new(dir, name, NODE_DIR);
+
+	d->rdev = rdev;
+	if ((d = node_add(fs, d))) {
+		add_attrs(fs, d, rdev_attrs);
+		struct node *f = node_add(fs, node_new(d, "fault", NODE_DIR));
+		add_attrs(fs, f, rdev_fault_attrs);
+	}
+	g_ptr_array_add(changed, name);
+}
+
+/* The nodes of members no longer in the array go, dev-NAME/ and all
+ * below it; a request inside them finishes on the member's struct,
+ * which stays until md_free. */
+static void remove_members(struct raidfs *fs, struct mount_array *a,
+			   GPtrArray *changed)
+{
+	unsigned len = nodes_len(fs);
+
+	for (unsigned i = 0; i < len; i++) {
+		struct node *n = node_at(fs, i);
+		if (n->ma != a || !n->rdev || !node_live(n) ||
+		    is_member(a->mddev, n->rdev))
+			continue;
+		atomic_store(&n->removed, true);
+		if (n->parent == a->dir)
+			g_ptr_array_add(changed, g_strdup(n->name));
+	}
+}
+
+/* md's rdN names the member in role N, absent while the role is empty. */
+static char *role_target(struct mddev *mddev, int role)
+{
+	struct md_rdev *rdev = role < mddev->raid_disks ? mddev->slots[role] : NULL;
+
+	return rdev ? g_strdup_printf("dev-%s", rdev->name) : NULL;
+}
+
+/* A link whose role changed hands goes; a new one (a new inode) takes its
+ * name. */
+static void relink_roles(struct raidfs *fs, struct mount_array *a,
+			 GPtrArray *changed)
+{
+	struct mddev *mddev = a->mddev;
+	bool *kept = g_new0(bool, mddev->raid_disks);
+	unsigned len = nodes_len(fs);
+
+	for (unsigned i = 0; i < len; i++) {
+		struct node *n = node_at(fs, i);
+		if (n->ma != a || n->kind != NODE_LINK || !node_live(n))
+			continue;
+		char *want = role_target(mddev, n->role);
+		if (want && strcmp(want, n->target) == 0) {
+			kept[n->role] = true;
+		} else {
+			atomic_store(&n->removed, true);
+			g_ptr_array_add(changed, g_strdup(n->name));
+		}
+		g_free(want);
+	}
+	struct node *dir = node_get(fs, a->dir);
+	for (int role = 0; role < mddev->raid_disks; role++) {
+		char *target = role_target(mddev, role);
+		if (!target || kept[role]) {
+			g_free(target);
+			continue;
+		}
+		char *rd = g_strdup_printf("rd%d", role);
+		struct node *l = node_new(dir, rd, NODE_LINK);
+		l->target = target;
+		l->role = role;
+		node_add(fs, l);
+		g_ptr_array_add(changed, rd);
+	}
+	g_free(kept);
+}
+
+/* Bring the array's member names in line with rdevs and slots; the names
+ * that came or went are added to changed. */
+static void sync_members(struct raidfs *fs, struct mount_array *a,
+			 GPtrArray *changed)
+{
+	struct mddev *mddev = a->mddev;
+
+	/* The old names first: a new member may take one of them. */
+	remove_members(fs, a, changed);
+	for (guint i = 0; i < mddev->rdevs->len; i++) {
+		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+		if (!member_dir(fs, a, rdev))
+			add_member(fs, node_get(fs, a->dir), rdev, changed);
+	}
+	relink_roles(fs, a, changed);
+}
+
+/* mddev->members_changed: the core added, removed or moved a member. */
+static void array_members_changed(struct mddev *mddev)
+{
+	struct mount_array *a = mddev->mount;
+	struct raidfs *fs = a->fs;
+	GPtrArray *changed = g_ptr_array_new_with_free_func(g_free);
+
+	pthread_mutex_lock(&fs->nodes_lock);
+	pthread_mutex_lock(&a->lock);
+	bool gone = a->gone;
+	pthread_mutex_unlock(&a->lock);
+	if (!gone)
+		sync_members(fs, a, changed);
+	pthread_mutex_unlock(&fs->nodes_lock);
+	forget_names(fs, a->dir, changed);
+	g_ptr_array_free(changed, TRUE);
 }
 
 static void add_array(struct raidfs *fs, struct mddev *mddev)
 {
 	struct mount_array *ma = mount_array_new(fs, mddev);
 	g_ptr_array_add(fs->mounted, ma);
-	struct node *img = node_add(fs, FUSE_ROOT_ID, mddev->name, NODE_IMAGE);
+	struct node *root = node_get(fs, FUSE_ROOT_ID);
+	struct node *img = node_new(root, mddev->name, NODE_IMAGE);
 	img->mddev = mddev;
 	img->ma = ma;
 	img->perm = mddev->ro ? 0444 : 0644;
@@ -219,41 +491,23 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 	img->gid = getgid();
 	img->atime = img->mtime = img->ctime =
 		(struct timespec){ .tv_sec = fs->started };
+	node_add(fs, img);
 	char *dname = g_strdup_printf("%s.md", mddev->name);
-	struct node *dir = node_add(fs, FUSE_ROOT_ID, dname, NODE_DIR);
+	struct node *dir = node_new(root, dname, NODE_DIR);
 	g_free(dname);
 	dir->mddev = mddev;
 	dir->ma = ma;
+	if (!(dir = node_add(fs, dir)))
+		return;
+	ma->dir = dir->ino;
 	add_attrs(fs, dir, md_attrs);
 	if (mddev->pers && mddev->pers->attrs)
 		add_attrs(fs, dir, mddev->pers->attrs);
-	struct node *fault = node_add(fs, dir->ino, "fault", NODE_DIR);
-	fault->mddev = mddev;
-	fault->ma = ma;
+	struct node *fault = node_add(fs, node_new(dir, "fault", NODE_DIR));
 	add_attrs(fs, fault, md_fault_attrs);
-	for (guint i = 0; i < mddev->rdevs->len; i++) {
-		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
-		char *name = g_strdup_printf("dev-%s", rdev->name);
-		struct node *d = node_add(fs, dir->ino, name, NODE_DIR);
-		d->mddev = mddev;
-		d->ma = ma;
-		d->rdev = rdev;
-		add_attrs(fs, d, rdev_attrs);
-		struct node *f = node_add(fs, d->ino, "fault", NODE_DIR);
-		f->mddev = mddev;
-		f->ma = ma;
-		f->rdev = rdev;
-		add_attrs(fs, f, rdev_fault_attrs);
-		if (rdev->raid_disk >= 0) {
-			char *rd = g_strdup_printf("rd%d", rdev->raid_disk);
-			struct node *l = node_add(fs, dir->ino, rd, NODE_LINK);
-			l->ma = ma;
-			l->target = name;
-			name = NULL;
-			g_free(rd);
-		}
-		g_free(name);
-	}
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	sync_members(fs, ma, names);
+	g_ptr_array_free(names, TRUE);
 }
 
 static void fill_attr(struct raidfs *fs, const struct node *n, struct stat *st)
@@ -315,8 +569,9 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_err(req, dir ? ENOTDIR : ENOENT);
 		return;
 	}
-	for (guint i = 0; i < fs->nodes->len; i++) {
-		struct node *n = g_ptr_array_index(fs->nodes, i);
+	unsigned len = nodes_len(fs);
+	for (unsigned i = 0; i < len; i++) {
+		struct node *n = node_at(fs, i);
 		if (n->parent == parent && n->ino != parent &&
 		    strcmp(n->name, name) == 0 && node_enter(n)) {
 			reply_entry(req, n);
@@ -473,8 +728,8 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		} else if (o == 1) {
 			name = "..";
 			st.st_ino = dir->parent ? dir->parent : ino;
-		} else if ((guint)(o - 2) < fs->nodes->len) {
-			struct node *n = g_ptr_array_index(fs->nodes, o - 2);
+		} else if ((uint64_t)(o - 2) < nodes_len(fs)) {
+			struct node *n = node_at(fs, o - 2);
 			if (n->parent != ino || n->ino == ino || !node_enter(n))
 				continue;
 			fill_attr(fs, n, &st);
@@ -516,6 +771,24 @@ static void mdstat(struct raidfs *fs, GString *text)
 /* An image's fh: opened for writing.  A control file's: its text. */
 #define IMAGE_WRITER 1
 
+/* An open of the image counts against a stop, as md's openers do; in the
+ * same breath as the stop's test, so that no open slips past a stop. */
+static bool image_opened(struct mount_array *a)
+{
+	pthread_mutex_lock(&a->lock);
+	bool ok = !a->gone;
+	a->openers += ok;
+	pthread_mutex_unlock(&a->lock);
+	return ok;
+}
+
+static void image_closed(struct mount_array *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->openers--;
+	pthread_mutex_unlock(&a->lock);
+}
+
 /* Control files and mdstat are rendered at open, as sysfs does per read. */
 static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 		      struct fuse_file_info *fi)
@@ -528,6 +801,10 @@ static void open_node(fuse_req_t req, struct raidfs *fs, struct node *n,
 	if (n->kind == NODE_IMAGE) {
 		if (writing && n->mddev->ro) {
 			fuse_reply_err(req, EROFS);
+			return;
+		}
+		if (!image_opened(n->ma)) {
+			fuse_reply_err(req, ENOENT);
 			return;
 		}
 		fi->fh = IMAGE_WRITER * writing;
@@ -575,6 +852,8 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	struct node *n = node_get(fs, ino);
 
+	if (n && n->kind == NODE_IMAGE)
+		image_closed(n->ma);
 	if (fi->fh && n && n->kind != NODE_IMAGE) {
 		g_mutex_lock(&fs->texts_lock);
 		g_hash_table_remove(fs->texts, (GString *)(uintptr_t)fi->fh);
@@ -590,6 +869,10 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	if (!n || n->kind == NODE_DIR || n->kind == NODE_LINK) {
 		fuse_reply_err(req, n && n->kind == NODE_DIR ? EISDIR : EBADF);
+		return;
+	}
+	if (n->kind != NODE_IMAGE && !node_live(n)) {
+		fuse_reply_err(req, EIO);    /* its member left */
 		return;
 	}
 	if (n->kind != NODE_IMAGE) {
@@ -807,19 +1090,30 @@ static struct raidfs *raidfs_new(GPtrArray *arrays)
 	struct raidfs *fs = g_new0(struct raidfs, 1);
 
 	fs->arrays = arrays;
-	fs->nodes = g_ptr_array_new_with_free_func(node_free);
 	fs->mounted = g_ptr_array_new_with_free_func(mount_array_free);
 	fs->started = time(NULL);
 	g_mutex_init(&fs->image_attr);
 	pthread_mutex_init(&fs->notify_lock, NULL);
 	g_mutex_init(&fs->texts_lock);
 	fs->texts = g_hash_table_new_full(NULL, NULL, free_text, NULL);
-	node_add(fs, 0, "", NODE_DIR);
-	node_add(fs, FUSE_ROOT_ID, "mdstat", NODE_MDSTAT);
+	pthread_mutex_init(&fs->nodes_lock, NULL);
+	node_add(fs, node_new(NULL, "", NODE_DIR));
+	node_add(fs, node_new(node_get(fs, FUSE_ROOT_ID), "mdstat", NODE_MDSTAT));
 	md_unique_names(arrays);
 	for (guint i = 0; i < arrays->len; i++)
 		add_array(fs, g_ptr_array_index(arrays, i));
 	return fs;
+}
+
+static void nodes_free(struct raidfs *fs)
+{
+	unsigned len = nodes_len(fs);
+
+	for (unsigned i = 0; i < len; i++)
+		node_free(node_at(fs, i));
+	for (unsigned c = 0; c < NODE_CHUNKS && fs->chunks[c]; c++)
+		g_free(fs->chunks[c]);
+	pthread_mutex_destroy(&fs->nodes_lock);
 }
 
 static void add_arg(struct fuse_args *args, const char *a)
@@ -915,7 +1209,7 @@ out_session:
 out_args:
 	fuse_opt_free_args(&args);
 	g_ptr_array_free(fs->mounted, TRUE);
-	g_ptr_array_free(fs->nodes, TRUE);
+	nodes_free(fs);
 	g_mutex_clear(&fs->image_attr);
 	g_hash_table_destroy(fs->texts);
 	g_mutex_clear(&fs->texts_lock);

@@ -369,6 +369,12 @@ void rdev_close(struct md_rdev *rdev)
 	g_free(rdev);
 }
 
+void rdev_release_file(struct md_rdev *rdev, int null_fd)
+{
+	if (null_fd < 0 || dup3(null_fd, rdev->fd, O_CLOEXEC) < 0)
+		g_warning("%s: cannot release the member file", rdev->name);
+}
+
 int rdev_flush(struct md_rdev *rdev)
 {
 	struct mio m = { .rdev = rdev, .flush = true };

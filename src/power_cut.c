@@ -246,15 +246,6 @@ static void undo_member(struct pc_layer *l, struct md_rdev *rdev, GRand *rand)
 	pthread_mutex_unlock(&l->map_lock);
 }
 
-/* The member file is let go at once, for a remount to take it; the fd
- * number stays taken by /dev/null so nothing stray can reach another file
- * opened under that number. */
-static void release_file(struct md_rdev *rdev, int null_fd)
-{
-	if (null_fd < 0 || dup3(null_fd, rdev->fd, O_CLOEXEC) < 0)
-		g_warning("%s: power cut: cannot release the member", rdev->name);
-}
-
 static int power_cut(struct mddev *mddev, bool seeded, uint64_t seed)
 {
 	if (pc_at_risk(mddev) < 0)
@@ -279,7 +270,7 @@ static int power_cut(struct mddev *mddev, bool seeded, uint64_t seed)
 		struct pc_layer *l = pc_of(rdev);
 		if (l)
 			undo_member(l, rdev, rand);
-		release_file(rdev, null_fd);
+		rdev_release_file(rdev, null_fd);   /* for a remount to take */
 		if (l)
 			pthread_rwlock_unlock(&l->lock);
 	}

@@ -884,6 +884,21 @@ const char *md_array_state(struct mddev *mddev)
 	return s;
 }
 
+int md_set_in_sync(struct mddev *mddev)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&mddev->sb_lock);
+	if (mddev->writes_pending) {
+		r = -EBUSY;
+	} else if (!mddev->in_sync) {
+		mddev->in_sync = true;
+		r = update_sb_locked(mddev, true);
+	}
+	pthread_mutex_unlock(&mddev->sb_lock);
+	return r;
+}
+
 int md_run(struct mddev *mddev, char *err, size_t errlen)
 {
 	const struct md_sb *sb = &mddev->sb;

@@ -238,6 +238,11 @@ struct mddev {
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
 	void (*power_lost)(struct mddev *mddev);
+	/* The mount's: array_state inactive or clear (md's do_md_stop), from
+	 * a request on the array's own control file.  The array leaves the
+	 * mount stopped cleanly, its member files released; -EBUSY while its
+	 * image is open. */
+	int (*stop)(struct mddev *mddev);
 	/* The mount's too: called after mddev->rdevs or slots changed (a
 	 * member added, removed, or moved into or out of a role), with nothing
 	 * locked, so its names (dev-NAME/, rdN) follow.  A removed member's
@@ -290,6 +295,9 @@ bool rdev_readable(struct md_rdev *rdev, uint64_t sector, uint64_t sectors);
 /* mdstat's [UU_] of the slots. */
 void md_status_slots(struct mddev *mddev, GString *out);
 const char *md_array_state(struct mddev *mddev);
+/* md's set_in_sync (array_state clean): the superblocks say clean now;
+ * -EBUSY while a write is in flight. */
+int md_set_in_sync(struct mddev *mddev);
 
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
 void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
@@ -335,6 +343,10 @@ extern atomic_uint mio_fail_submits, mio_fail_waits;
 int member_open(const char *path, int flags, char *err, size_t errlen);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
+/* Let the member's file go (and its claim) at once, the fd number kept by
+ * null_fd's file (/dev/null) so that nothing stray reaches another file
+ * opened under that number; rdev_close closes it later. */
+void rdev_release_file(struct md_rdev *rdev, int null_fd);
 int rdev_flush(struct md_rdev *rdev);
 int rdev_write_sb(struct md_rdev *rdev);
 /* One op through the layers from io down (io NULL: the plain file). */

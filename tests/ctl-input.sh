@@ -96,6 +96,13 @@ for a in r1 r5 r0; do
 
 	f=$D/sync_action; row sync_action
 	refused "$f" "${NONE[@]}" 'Check' ' idle' 'idle ' 'idlex' 'reshape' 'check\ncheck'
+	# md's words only, whole; the ones md never takes, and the switches
+	# between read-only and read-write a mounted array does not make.
+	f=$D/array_state; row array_state
+	refused "$f" "${NONE[@]}" 'Inactive' 'CLEAR' ' clear' 'clear ' 'inactive ' \
+		'inactive\ninactive' 'clear\n\n' 'stop' 'read_auto' 'suspended' \
+		'write-pending' 'active-idle' 'broken' 'readonly' 'read-auto'
+	taken "$f" clean clean
 	f=$D/fault/power_cut; row fault/power_cut
 	refused "$f" "${NONE[@]}" 'Arm' 'arm\narm' 'cut x' 'cut -1' 'cut +1' 'cut 0x10' \
 		'cut  5' 'cut 5 ' 'cut 18446744073709551616' 'cut 5 6'

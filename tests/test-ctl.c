@@ -95,6 +95,13 @@ static void test_words(void)
 	g_assert_cmpint(ctl_parse_rdev_state("insync"), ==, -EINVAL);
 	g_assert_cmpint(ctl_parse_rdev_state("-remove"), ==, -EINVAL);
 	g_assert_cmpint(ctl_parse_rdev_state(""), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_array_state("inactive"), ==, AS_INACTIVE);
+	g_assert_cmpint(ctl_parse_array_state("clear"), ==, AS_CLEAR);
+	g_assert_cmpint(ctl_parse_array_state("read-auto"), ==, AS_READ_AUTO);
+	g_assert_cmpint(ctl_parse_array_state("broken"), ==, AS_BROKEN);
+	g_assert_cmpint(ctl_parse_array_state("inactive "), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_array_state("read_auto"), ==, -EINVAL);
+	g_assert_cmpint(ctl_parse_array_state(""), ==, -EINVAL);
 	g_assert_cmpint(ctl_parse_power_cut("arm", &seed), ==, PC_ARM);
 	g_assert_cmpint(ctl_parse_power_cut("cut", &seed), ==, PC_CUT);
 	g_assert_cmpint(ctl_parse_power_cut("cut 18446744073709551615", &seed), ==,

@@ -10,7 +10,7 @@
 #include "testlib.h"
 #include "../src/raid1-10.h"
 
-static struct md_rdev *tmp_member(struct mddev *m, int slot, uint64_t sectors)
+struct md_rdev *test_member(struct mddev *m, int slot, uint64_t sectors)
 {
 	struct md_rdev *r = g_new0(struct md_rdev, 1);
 
@@ -55,7 +55,7 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 	m->rdevs = g_ptr_array_new();
 	m->slots = g_new0(struct md_rdev *_Atomic, n);
 	for (int i = 0; i < n; i++) {
-		m->slots[i] = tmp_member(m, i, sectors[i]);
+		m->slots[i] = test_member(m, i, sectors[i]);
 		g_ptr_array_add(m->rdevs, m->slots[i]);
 		smallest = MIN(smallest, sectors[i]);
 	}

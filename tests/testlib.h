@@ -11,6 +11,9 @@ struct mddev *test_array(int level, uint32_t layout, uint32_t chunk_sectors,
 /* A spare of sectors data sectors added to m (its next dev_number), as
  * assembly adds one found with the members. */
 struct md_rdev *test_spare(struct mddev *m, uint64_t sectors);
+/* A member of m over an O_TMPFILE, in role slot (-1: none), named mSLOT,
+ * in sync; the caller puts it in m->rdevs and m->slots. */
+struct md_rdev *test_member(struct mddev *m, int slot, uint64_t sectors);
 
 /* Bytes at a sector of member i's data area, behind the array's back. */
 void member_read(struct mddev *m, int i, uint64_t sector, void *buf, size_t len);
