@@ -33,7 +33,7 @@ struct md_rdev *test_member(struct mddev *m, int slot, uint64_t sectors)
 
 struct md_rdev *test_spare(struct mddev *m, uint64_t sectors)
 {
-	struct md_rdev *r = tmp_member(m, m->rdevs->len, sectors);
+	struct md_rdev *r = test_member(m, m->rdevs->len, sectors);
 
 	r->raid_disk = -1;
 	r->saved_raid_disk = -1;
