@@ -8,8 +8,9 @@
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 . "$(dirname "${TESTLIB:-$0}")/mdadm-lib.sh"
 
-mk r1 1 2 d1 d2
+MOPTS="-o sync_speed_max=1000" mk r1 1 2 d1 d2
 check resync
+fast_sync
 wait_idle "$MD"
 fio_start "$IMG"
 
