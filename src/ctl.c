@@ -667,7 +667,8 @@ static void mdstat_resync(struct mddev *mddev, GString *out)
 			g_string_append(out, "\tresync=PENDING\n      ");
 		return;
 	}
-	uint64_t done = MIN((uint64_t)atomic_load(&mddev->curr_resync), max);
+	uint64_t curr = atomic_load(&mddev->curr_resync);   /* once: it moves */
+	uint64_t done = MIN(curr, max);
 	unsigned per_milli = max ? done * 1000 / max : 0;
 	unsigned x = per_milli / 50;
 	unsigned rate = sync_rate(mddev);

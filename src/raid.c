@@ -790,10 +790,14 @@ bool md_copies_written(const struct mio *copies, unsigned n)
 
 	for (uint64_t t = 0, run; t < sectors; t += run) {
 		run = 0;
-		for (unsigned i = 0; i < n; i++)
-			run = MAX(run, copy_holds(&copies[i],
-						  mio_first_sector(&copies[i]) + t,
-						  sectors - t));
+		for (unsigned i = 0; i < n; i++) {
+			/* Once: MAX evaluates its arguments twice, and a copy
+			 * failing meanwhile would read as holding nothing. */
+			uint64_t held = copy_holds(&copies[i],
+						   mio_first_sector(&copies[i]) + t,
+						   sectors - t);
+			run = MAX(run, held);
+		}
 		if (!run)
 			return false;
 	}

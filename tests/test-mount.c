@@ -45,6 +45,20 @@ static void on_abort(int sig)
 	}
 }
 
+/* A sanitizer's report ends the process through abort, so that the
+ * handler above runs. */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+	return "abort_on_error=1";
+}
+
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "abort_on_error=1";
+}
+
 static gpointer serve(gpointer p)
 {
 	struct served *s = p;
@@ -70,6 +84,15 @@ static bool exists(struct served *s, const char *rel)
 	if (r < 0)
 		g_assert_cmpint(err, ==, ENOENT);
 	return r == 0;
+}
+
+static char *read_text(struct served *s, const char *rel)
+{
+	char *p = path(s, rel), *text = NULL;
+
+	g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
+	g_free(p);
+	return text;
 }
 
 static struct mddev *raid1(const char *name)
@@ -105,6 +128,20 @@ static struct served *mount_arrays(const char *const *names)
 	snprintf(mounted_at, sizeof(mounted_at), "%s", s->mnt);
 	snprintf(abort_file, sizeof(abort_file),
 		 "/sys/fs/fuse/connections/%u/abort", minor(st.st_dev));
+	/* This thread is none of the mount's (the core's threads are,
+	 * ordered by their creation): a read of array_state has a thread
+	 * of the mount take sb_lock, and taking it here orders what the
+	 * mount did at start before this thread's changes.  A call of the
+	 * hook with nothing changed must leave the names as they are (the
+	 * tests look). */
+	for (guint i = 0; i < s->arrays->len; i++) {
+		struct mddev *m = g_ptr_array_index(s->arrays, i);
+		char *rel = g_strdup_printf("%s.md/array_state", m->name);
+		g_free(read_text(s, rel));
+		g_free(rel);
+		md_array_state(m);
+		m->members_changed(m);
+	}
 	return s;
 }
 
@@ -137,20 +174,14 @@ static char *link_target(struct served *s, const char *rel)
 	return n < 0 ? NULL : g_strndup(buf, n);
 }
 
-static char *read_text(struct served *s, const char *rel)
-{
-	char *p = path(s, rel), *text = NULL;
-
-	g_assert_true(g_file_get_contents(p, &text, NULL, NULL));
-	g_free(p);
-	return text;
-}
-
 /* The core's side of a change, as hot-add and remove will make it. */
 static struct md_rdev *add_spare(struct mddev *m, const char *name)
 {
+	static int next_desc_nr;
 	struct md_rdev *r = test_member(m, -1, MEMBER_SECTORS);
 
+	/* A slot in dev_roles of its own (the core's hot-add finds one). */
+	r->desc_nr = m->raid_disks + next_desc_nr++ % 64;
 	g_free(r->name);
 	r->name = g_strdup(name);
 	atomic_store(&r->flags, 0);
