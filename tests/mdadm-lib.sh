@@ -34,12 +34,16 @@ remove_dev() { local d; for d; do echo remove >"$MD/dev-$d/state"; done; }
 add_dev() { local d; for d; do echo "$T/$d" >"$MD/new_dev"; done; }
 re_add_dev() { local d; for d; do echo re-add >"$MD/dev-$d/state"; done; }
 replace_dev() { echo want_replacement >"$MD/dev-$1/state"; }
-# mdadm --replace OLD --with NEW: NEW, a spare, is offered OLD's slot.
+# mdadm --replace OLD --with NEW: with the sync frozen (md's slot store
+# refuses while a sync runs), OLD wants a replacement and NEW, a spare, is
+# given OLD's slot, which makes it the replacement.
 replace_with() {
 	local slot
 	slot=$(cat "$MD/dev-$1/slot")
+	echo frozen >"$MD/sync_action"
 	echo want_replacement >"$MD/dev-$1/state"
 	echo "$slot" >"$MD/dev-$2/slot"
+	echo idle >"$MD/sync_action"
 }
 # A refused operation: fails and leaves the member as it was.
 refused() { # WHAT MEMBER COMMAND...
@@ -134,7 +138,7 @@ fio_start() {
 	 while :; do
 		r=$((k % FIO_NREG))
 		fio_round "$img" "$r" "$k" --do_verify=1 ||
-			{ echo "round $k over region $r" >"$T/fio.failed"; exit 1; }
+			{ echo "round $k over region $r" 2>/dev/null >"$T/fio.failed"; exit 1; }
 		echo "$k" >"$T/fio.seed-$r"
 		k=$((k + 1))
 		echo "$k" >"$T/fio.k"
