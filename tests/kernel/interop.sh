@@ -13,6 +13,12 @@
 #                  rest degraded, data identical.  One pull too many: the
 #                  array's writes fail; mdadm --assemble --force brings it
 #                  back with every fsynced write.
+#  lifecycle       a member failed and removed, a new one added and
+#                  recovered onto by raidfs (also replaced): the kernel
+#                  assembles it clean; degraded by the kernel (mdadm
+#                  --fail, --remove) and recovered by raidfs: the same; and
+#                  degraded by raidfs, recovered by the kernel (mdadm
+#                  --add): raidfs assembles it idle, whole, check 0.
 # Prints one table row per case; a data failure names the first differing
 # sector.  Exit 0 when every case passes.
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
@@ -94,9 +100,7 @@ members_of() { local d=$1; ls "$d"/m[0-9]* | sort -V; }
 # An array assembled by the kernel must not resync and must read back what
 # the host expects: its bytes go to the OUT disk at a given MiB offset.
 guest_verify() { # md devices... ; env: OUT, SEEK, NAME, REDUNDANT, [ASM_OPTS]
-	cat <<EOF
-echo "== $NAME"
-if mdadm --assemble ${ASM_OPTS:-} /dev/$MD $* >/tmp/asm.log 2>&1; then
+	guest_assembled "$NAME" "$MD" "${ASM_OPTS:-}" "$*" <<EOF
 	a=\$(cat /sys/block/$MD/md/sync_action 2>/dev/null || echo none)
 	r=\$(cat /sys/block/$MD/md/resync_start 2>/dev/null || echo none)
 	st=\$(cat /sys/block/$MD/md/array_state)
@@ -110,12 +114,21 @@ if mdadm --assemble ${ASM_OPTS:-} /dev/$MD $* >/tmp/asm.log 2>&1; then
 		mm=\$(cat /sys/block/$MD/md/mismatch_cnt)
 	fi
 	echo "RESULT $NAME action=\$a resync_start=\$r state=\$st degraded=\$deg mismatch=\$mm"
-	mdadm --stop /dev/$MD >/dev/null 2>&1
-else
-	cat /tmp/asm.log
-	echo "RESULT $NAME assemble-failed"
-fi
 EOF
+}
+
+# guest_assembled NAME MD ASM_OPTS DEVS: the guest script that assembles
+# /dev/MD from DEVS, runs the script on stdin, and stops it; a failed
+# assembly is a RESULT of its own.
+guest_assembled() {
+	echo "echo \"== $1\""
+	echo "if mdadm --assemble $3 /dev/$2 $4 >/tmp/asm.log 2>&1; then"
+	cat
+	echo "	mdadm --stop /dev/$2 >/dev/null 2>&1"
+	echo "else"
+	echo "	cat /tmp/asm.log"
+	echo "	echo \"RESULT $1 assemble-failed\""
+	echo "fi"
 }
 
 # ---- batches: run cases through one VM boot per MAX_DISKS members ----
@@ -490,11 +503,284 @@ direction2() {
 	run_d2
 }
 
+# ---- lifecycle: members replaced at run time, on either side ----
+
+# NAME LEVEL N KIND: N members m0..m(N-1), m2 is the one that fails, mN
+# the new member that recovers its role (m(N+1) a replacement's target):
+#  raidfs    raidfs fails and removes m2, adds mN (new_dev) and recovers
+#            onto it; the kernel assembles the result clean
+#  replace   the same, then m0 replaced by m(N+1) (want_replacement)
+#  kdeg      the kernel degrades it (mdadm --fail, --remove), raidfs adds
+#            mN and recovers; the kernel assembles the result clean
+#  rdeg      raidfs degrades it, the kernel adds mN (mdadm --add) and
+#            recovers; raidfs assembles the result clean, check 0
+lifecycle_cases() {
+	local k
+	for k in raidfs kdeg rdeg; do
+		echo "r1$k 1 3 $k"
+		echo "r5$k 5 3 $k"
+		echo "r6$k 6 4 $k"
+		echo "r10$k 10 4 $k"
+	done
+	# Replace (want_replacement onto a spare) is not in raidfs yet:
+	# INTEROP_REPLACE=1 runs these once it is.
+	[ -z "${INTEROP_REPLACE:-}" ] || printf '%s\n' "r1repl 1 3 replace" "r5repl 5 3 replace"
+}
+
+# lc_whole MD: until idle with nothing degraded (a minute at most).
+lc_whole() {
+	local i
+	for i in $(seq 600); do
+		[ "$(cat "$1/degraded")" = 0 ] && [ "$(cat "$1/sync_action")" = idle ] && return 0
+		sleep 0.1
+	done
+	cat "$T/mnt/mdstat" >&2
+	return 1
+}
+
+# lc_members NAME N KIND: the member files in the array after the case's
+# changes, the new one last.
+lc_members() {
+	local name=$1 n=$2 kind=$3 i
+	for ((i = 0; i < n; i++)); do
+		[ $i = 2 ] || { [ "$kind" = replace ] && [ $i = 0 ]; } || echo "$T/$name/m$i"
+	done
+	[ "$kind" != replace ] || echo "$T/$name/m$((n + 1))"
+	echo "$T/$name/m$n"
+}
+
+# lc_pass NAME FILE OFF: write FILE into the image at OFF, fsynced.
+lc_pass() {
+	dd if="$2" of="$T/mnt/$1" bs=1M oflag=seek_bytes seek="$3" conv=notrunc,fsync status=none
+}
+
+# lc_fail NAME: m2 faulty and removed, as mdadm --fail, --remove do it.
+lc_fail() {
+	local md=$T/mnt/$1.md
+	echo faulty >"$md/dev-m2/state" && echo remove >"$md/dev-m2/state"
+}
+
+# lc_recover NAME N: mN added; the recovery onto it runs to its end.
+lc_recover() {
+	echo "$T/$1/m$2" >"$T/mnt/$1.md/new_dev" && lc_whole "$T/mnt/$1.md"
+}
+
+# lc_replace NAME N: m(N+1), added as a spare, replaces m0, which is
+# faulty afterwards and removed.
+lc_replace() {
+	local md=$T/mnt/$1.md i
+	echo "$T/$1/m$(($2 + 1))" >"$md/new_dev" &&
+		echo want_replacement >"$md/dev-m0/state" || return 1
+	for i in $(seq 600); do
+		[[ $(cat "$md/dev-m0/state") == faulty* ]] && break
+		sleep 0.1
+	done
+	echo remove >"$md/dev-m0/state" && lc_whole "$md"
+}
+
+# Before the first boot: member files, and the arrays raidfs makes.
+lc_host_create() { # NAME LEVEL N KIND
+	local name=$1 level=$2 n=$3 kind=$4 dir=$T/$1 i mem=()
+	make_members "$dir" $((n + 2)) 24M
+	for ((i = 0; i < n; i++)); do mem+=("$dir/m$i"); done
+	random_file "$dir/p2" "$PAT2"
+	[ "$kind" = kdeg ] && return 0
+	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" "${mem[@]}" >/dev/null
+	rf_mount "$T/mnt" "${mem[@]}"
+	local md=$T/mnt/$name.md err=
+	wait_idle "$md"
+	lc_pass "$name" "$T/pat1" 0
+	lc_fail "$name" || err="raidfs could not fail and remove m2"
+	if [ "$kind" != rdeg ] && [ -z "$err" ]; then
+		lc_recover "$name" "$n" || err="raidfs did not recover onto m$n"
+	fi
+	if [ "$kind" = replace ] && [ -z "$err" ]; then
+		lc_replace "$name" "$n" || err="raidfs did not replace m0"
+	fi
+	lc_pass "$name" "$dir/p2" "$PAT2_OFF"
+	cat "$T/mnt/$name" >"$dir/expect"
+	rf_umount "$T/mnt"
+	[ -z "$err" ] || echo "$err" >"$dir/verdict"
+}
+
+# kdeg, after the first boot: raidfs reads what the kernel wrote to the
+# degraded array, recovers onto mN and writes more.
+lc_host_recover() { # NAME N
+	local name=$1 n=$2 dir=$T/$1 d
+	mapfile -t mem < <(lc_members "$name" "$n" kdeg)
+	rf_mount "$T/mnt" "${mem[@]:0:${#mem[@]}-1}"
+	d=$(first_diff "$T/pat1" "$T/mnt/$name" 0 "$PAT1")
+	if [ -n "$d" ]; then
+		echo "raidfs reads the kernel's degraded array wrong: $d" >"$dir/verdict"
+	elif ! lc_recover "$name" "$n"; then
+		echo "raidfs did not recover onto m$n" >"$dir/verdict"
+	fi
+	lc_pass "$name" "$dir/p2" "$PAT2_OFF"
+	cat "$T/mnt/$name" >"$dir/expect"
+	rf_umount "$T/mnt"
+}
+
+# rdeg, after the first boot: raidfs assembles what the kernel recovered.
+lc_host_check() { # NAME N
+	local name=$1 n=$2 dir=$T/$1 md=$T/mnt/$1.md d
+	mapfile -t mem < <(lc_members "$name" "$n" rdeg)
+	rf_mount "$T/mnt" "${mem[@]}"
+	if [ "$(cat "$md/sync_action")" != idle ] || [ "$(cat "$md/degraded")" != 0 ]; then
+		echo "raidfs finds it $(cat "$md/sync_action"), degraded $(cat "$md/degraded")" >"$dir/verdict"
+	else
+		d=$(first_diff "$dir/expect" "$T/mnt/$name" 0 "$(stat -c %s "$dir/expect")")
+		if [ -n "$d" ]; then
+			echo "raidfs reads it wrong: $d" >"$dir/verdict"
+		else
+			echo check >"$md/sync_action"
+			wait_idle "$md"
+			[ "$(cat "$md/mismatch_cnt")" = 0 ] ||
+				echo "raidfs's check finds $(cat "$md/mismatch_cnt") mismatches" >"$dir/verdict"
+		fi
+	fi
+	rf_umount "$T/mnt"
+}
+
+# The kernel adds NEWDEV to the degraded array and recovers onto it.
+guest_recover() { # NAME MD NEWDEV devs...
+	local name=$1 md=$2 new=$3
+	shift 3
+	guest_assembled "$name" "$md" "" "$*" <<EOF
+	mdadm /dev/$md --add $new >/dev/null 2>&1
+	i=0
+	while [ \$i -lt 1200 ] && { [ "\$(cat /sys/block/$md/md/degraded)" != 0 ] ||
+		[ "\$(cat /sys/block/$md/md/sync_action)" != idle ]; }; do usleep 100000; i=\$((i + 1)); done
+	echo "RESULT $name recovered degraded=\$(cat /sys/block/$md/md/degraded)"
+EOF
+}
+
+# lc_devs FIRST FILE...: the guest's names of the FILEs attached from
+# disk FIRST on.
+lc_devs() {
+	local i=$1 f
+	shift
+	for f in "$@"; do echo "/dev/vd$(dev_letter "$i")"; i=$((i + 1)); done
+}
+
+# Boot 1: the kernel creates and degrades the kdeg arrays (the pattern
+# disk first) and recovers the rdeg ones, MAX_DISKS disks a boot.
+lc_boot1() { # CASE...
+	local c name level n kind i k=1 b=0 files devs disks=("$T/pat1")
+	: >"$T/lc1-0.sh"
+	for c; do
+		read -r name level n kind <<<"$c"
+		files=()
+		case $kind in
+		kdeg) for ((i = 0; i < n; i++)); do files+=("$T/$name/m$i"); done ;;
+		rdeg) mapfile -t files < <(lc_members "$name" "$n" rdeg) ;;
+		*) continue ;;
+		esac
+		if [ $((${#disks[@]} + ${#files[@]})) -gt $MAX_DISKS ]; then
+			vm_batch "$T/lc1-$b.sh" "$T/lc1-$b.log" "${disks[@]}"
+			b=$((b + 1)) disks=("$T/pat1")
+			: >"$T/lc1-$b.sh"
+		fi
+		mapfile -t devs < <(lc_devs "${#disks[@]}" "${files[@]}")
+		disks+=("${files[@]}")
+		# mdadm fails and removes its member 2 (m2) after writing.
+		if [ "$kind" = kdeg ]; then
+			guest_create "$name" "md$k" "$level" - 1.2 "$n" degraded /dev/vda "${devs[@]}"
+		else
+			guest_recover "$name" "md$k" "${devs[-1]}" "${devs[@]:0:${#devs[@]}-1}"
+		fi >>"$T/lc1-$b.sh"
+		echo "$b" >"$T/$name/boot1"
+		k=$((k + 1))
+	done
+	[ ${#disks[@]} = 1 ] || vm_batch "$T/lc1-$b.sh" "$T/lc1-$b.log" "${disks[@]}"
+}
+
+# Boot 2: the kernel assembles what raidfs recovered or replaced, each
+# array's bytes to the batch's OUT disk; judged lists NAME LEVEL BATCH
+# SEEK SIZE.
+lc_boot2() { # CASE...
+	local c name level n kind k=1 b=0 seek=0 size files devs disks=()
+	judged=()
+	: >"$T/lc2-0.sh"
+	for c; do
+		read -r name level n kind <<<"$c"
+		case $kind in rdeg) continue ;; esac
+		[ -e "$T/$name/verdict" ] && continue
+		mapfile -t files < <(lc_members "$name" "$n" "$kind")
+		if [ $((${#disks[@]} + ${#files[@]})) -ge $MAX_DISKS ]; then
+			lc_boot2_run "$b" "$seek" "${disks[@]}"
+			b=$((b + 1)) seek=0 disks=()
+			: >"$T/lc2-$b.sh"
+		fi
+		mapfile -t devs < <(lc_devs "${#disks[@]}" "${files[@]}")
+		disks+=("${files[@]}")
+		NAME=$name MD=md$k OUT=@OUT@ SEEK=$seek REDUNDANT=1 guest_verify "${devs[@]}" >>"$T/lc2-$b.sh"
+		size=$(stat -c %s "$T/$name/expect")
+		judged+=("$name $level $b $seek $size")
+		seek=$((seek + (size >> 20) + 1)) k=$((k + 1))
+	done
+	[ ${#disks[@]} = 0 ] || lc_boot2_run "$b" "$seek" "${disks[@]}"
+}
+lc_boot2_run() { # BATCH SEEK DISKS...
+	local b=$1 seek=$2
+	shift 2
+	truncate -s "${seek}M" "$T/lc2-out-$b"
+	sed -i "s|@OUT@|/dev/vd$(dev_letter $#)|g" "$T/lc2-$b.sh"
+	vm_batch "$T/lc2-$b.sh" "$T/lc2-$b.log" "$@" "$T/lc2-out-$b"
+}
+
+lifecycle() {
+	note "lifecycle: members failed, added, recovered and replaced on either side"
+	local -a cases=() judged=()
+	local c name level n kind res b cseek csize verdict
+	random_file "$T/pat1" "$PAT1"
+	while read -r name level n kind; do
+		lc_host_create "$name" "$level" "$n" "$kind"
+		cases+=("$name $level $n $kind")
+	done < <(lifecycle_cases)
+	lc_boot1 "${cases[@]}"
+	# The host's part between the boots.
+	for c in "${cases[@]}"; do
+		read -r name level n kind <<<"$c"
+		[ -e "$T/$name/boot1" ] || continue
+		res=$(result "$name" "$T/lc1-$(cat "$T/$name/boot1").log")
+		case $kind in
+		kdeg)
+			[ "$res" = created ] || echo "mdadm could not create it: ${res:-no result}" >"$T/$name/verdict"
+			[ -e "$T/$name/verdict" ] || lc_host_recover "$name" "$n" ;;
+		rdeg)
+			[ -e "$T/$name/verdict" ] || [ "$res" = "recovered degraded=0" ] ||
+				echo "the kernel did not recover it: ${res:-no result}" >"$T/$name/verdict"
+			[ -e "$T/$name/verdict" ] || lc_host_check "$name" "$n" ;;
+		esac
+	done
+	lc_boot2 "${cases[@]}"
+	for c in "${judged[@]}"; do
+		read -r name level b cseek csize <<<"$c"
+		verdict=$(judge "$name" "$level" "$T/lc2-$b.log" "$T/$name/expect" "$T/lc2-out-$b" "$cseek" "$csize")
+		[ "$verdict" != ok ] || grep -q "degraded=0 " <<<"$(result "$name" "$T/lc2-$b.log")" ||
+			verdict="the kernel finds it degraded: $(result "$name" "$T/lc2-$b.log")"
+		echo "$verdict" >"$T/$name/verdict"
+	done
+	for c in "${cases[@]}"; do
+		read -r name level n kind <<<"$c"
+		verdict=$(cat "$T/$name/verdict" 2>/dev/null || echo ok)
+		case $kind in
+		raidfs) kind="raidfs-recovered->kernel" ;;
+		replace) kind="raidfs-replaced->kernel" ;;
+		kdeg) kind="kernel-degraded->raidfs-recovered->kernel" ;;
+		rdeg) kind="raidfs-degraded->kernel-recovered->raidfs" ;;
+		esac
+		row "$name" "$level" - 1.2 none "$kind" "$verdict"
+	done
+}
+
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh installs it)"
 # INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
 # Every layout runs on metadata 1.2, the default layouts on each version;
 # INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
-for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted}; do
+# INTEROP_REPLACE=1 adds the lifecycle part's replace cases (raidfs has no
+# replace yet).
+for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle}; do
 	"$part"
 done
 
