@@ -338,10 +338,10 @@ static void add_attrs(struct raidfs *fs, struct node *dir,
 
 /* ---- members: dev-NAME/ and rdN follow mddev->rdevs and slots ---- */
 
-static bool is_member(struct mddev *mddev, struct md_rdev *rdev)
+static bool is_member(GPtrArray *rdevs, struct md_rdev *rdev)
 {
-	for (guint i = 0; i < mddev->rdevs->len; i++)
-		if (g_ptr_array_index(mddev->rdevs, i) == rdev)
+	for (guint i = 0; i < rdevs->len; i++)
+		if (g_ptr_array_index(rdevs, i) == rdev)
 			return true;
 	return false;
 }
@@ -381,14 +381,14 @@ static void add_member(struct raidfs *fs, struct node *dir,
  * below it; a request inside them finishes on the member's struct,
  * which stays until md_free. */
 static void remove_members(struct raidfs *fs, struct mount_array *a,
-			   GPtrArray *changed)
+			   GPtrArray *rdevs, GPtrArray *changed)
 {
 	unsigned len = nodes_len(fs);
 
 	for (unsigned i = 0; i < len; i++) {
 		struct node *n = node_at(fs, i);
 		if (n->ma != a || !n->rdev || !node_live(n) ||
-		    is_member(a->mddev, n->rdev))
+		    is_member(rdevs, n->rdev))
 			continue;
 		atomic_store(&n->removed, true);
 		if (n->parent == a->dir)
@@ -448,15 +448,16 @@ static void relink_roles(struct raidfs *fs, struct mount_array *a,
 static void sync_members(struct raidfs *fs, struct mount_array *a,
 			 GPtrArray *changed)
 {
-	struct mddev *mddev = a->mddev;
+	GPtrArray *rdevs = md_rdevs_copy(a->mddev);
 
 	/* The old names first: a new member may take one of them. */
-	remove_members(fs, a, changed);
-	for (guint i = 0; i < mddev->rdevs->len; i++) {
-		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
+	remove_members(fs, a, rdevs, changed);
+	for (guint i = 0; i < rdevs->len; i++) {
+		struct md_rdev *rdev = g_ptr_array_index(rdevs, i);
 		if (!member_dir(fs, a, rdev))
 			add_member(fs, node_get(fs, a->dir), rdev, changed);
 	}
+	g_ptr_array_free(rdevs, TRUE);
 	relink_roles(fs, a, changed);
 }
 

@@ -66,6 +66,14 @@ void md_members_changed(struct mddev *mddev)
 		mddev->members_changed(mddev);
 }
 
+GPtrArray *md_rdevs_copy(struct mddev *mddev)
+{
+	pthread_mutex_lock(&mddev->sb_lock);
+	GPtrArray *v = g_ptr_array_copy(mddev->rdevs, NULL, NULL);
+	pthread_mutex_unlock(&mddev->sb_lock);
+	return v;
+}
+
 void md_wakeup_recovery(struct mddev *mddev)
 {
 	atomic_store(&mddev->recovery_needed, true);

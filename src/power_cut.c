@@ -189,9 +189,10 @@ static void pc_arm(struct md_rdev *rdev, bool arm)
 static int64_t pc_at_risk(struct mddev *mddev)
 {
 	int64_t n = -1;
+	GPtrArray *rdevs = md_rdevs_copy(mddev);
 
-	for (guint i = 0; i < mddev->rdevs->len; i++) {
-		struct pc_layer *l = pc_of(g_ptr_array_index(mddev->rdevs, i));
+	for (guint i = 0; i < rdevs->len; i++) {
+		struct pc_layer *l = pc_of(g_ptr_array_index(rdevs, i));
 		if (!l)
 			continue;
 		pthread_mutex_lock(&l->map_lock);
@@ -199,6 +200,7 @@ static int64_t pc_at_risk(struct mddev *mddev)
 			n = MAX(n, 0) + g_hash_table_size(l->saved);
 		pthread_mutex_unlock(&l->map_lock);
 	}
+	g_ptr_array_free(rdevs, TRUE);
 	return n;
 }
 
@@ -253,7 +255,7 @@ static int power_cut(struct mddev *mddev, bool seeded, uint64_t seed)
 	atomic_store(&mddev->power_off, true);
 	if (mddev->power_lost)
 		mddev->power_lost(mddev);   /* no new requests from here */
-	GPtrArray *rdevs = g_ptr_array_copy(mddev->rdevs, NULL, NULL);
+	GPtrArray *rdevs = md_rdevs_copy(mddev);
 	g_ptr_array_sort(rdevs, by_desc_nr);
 	for (guint i = 0; i < rdevs->len; i++) {
 		struct pc_layer *l = pc_of(g_ptr_array_index(rdevs, i));
@@ -302,8 +304,10 @@ static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 
 	(void)rdev;
 	if (cmd == PC_ARM || cmd == PC_OFF) {
-		for (guint i = 0; i < mddev->rdevs->len; i++)
-			pc_arm(g_ptr_array_index(mddev->rdevs, i), cmd == PC_ARM);
+		GPtrArray *rdevs = md_rdevs_copy(mddev);
+		for (guint i = 0; i < rdevs->len; i++)
+			pc_arm(g_ptr_array_index(rdevs, i), cmd == PC_ARM);
+		g_ptr_array_free(rdevs, TRUE);
 		return 0;
 	}
 	if (cmd == PC_CUT || cmd == PC_CUT_SEED)

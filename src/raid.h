@@ -439,6 +439,9 @@ bool md_add_spares(struct mddev *mddev);
 void md_wakeup_recovery(struct mddev *mddev);
 /* The members' set changed: tell the mount (nothing may be locked). */
 void md_members_changed(struct mddev *mddev);
+/* A copy of mddev->rdevs, taken under sb_lock (the core changes the list
+ * only under it): for readers outside the core's locks. */
+GPtrArray *md_rdevs_copy(struct mddev *mddev);
 void random_uuid(uint8_t uuid[16]);
 
 /* assemble.c */
