@@ -48,8 +48,10 @@ served() {
 	# Idle FUSE workers give back their descriptors: take every new one
 	# away, so the unmount gets none whatever the threads did.  Not under
 	# a sanitizer, whose exit-time checks open files of their own (the
-	# plain build's run is the one that proves the point).
-	ldd "$RAIDFS" | grep -Eq 'lib[at]san' ||
+	# plain build's run is the one that proves the point).  grep reads
+	# all of ldd's output: with -q it could leave before ld.so's last
+	# write, and pipefail would take the SIGPIPE for "no sanitizer".
+	ldd "$RAIDFS" | grep -E 'lib[at]san' >/dev/null ||
 		prlimit --pid "$RF_PID" --nofile=0:0
 	rf_umount "$M"
 	for m in "$@"; do
