@@ -32,8 +32,12 @@ mark=$(member_mark d2)
 expect_mark d2 "(S)"
 expect_eq "d2's state" "$(cat "$MD/dev-d2/state")" spare
 expect_slots UU
+# slowly, so the check sees the recovery run (fio may pause between its
+# rounds, and an idle array recovers at full speed)
+slow_sync
 fail_dev d0
 check recover
+fast_sync
 wait_slots UU
 expect_mark d2 ""
 finish UU d1 d2
