@@ -221,9 +221,16 @@ static uint16_t member_role(const struct md_sb *best, const struct md_rdev *rdev
 	return role_of(best->major == 0 ? &rdev->sb : best, rdev->desc_nr);
 }
 
+static bool is_replacement(const struct md_rdev *rdev)
+{
+	return rdev->sb.major != 0 && (rdev->sb.feature_map & MD_FEATURE_REPLACEMENT);
+}
+
 /* Two members in one role below raid_disks: nothing tells which one holds
  * its data (md's personalities refuse such a set in their run), so the
- * array is refused.  best: a freshest member not left out. */
+ * array is refused, unless one of them says it is the other's replacement
+ * (MD_FEATURE_REPLACEMENT), as md's run takes them.  best: a freshest
+ * member not left out. */
 static bool one_per_role(GPtrArray *group, char **why, const struct md_rdev *best)
 {
 	const char *field = best->sb.major == 0 ? "disks" : "dev_roles";
@@ -233,7 +240,8 @@ static bool one_per_role(GPtrArray *group, char **why, const struct md_rdev *bes
 		uint16_t r = member_role(&best->sb, a);
 		for (guint j = i + 1; j < group->len && !why[i]; j++) {
 			struct md_rdev *b = g_ptr_array_index(group, j);
-			if (why[j] || r >= best->sb.raid_disks || member_role(&best->sb, b) != r)
+			if (why[j] || r >= best->sb.raid_disks || member_role(&best->sb, b) != r ||
+			    is_replacement(a) != is_replacement(b))
 				continue;
 			fprintf(stderr, "raidfs: %s: superblock %s[%d] and %s[%d] both hold "
 				"role %u; array not started\n", b->path, field, a->desc_nr,
@@ -289,6 +297,48 @@ static int expected_members(const struct md_sb *sb)
 	return n;
 }
 
+/* A replacement goes beside the member of its role (md's
+ * super_1_validate sets Replacement from its own feature_map); copied
+ * whole (no recovery_offset), the sync thread's next pass ends it. */
+static const char *place_in_role(struct mddev *mddev, struct md_rdev *rdev,
+				 uint16_t role)
+{
+	bool rep = is_replacement(rdev);
+	struct md_rdev *_Atomic *where = rep ? &mddev->replacements[role]
+					     : &mddev->slots[role];
+
+	if (*where)
+		return rep ? "another member already replaces the member of its slot"
+			   : "another member already holds its slot";
+	*where = rdev;
+	rdev->raid_disk = role;
+	if (rep)
+		atomic_fetch_or(&rdev->flags, RDEV_REPLACEMENT);
+	if (rdev->sb.feature_map & MD_FEATURE_RECOVERY_OFFSET)
+		rdev->recovery_offset = rdev->sb.recovery_offset;
+	else if (rep)
+		rdev->recovery_offset = MD_MAX_SECTOR;
+	else
+		atomic_fetch_or(&rdev->flags, RDEV_IN_SYNC);
+	return NULL;
+}
+
+/* md's run: a replacement whose role has no member is all there is, and
+ * takes the role (in sync when it was copied whole). */
+static void lone_replacements(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rep = mddev->replacements[i];
+		if (!rep || mddev->slots[i])
+			continue;
+		mddev->replacements[i] = NULL;
+		mddev->slots[i] = rep;
+		atomic_fetch_and(&rep->flags, ~RDEV_REPLACEMENT);
+		if (rep->recovery_offset == MD_MAX_SECTOR)
+			atomic_fetch_or(&rep->flags, RDEV_IN_SYNC);
+	}
+}
+
 static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 {
 	const struct md_sb *best = &mddev->sb;
@@ -296,14 +346,9 @@ static const char *place_member(struct mddev *mddev, struct md_rdev *rdev)
 	if (role == MD_ROLE_FAULTY)
 		return "the array records it as faulty";
 	if (role < best->raid_disks) {
-		if (mddev->slots[role])
-			return "another member already holds its slot";
-		mddev->slots[role] = rdev;
-		rdev->raid_disk = role;
-		if (rdev->sb.feature_map & MD_FEATURE_RECOVERY_OFFSET)
-			rdev->recovery_offset = rdev->sb.recovery_offset;
-		else
-			atomic_fetch_or(&rdev->flags, RDEV_IN_SYNC);
+		const char *why = place_in_role(mddev, rdev, role);
+		if (why)
+			return why;
 	} else if (role == MD_ROLE_JOURNAL) {
 		/* super_1_validate kicks it: no MD_FEATURE_JOURNAL here */
 		return "its dev_roles entry is the journal role, which raidfs does not implement";
@@ -325,7 +370,7 @@ static int check_members(struct mddev *mddev, bool run)
 	int in_sync = md_in_sync_count(mddev);
 
 	for (int i = 0; i < mddev->raid_disks; i++)
-		present += mddev->slots[i] != NULL;
+		present += (mddev->slots[i] != NULL) + (mddev->replacements[i] != NULL);
 	atomic_store(&mddev->degraded, mddev->raid_disks - in_sync);
 	if (!md_enough(mddev, -1)) {
 		char recovering[32] = "";
@@ -379,6 +424,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->raid_disks = mddev->sb.raid_disks;
 	mddev->pers = md_find_personality(mddev->sb.level);
 	mddev->slots = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
+	mddev->replacements = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();
 	for (guint i = 0; i < group->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(group, i);
@@ -387,6 +433,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 			left_out(rdev, r);
 	}
 	free_reasons(why, group->len);
+	lone_replacements(mddev);
 	char err[256];
 	int r = mddev->pers ? check_members(mddev, run) : 0;
 	if (r == 0) {

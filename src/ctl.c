@@ -524,6 +524,7 @@ static void state_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 	flag_show(s, !(flags & (RDEV_FAULTY | RDEV_IN_SYNC)), "spare");
 	flag_show(s, flags & RDEV_WRITE_ERROR, "write_error");
 	flag_show(s, flags & RDEV_WANT_REPLACEMENT, "want_replacement");
+	flag_show(s, flags & RDEV_REPLACEMENT, "replacement");
 	g_string_append(out, s->str);
 	g_string_free(s, TRUE);
 	g_string_free(unack, TRUE);
@@ -580,12 +581,16 @@ static int state_unblock(struct mddev *mddev, struct md_rdev *rdev)
 	return 0;
 }
 
-/* md's "want_replacement": only a member in a role; the sync thread
- * looks for a spare. */
+/* md's "want_replacement": only a member in a role.  A spare becomes
+ * its replacement before the write returns when no sync runs (md's
+ * md_check_recovery, a moment later), so a wait that follows sees the
+ * copy; else the sync thread does it after its pass. */
 static int state_want_replacement(struct mddev *mddev, struct md_rdev *rdev)
 {
 	if (rdev_role(mddev, rdev) >= 0)
 		atomic_fetch_or(&rdev->flags, RDEV_WANT_REPLACEMENT);
+	if (!md_sync_running(mddev))
+		md_check_recovery(mddev);
 	md_wakeup_recovery(mddev);
 	return 0;
 }
@@ -626,6 +631,23 @@ static void slot_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 		g_string_append(out, "none");
 	else
 		g_string_append_printf(out, "%d", role);
+}
+
+/* md's slot_store on a running array: "none" for a member in no role
+ * already, or a role for a spare (mdadm --replace --with, the sync
+ * frozen): it takes the role when empty, else replaces the member there
+ * that wants a replacement. */
+static int slot_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	unsigned slot;
+
+	if (strcmp(val, "none") == 0)
+		return rdev_role(mddev, rdev) < 0 ? 0 : -EBUSY;
+	if (ctl_parse_uint(val, &slot) < 0 || slot > INT_MAX)
+		return -EINVAL;
+	if ((int)slot >= mddev->raid_disks)
+		return -ENOSPC;    /* md's, past raid_disks */
+	return md_slot_store(mddev, rdev, (int)slot);
 }
 
 static void offset_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
@@ -692,7 +714,7 @@ static void path_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
 }
 
 const struct md_attr rdev_attrs[] = {
-	ATTR_RW(state), ATTR_RO(slot), ATTR_RO(offset), ATTR_RO(size),
+	ATTR_RW(state), ATTR_RW(slot), ATTR_RO(offset), ATTR_RO(size),
 	ATTR_RO(errors), ATTR_RO(recovery_start), ATTR_RO(bad_blocks),
 	ATTR_RO(unacknowledged_bad_blocks),
 	ATTR_RO(path),
@@ -709,7 +731,8 @@ static void mdstat_devices(struct mddev *mddev, GString *out)
 		int flags = atomic_load(&rdev->flags);
 		g_string_append_printf(out, " %s[%d]%s", rdev->name, rdev->desc_nr,
 				       flags & RDEV_FAULTY ? "(F)"
-				       : rdev->raid_disk < 0 ? "(S)" : "");
+				       : rdev->raid_disk < 0 ? "(S)"
+				       : flags & RDEV_REPLACEMENT ? "(R)" : "");
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 }

@@ -106,6 +106,12 @@ static void take_out_of_role(struct mddev *mddev, struct md_rdev *rdev)
 {
 	if (rdev->raid_disk < 0)
 		return;
+	if (atomic_fetch_and(&rdev->flags, ~RDEV_REPLACEMENT) & RDEV_REPLACEMENT) {
+		/* It never held the role: nothing to go back to. */
+		mddev->replacements[rdev->raid_disk] = NULL;
+		rdev->raid_disk = -1;
+		return;
+	}
 	mddev->slots[rdev->raid_disk] = NULL;
 	rdev->saved_raid_disk = rdev->raid_disk;
 	rdev->raid_disk = -1;
@@ -138,40 +144,174 @@ static bool spare_fits(struct mddev *mddev, struct md_rdev *rdev)
 	return is_spare(rdev) && rdev->sectors >= mddev->dev_sectors;
 }
 
+/* A spare into the empty role slot, to be recovered (suspended,
+ * sb_lock held). */
+static void take_role(struct mddev *mddev, struct md_rdev *rdev, int slot)
+{
+	if (mddev->slots[slot])
+		take_out_of_role(mddev, mddev->slots[slot]);
+	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
+	rdev->recovery_offset = 0;
+	rdev->raid_disk = slot;
+	rdev->saved_raid_disk = -1;
+	mddev->slots[slot] = rdev;
+	g_message("%s: %s takes role %d", mddev->name, rdev->name, slot);
+}
+
+/* md's hot_add_disk with no empty role: the member in role slot wants a
+ * replacement and has none.  0.90 superblocks cannot say which of two
+ * members of a role is the replacement (md records it as a spare there,
+ * so a restart loses the copy): raidfs replaces on v1 arrays only. */
+static bool wants_replacement(struct mddev *mddev, int slot)
+{
+	struct md_rdev *rdev = mddev->slots[slot];
+
+	return mddev->pers->hold_window && mddev->sb.major != 0 &&
+	       rdev_in_sync(rdev) &&
+	       !md_replacement(mddev, slot) &&
+	       (atomic_load(&rdev->flags) & RDEV_WANT_REPLACEMENT);
+}
+
+static void become_replacement(struct mddev *mddev, struct md_rdev *rdev,
+			       int slot)
+{
+	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
+	atomic_fetch_or(&rdev->flags, RDEV_REPLACEMENT);
+	rdev->recovery_offset = 0;
+	rdev->raid_disk = slot;
+	rdev->saved_raid_disk = -1;
+	mddev->replacements[slot] = rdev;
+	g_message("%s: %s replaces %s in role %d", mddev->name, rdev->name,
+		  mddev->slots[slot]->name, slot);
+}
+
+static int replacement_role(struct mddev *mddev)
+{
+	for (int i = 0; mddev->replacements && i < mddev->raid_disks; i++)
+		if (wants_replacement(mddev, i))
+			return i;
+	return -1;
+}
+
+/* md's raid1_remove_disk and raid5_remove_disk for a role with a
+ * replacement: a faulty replacement goes; a faulty member leaves the role
+ * to its replacement, which becomes an ordinary member recovering it.
+ * Writes to the role reached neither since the member failed, so the
+ * copy starts over.  True when a replacement took the role. */
+static bool reap_replacement(struct mddev *mddev, int slot)
+{
+	struct md_rdev *rep = md_replacement(mddev, slot);
+
+	if (!rep || (rdev_usable(rep) && rdev_usable(mddev->slots[slot])))
+		return false;
+	take_out_of_role(mddev, rep);
+	if (!rdev_usable(rep))
+		return false;
+	take_role(mddev, rep, slot);
+	return true;
+}
+
 /* Suspended, sb_lock held. */
 static bool add_spares_locked(struct mddev *mddev)
 {
 	bool added = false;
 
+	for (int i = 0; i < mddev->raid_disks; i++)
+		added |= reap_replacement(mddev, i);
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
-		int slot = spare_fits(mddev, rdev) ? free_role(mddev, rdev) : -1;
-		if (slot < 0)
+		if (!spare_fits(mddev, rdev))
 			continue;
-		if (mddev->slots[slot])
-			take_out_of_role(mddev, mddev->slots[slot]);
-		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
-		rdev->recovery_offset = 0;
-		rdev->raid_disk = slot;
-		rdev->saved_raid_disk = -1;
-		mddev->slots[slot] = rdev;
-		added = true;
-		g_message("%s: %s takes role %d", mddev->name, rdev->name, slot);
+		int slot = free_role(mddev, rdev);
+		if (slot >= 0) {
+			take_role(mddev, rdev, slot);
+			added = true;
+		} else if ((slot = replacement_role(mddev)) >= 0) {
+			become_replacement(mddev, rdev, slot);
+			added = true;
+		}
 	}
 	return added;
 }
 
+/* A replacement to reap, or a spare for an empty role or a member that
+ * wants a replacement. */
 static bool spares_wanted(struct mddev *mddev)
 {
 	bool any = false;
 
 	pthread_mutex_lock(&mddev->sb_lock);
+	for (int i = 0; i < mddev->raid_disks && !any; i++) {
+		struct md_rdev *rep = md_replacement(mddev, i);
+		any = rep && (!rdev_usable(rep) || !rdev_usable(mddev->slots[i]));
+	}
 	for (guint i = 0; i < mddev->rdevs->len && !any; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
-		any = spare_fits(mddev, rdev) && free_role(mddev, rdev) >= 0;
+		any = spare_fits(mddev, rdev) &&
+		      (free_role(mddev, rdev) >= 0 || replacement_role(mddev) >= 0);
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return any;
+}
+
+void md_replace_done(struct mddev *mddev, struct md_rdev *rep)
+{
+	md_suspend(mddev);
+	pthread_mutex_lock(&mddev->sb_lock);
+	int slot = rep->raid_disk;
+	bool done = md_replacement(mddev, slot) == rep && rdev_usable(rep) &&
+		    rdev_in_sync(mddev->slots[slot]);
+	struct md_rdev *old = done ? mddev->slots[slot] : NULL;
+	if (done) {
+		/* The role stays whole: degraded does not move. */
+		atomic_fetch_or(&old->flags, RDEV_FAULTY);
+		atomic_fetch_and(&old->flags, ~RDEV_IN_SYNC);
+		take_out_of_role(mddev, old);
+		take_out_of_role(mddev, rep);
+		atomic_fetch_or(&rep->flags, RDEV_IN_SYNC);
+		rep->recovery_offset = MD_MAX_SECTOR;
+		rep->raid_disk = slot;
+		mddev->slots[slot] = rep;
+	}
+	pthread_mutex_unlock(&mddev->sb_lock);
+	md_resume(mddev);
+	if (!done)
+		return;
+	g_message("%s: %s replaced %s in role %d", mddev->name, rep->name,
+		  old->name, slot);
+	md_update_sb(mddev);
+	md_members_changed(mddev);
+}
+
+int md_slot_store(struct mddev *mddev, struct md_rdev *rdev, int slot)
+{
+	int r = -EBUSY;
+
+	if (mddev->ro)
+		return -EROFS;
+	if (slot < 0 || slot >= mddev->raid_disks)
+		return -EINVAL;
+	if (md_sync_running(mddev))
+		return -EBUSY;
+	md_suspend(mddev);
+	pthread_mutex_lock(&mddev->sb_lock);
+	if (in_array(mddev, rdev) && spare_fits(mddev, rdev)) {
+		if (role_free(mddev, slot)) {
+			take_role(mddev, rdev, slot);
+			r = 0;
+		} else if (wants_replacement(mddev, slot)) {
+			become_replacement(mddev, rdev, slot);
+			r = 0;
+		}
+	}
+	pthread_mutex_unlock(&mddev->sb_lock);
+	md_resume(mddev);
+	if (r == 0) {
+		md_update_sb(mddev);
+		md_members_changed(mddev);
+		md_wakeup_recovery(mddev);
+	}
+	return r;
 }
 
 /* Recovery onto them needs the data whole (md's enough()). */
@@ -353,7 +493,8 @@ static int plan_member(struct mddev *mddev, struct new_member *n, char *err,
 	}
 	n->sb.dev_number = nr;
 	/* The member's own: no recovery yet, no bad block. */
-	n->sb.feature_map &= ~(MD_FEATURE_RECOVERY_OFFSET | MD_FEATURE_BAD_BLOCKS);
+	n->sb.feature_map &= ~(MD_FEATURE_RECOVERY_OFFSET | MD_FEATURE_BAD_BLOCKS |
+			       MD_FEATURE_REPLACEMENT);
 	n->sb.recovery_offset = 0;
 	n->sb.cnt_corrected_read = 0;
 	n->sb.devflags = 0;

@@ -415,10 +415,22 @@ int rdev_write_sb(struct md_rdev *rdev)
 }
 
 /* Discard: the member's range becomes a hole and reads back as zeros. */
-int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len)
+static int punch_data(struct md_rdev *rdev, uint64_t off, uint64_t len)
 {
 	if (!rdev_usable(rdev))
 		return 0;
 	return member_punch(atomic_load(&rdev->io), rdev,
 			    (rdev->data_offset << SECTOR_SHIFT) + off, len);
+}
+
+/* A role's replacement takes its discards as it takes its writes. */
+int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len)
+{
+	struct mddev *mddev = rdev ? rdev->mddev : NULL;
+	int r = punch_data(rdev, off, len);
+
+	if (r == 0 && mddev && rdev_usable(rdev) &&
+	    !(atomic_load(&rdev->flags) & RDEV_REPLACEMENT))
+		r = punch_data(md_replacement(mddev, rdev->raid_disk), off, len);
+	return r;
 }

@@ -30,6 +30,20 @@ bool rdev_usable(const struct md_rdev *rdev)
 	return rdev && !(atomic_load(&rdev->flags) & RDEV_FAULTY);
 }
 
+struct md_rdev *md_replacement(struct mddev *mddev, int slot)
+{
+	return mddev->replacements && slot >= 0 && slot < mddev->raid_disks
+	       ? mddev->replacements[slot] : NULL;
+}
+
+bool md_replacing(struct mddev *mddev, int slot)
+{
+	struct md_rdev *rep = md_replacement(mddev, slot);
+
+	return rdev_usable(rep) && !rdev_in_sync(rep) &&
+	       rdev_in_sync(mddev->slots[slot]);
+}
+
 bool rdev_in_sync(const struct md_rdev *rdev)
 {
 	return rdev_usable(rdev) && (atomic_load(&rdev->flags) & RDEV_IN_SYNC);
@@ -139,7 +153,11 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 	memcpy(sb->dev_roles, t->dev_roles, sizeof(sb->dev_roles));
 
 	sb->feature_map = t->feature_map &
-			  ~(MD_FEATURE_RECOVERY_OFFSET | MD_FEATURE_BAD_BLOCKS);
+			  ~(MD_FEATURE_RECOVERY_OFFSET | MD_FEATURE_BAD_BLOCKS |
+			    MD_FEATURE_REPLACEMENT);
+	/* md's super_1_sync: a replacement says so, in the role it copies. */
+	if (atomic_load(&rdev->flags) & RDEV_REPLACEMENT)
+		sb->feature_map |= MD_FEATURE_REPLACEMENT;
 	/* The log is the member's own: md sets the bit per member. */
 	if (atomic_load(&rdev->badblocks.count))
 		sb->feature_map |= MD_FEATURE_BAD_BLOCKS;
@@ -181,15 +199,19 @@ static void sync_dev_roles(struct mddev *mddev)
 	}
 }
 
-/* fdatasync every working member at once; v has raid_disks entries and
- * gets the results.  Returns how many ran. */
+/* fdatasync every working member, replacements too, at once; v has
+ * 2 * raid_disks entries and gets the results.  Returns how many ran. */
 static unsigned flush_members(struct mddev *mddev, struct mio *v)
 {
 	unsigned n = 0;
 
-	for (int i = 0; i < mddev->raid_disks; i++)
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *rep = md_replacement(mddev, i);
 		if (rdev_usable(mddev->slots[i]))
 			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
+		if (rdev_usable(rep))
+			v[n++] = (struct mio){ .rdev = rep, .flush = true };
+	}
 	mio_run(v, n);
 	return n;
 }
@@ -203,7 +225,7 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev);
  * writes.  A member that cannot flush is failed; true when one was. */
 static bool flush_before_sb(struct mddev *mddev)
 {
-	struct mio *v = g_new(struct mio, mddev->raid_disks);
+	struct mio *v = g_new(struct mio, 2 * mddev->raid_disks);
 	unsigned n = flush_members(mddev, v);
 	bool failed = false;
 
@@ -308,6 +330,20 @@ int md_update_sb(struct mddev *mddev)
 	return r;
 }
 
+/* A member failing under its replacement: the role's writes reach
+ * neither from now until the replacement takes the role (the level skips
+ * a faulty member), so its copy starts over, and its superblock says so
+ * before a crash could make it the role's member. */
+static void lose_replacement_copy(struct mddev *mddev, struct md_rdev *rdev,
+				  int flags)
+{
+	struct md_rdev *rep = (flags & RDEV_REPLACEMENT) ? NULL
+			      : md_replacement(mddev, rdev->raid_disk);
+
+	if (rep && mddev->slots[rdev->raid_disk] == rdev)
+		rep->recovery_offset = 0;
+}
+
 /* md_error's work under sb_lock; true when the member has just failed and
  * the superblocks must say so. */
 static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
@@ -328,6 +364,7 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 		if (active)
 			atomic_fetch_add(&mddev->degraded, 1);
+		lose_replacement_copy(mddev, rdev, flags);
 		atomic_store(&mddev->recovery_intr, true);
 		atomic_store(&mddev->recovery_needed, true);
 		if (!atomic_load(&mddev->power_off))
@@ -573,7 +610,7 @@ static int flush_request(struct mddev *mddev)
 	if (mddev->pers->writeback)
 		r = mddev->pers->writeback(mddev);
 	if (done != atomic_load(&mddev->writes_flushed)) {
-		struct mio *v = g_new(struct mio, mddev->raid_disks);
+		struct mio *v = g_new(struct mio, 2 * mddev->raid_disks);
 		unsigned n = flush_members(mddev, v);
 		bool all = true;
 		for (unsigned i = 0; i < n; i++) {
@@ -658,6 +695,7 @@ static bool record_write_error(struct mddev *mddev, const struct mio *m,
 	 * the power, failed in memory so that IO ends. */
 	if (!atomic_load(&mddev->power_off)) {
 		atomic_fetch_or(&rdev->flags, RDEV_WRITE_ERROR | RDEV_WANT_REPLACEMENT);
+		md_wakeup_recovery(mddev);    /* a spare may replace it */
 		if (narrow_write_error(m, block ? block : narrow_block(mddev, rdev)))
 			return true;
 	}
@@ -753,14 +791,61 @@ static int write_pieces(struct mddev *mddev, struct mio *v, unsigned n,
 	return r;
 }
 
-int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
-		   uint64_t block)
+static int write_batch(struct mddev *mddev, struct mio *v, unsigned n,
+		       uint64_t block)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (skips_badblocks(&v[i]))
 			return write_pieces(mddev, v, n, block);
 	int r = mio_run(v, n);
 	end_writes(mddev, v, v, NULL, n, block);
+	return r;
+}
+
+/* The replacement of the member a data-area write goes to, if any. */
+static struct md_rdev *write_replacement(struct mddev *mddev,
+					 const struct mio *m)
+{
+	struct md_rdev *rdev = m->rdev;
+
+	if (!m->write || m->abs || m->flush || !mddev->replacements ||
+	    (atomic_load(&rdev->flags) & RDEV_REPLACEMENT) ||
+	    mddev->slots[MAX(rdev->raid_disk, 0)] != rdev)
+		return NULL;
+	struct md_rdev *rep = md_replacement(mddev, rdev->raid_disk);
+	return rdev_usable(rep) ? rep : NULL;
+}
+
+/* md's write paths send a role's writes to its replacement too (raid1's
+ * and raid10's repl_bio, raid5's R5_NeedReplace); a replacement's own
+ * errors are its own and leave the request's results alone. */
+int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
+		   uint64_t block)
+{
+	unsigned extra = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		extra += write_replacement(mddev, &v[i]) != NULL;
+	if (!extra)
+		return write_batch(mddev, v, n, block);
+	struct mio *w = g_new(struct mio, n + extra);
+	unsigned k = n;
+	memcpy(w, v, n * sizeof(*v));
+	for (unsigned i = 0; i < n; i++) {
+		struct md_rdev *rep = write_replacement(mddev, &v[i]);
+		if (rep) {
+			w[k] = v[i];
+			w[k++].rdev = rep;
+		}
+	}
+	write_batch(mddev, w, k, block);
+	int r = 0;
+	for (unsigned i = 0; i < n; i++) {
+		v[i].res = w[i].res;
+		if (v[i].res < 0 && r == 0)
+			r = v[i].res;
+	}
+	g_free(w);
 	return r;
 }
 
@@ -945,6 +1030,9 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	md_cond_init(&mddev->io_cond);
 	pthread_mutex_init(&mddev->reconfig_lock, NULL);
 
+	if (!mddev->replacements)
+		mddev->replacements = g_new0(struct md_rdev *_Atomic,
+					     mddev->raid_disks);
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
 		return r;
@@ -1007,6 +1095,7 @@ void md_free(struct mddev *mddev)
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->free(mddev);
 	g_free(mddev->slots);
+	g_free(mddev->replacements);
 	g_free(mddev->name);
 	g_free(mddev);
 }

@@ -28,6 +28,10 @@ enum {
 	RDEV_WRITE_ERROR = 1 << 3,        /* md's WriteErrorSeen */
 	RDEV_WANT_REPLACEMENT = 1 << 4,
 	RDEV_BLOCKED    = 1 << 5,         /* md's Blocked, set from dev-NAME/state */
+	/* md's Replacement: the member is copied from the one in its role
+	 * (raid_disk), takes every write to it, and is read only once it
+	 * has taken the role over. */
+	RDEV_REPLACEMENT = 1 << 6,
 };
 #define MD_SB_WRITEMOSTLY 1       /* the superblock's devflags WriteMostly1 */
 
@@ -139,6 +143,14 @@ struct md_personality {
 	void (*error_handler)(struct mddev *mddev, struct md_rdev *rdev);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
+	/* Hold normal IO off member sectors [sector, sector + max_sectors)
+	 * of every member (md's raise_barrier, raid5's stripe locks) while
+	 * fn copies them onto the replacements; the level may shorten the
+	 * window.  Returns fn's result (sectors done or -errno). */
+	int64_t (*hold_window)(struct mddev *mddev, uint64_t sector,
+			       uint64_t max_sectors,
+			       int64_t (*fn)(struct mddev *mddev, uint64_t sector,
+					     uint64_t sectors));
 };
 
 /* The linear sector map a striping level exposes: array byte offset to
@@ -173,6 +185,10 @@ struct mddev {
 	 * for the readers outside requests (control files, the sync thread
 	 * between windows). */
 	struct md_rdev *_Atomic *slots;
+	/* md's mirrors[i].replacement / raid5's disks[i].replacement:
+	 * raid_disks entries (NULL: none; the array NULL before md_run),
+	 * changed as slots are. */
+	struct md_rdev *_Atomic *replacements;
 	/* Members removed at run time: their structs live until md_free. */
 	GPtrArray *removed;
 	atomic_int degraded;
@@ -299,6 +315,11 @@ int md_in_sync_count(struct mddev *mddev);
 bool md_enough(struct mddev *mddev, int slot);
 uint64_t md_synced_upto(struct mddev *mddev);
 bool rdev_usable(const struct md_rdev *rdev);
+/* The replacement of role slot, or NULL. */
+struct md_rdev *md_replacement(struct mddev *mddev, int slot);
+/* The replacement the sync thread copies onto: working, not yet in sync,
+ * its role's member in sync to copy from. */
+bool md_replacing(struct mddev *mddev, int slot);
 bool rdev_in_sync(const struct md_rdev *rdev);
 /* Data-area sectors [sector, sector + sectors) may be read: the member is
  * in sync or recovered past them, and holds no recorded bad block there. */
@@ -389,6 +410,12 @@ int rdev_claim(int fd, bool shared, const char *path, char *err, size_t errlen);
 void md_sync_start(struct mddev *mddev);
 void md_sync_stop(struct mddev *mddev);
 int md_sync_request_action(struct mddev *mddev, enum sync_action action);
+/* md_check_recovery: spares into empty roles or as replacements, and
+ * the recovery onto them started; the sync thread runs it between passes,
+ * a control file may at once. */
+void md_check_recovery(struct mddev *mddev);
+/* A sync pass runs (not frozen, not idle). */
+bool md_sync_running(struct mddev *mddev);
 /* sync_min: EBUSY while a sync runs. */
 int md_sync_set_min(struct mddev *mddev, uint64_t sector);
 /* sync_speed: KiB/s over md's last marks. */
@@ -437,6 +464,14 @@ int md_re_add(struct mddev *mddev, struct md_rdev *rdev);
 bool md_add_spares(struct mddev *mddev);
 /* Wake the sync thread to look for spares (md's MD_RECOVERY_NEEDED). */
 void md_wakeup_recovery(struct mddev *mddev);
+/* md's end of a replacement (spare_active, then raid1_remove_disk's swap):
+ * the replacement, copied to the end, takes its role; the member it
+ * replaced is marked faulty and leaves the role. */
+void md_replace_done(struct mddev *mddev, struct md_rdev *rep);
+/* md's slot_store on a spare with the sync frozen: it takes role slot
+ * when that is empty, or becomes the replacement of the member there
+ * that wants one; -EBUSY otherwise. */
+int md_slot_store(struct mddev *mddev, struct md_rdev *rdev, int slot);
 /* The members' set changed: tell the mount (nothing may be locked). */
 void md_members_changed(struct mddev *mddev);
 /* A copy of mddev->rdevs, taken under sb_lock (the core changes the list

@@ -264,6 +264,20 @@ static int64_t raid1_sync_request(struct mddev *mddev, uint64_t sector,
 	return r;
 }
 
+static int64_t raid1_hold_window(struct mddev *mddev, uint64_t sector,
+				 uint64_t max_sectors,
+				 int64_t (*fn)(struct mddev *mddev,
+					       uint64_t sector, uint64_t sectors))
+{
+	struct r1conf *conf = mddev->private;
+
+	max_sectors = MIN(max_sectors, barrier_bucket_left(&conf->barrier, sector));
+	raise_barrier(&conf->barrier, sector, max_sectors);
+	int64_t r = fn(mddev, sector, max_sectors);
+	lower_barrier(&conf->barrier, sector, max_sectors);
+	return r;
+}
+
 static void raid1_status(struct mddev *mddev, GString *out)
 {
 	g_string_append_printf(out, " [%d/%d] ", mddev->raid_disks,
@@ -285,4 +299,5 @@ const struct md_personality raid1_personality = {
 	.sync_request = raid1_sync_request,
 	.discard = raid1_discard,
 	.status = raid1_status,
+	.hold_window = raid1_hold_window,
 };

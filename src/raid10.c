@@ -639,6 +639,21 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 	return r < 0 ? r : (int64_t)max_sectors;
 }
 
+/* Member and array sectors differ: the whole array is held, as the
+ * sync windows hold it. */
+static int64_t raid10_hold_window(struct mddev *mddev, uint64_t sector,
+				  uint64_t max_sectors,
+				  int64_t (*fn)(struct mddev *mddev,
+						uint64_t sector, uint64_t sectors))
+{
+	struct r10conf *conf = mddev->private;
+
+	raise_barrier(&conf->barrier, 0, 1);
+	int64_t r = fn(mddev, sector, max_sectors);
+	lower_barrier(&conf->barrier, 0, 1);
+	return r;
+}
+
 /* ---- run, hints, status ---- */
 
 static int check_members(struct mddev *mddev, struct r10conf *conf,
@@ -777,6 +792,7 @@ const struct md_personality raid10_personality = {
 	.read = raid10_read,
 	.write = raid10_write,
 	.sync_request = raid10_sync_request,
+	.hold_window = raid10_hold_window,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
 	.status = raid10_status,

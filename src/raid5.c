@@ -1231,6 +1231,20 @@ static int64_t no_source(struct mddev *mddev, uint64_t sector, uint64_t sectors,
 	return md_record_no_source(mddev, targets, nt) ? (int64_t)sectors : -EIO;
 }
 
+/* The stripes of member sectors [sector, end), into rq. */
+static void window_stripes(struct req *rq, uint64_t sector, uint64_t end)
+{
+	struct r5conf *c = rq->conf;
+
+	for (uint64_t s = sector; s < end;) {
+		uint64_t nr = s / c->chunk;
+		struct stripe *sh = new_stripe(rq, nr);
+		sh->lo = s % c->chunk;
+		sh->hi = MIN(end - nr * c->chunk, c->chunk);
+		s = nr * c->chunk + sh->hi;
+	}
+}
+
 /* The window is in member sectors; it may hold several stripes or part of
  * one.  The stripe locks keep writers out. */
 static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
@@ -1251,13 +1265,7 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 	if (window_failed(mddev, sector, end - sector) > c->max_degraded)
 		return no_source(mddev, sector, end - sector, action);
 	req_init(&rq, mddev);
-	for (uint64_t s = sector; s < end;) {
-		uint64_t nr = s / c->chunk;
-		struct stripe *sh = new_stripe(&rq, nr);
-		sh->lo = s % c->chunk;
-		sh->hi = MIN(end - nr * c->chunk, c->chunk);
-		s = nr * c->chunk + sh->hi;
-	}
+	window_stripes(&rq, sector, end);
 	stripes_lock(&rq, set);
 	do {
 		for (unsigned i = 0; i < rq.stripes.n; i++) {
@@ -1272,6 +1280,28 @@ static int64_t raid5_sync_request(struct mddev *mddev, uint64_t sector,
 	stripes_unlock(&rq, set);
 	req_free(&rq);
 	return r < 0 ? r : (int64_t)(end - sector);
+}
+
+/* The window's stripe locks keep writers out while fn copies it. */
+static int64_t raid5_hold_window(struct mddev *mddev, uint64_t sector,
+				 uint64_t max_sectors,
+				 int64_t (*fn)(struct mddev *mddev,
+					       uint64_t sector, uint64_t sectors))
+{
+	uint64_t end = MIN(sector + MIN(max_sectors, MAX_STRIPE_SECTORS),
+			   mddev->dev_sectors);
+	uint64_t set[NR_STRIPE_LOCKS / 64];
+	struct req rq;
+
+	if (sector >= end)
+		return max_sectors;
+	req_init(&rq, mddev);
+	window_stripes(&rq, sector, end);
+	stripes_lock(&rq, set);
+	int64_t r = fn(mddev, sector, end - sector);
+	stripes_unlock(&rq, set);
+	req_free(&rq);
+	return r;
 }
 
 /* ---- write-back of held-back stripes ---- */
@@ -1562,6 +1592,7 @@ static const struct md_attr raid5_attrs[] = {
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
 	.sync_request = raid5_sync_request,                             \
+	.hold_window = raid5_hold_window,                               \
 	.io_hints = raid5_io_hints,                                     \
 	.writeback = raid5_writeback, .attrs = raid5_attrs,             \
 	.status = raid5_status

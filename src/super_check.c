@@ -11,7 +11,7 @@
 #define REFUSE(...) (seterr(err, errlen, __VA_ARGS__), -EINVAL)
 
 /* Feature bits md defines that raidfs does not implement.  BITMAP_OFFSET,
- * RECOVERY_OFFSET, BAD_BLOCKS and RAID0_LAYOUT are served.  md reads
+ * RECOVERY_OFFSET, BAD_BLOCKS, REPLACEMENT and RAID0_LAYOUT are served.  md reads
  * RESHAPE_BACKWARDS and NEW_OFFSET only with RESHAPE_ACTIVE (super_1_load,
  * super_1_validate) and RECOVERY_BITMAP only with RECOVERY_OFFSET
  * (super_1_validate): alone they mean nothing, and md serves them. */
@@ -20,7 +20,6 @@ static const struct {
 	const char *name;
 } unsupported[] = {
 	{ F_RESHAPE_ACTIVE, "RESHAPE_ACTIVE (a reshape in progress)" },
-	{ F_REPLACEMENT, "REPLACEMENT (a member being replaced)" },
 	{ F_CLUSTERED, "CLUSTERED (an array shared by a cluster)" },
 	{ F_JOURNAL, "JOURNAL (a write journal)" },
 	{ F_PPL, "PPL (a partial parity log)" },

@@ -52,7 +52,7 @@ static bool rdev_recovering(const struct md_rdev *rdev)
 static bool recovery_needed(struct mddev *mddev)
 {
 	for (int i = 0; i < mddev->raid_disks; i++)
-		if (rdev_recovering(mddev->slots[i]))
+		if (rdev_recovering(mddev->slots[i]) || md_replacing(mddev, i))
 			return true;
 	return false;
 }
@@ -205,12 +205,24 @@ static void sync_throttle(struct mddev *mddev, struct sync_state *st,
 }
 
 /* The members a recovery pass brings up to date: those recovering when it
- * starts (one added later has missed the windows already done). */
+ * starts (one added later has missed the windows already done), the
+ * roles' members in targets[0, raid_disks), their replacements in
+ * targets[raid_disks, 2 * raid_disks). */
 static void recovery_targets(struct mddev *mddev, struct md_rdev **targets)
 {
-	for (int i = 0; i < mddev->raid_disks; i++)
+	int n = mddev->raid_disks;
+
+	for (int i = 0; i < n; i++) {
 		targets[i] = rdev_recovering(mddev->slots[i]) ? mddev->slots[i]
 							      : NULL;
+		targets[n + i] = md_replacing(mddev, i) ? md_replacement(mddev, i)
+							: NULL;
+	}
+}
+
+static int nr_targets(struct mddev *mddev)
+{
+	return 2 * mddev->raid_disks;
 }
 
 /* Record progress in the superblocks: resync_offset, or the recovery
@@ -224,8 +236,12 @@ static void checkpoint(struct mddev *mddev, enum sync_action action,
 	if (action == ACTION_RESYNC && (sector > mddev->resync_offset ||
 					mddev->resync_offset == MD_MAX_SECTOR))
 		mddev->resync_offset = sector;
-	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++) {
+	for (int i = 0; action == ACTION_RECOVER && i < nr_targets(mddev); i++) {
 		struct md_rdev *rdev = targets[i];
+		/* A replacement whose member failed has lost its copy. */
+		if (i >= mddev->raid_disks &&
+		    !md_replacing(mddev, i - mddev->raid_disks))
+			continue;
 		if (rdev_recovering(rdev) && rdev->recovery_offset < sector)
 			rdev->recovery_offset = sector;
 	}
@@ -234,9 +250,13 @@ static void checkpoint(struct mddev *mddev, enum sync_action action,
 }
 
 /* md's spare_active: the targets, recovered to the end, are in sync and
- * the array no longer degraded by them. */
+ * the array no longer degraded by them; the replacements take their
+ * roles. */
 static void recovery_done(struct mddev *mddev, struct md_rdev **targets)
 {
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (rdev_recovering(targets[mddev->raid_disks + i]))
+			md_replace_done(mddev, targets[mddev->raid_disks + i]);
 	pthread_mutex_lock(&mddev->sb_lock);
 	for (int i = 0; i < mddev->raid_disks; i++) {
 		struct md_rdev *rdev = targets[i];
@@ -267,7 +287,7 @@ static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
 		return mddev->resync_offset;
 	if (requested(action))
 		return MIN(atomic_load(&mddev->resync_min), mddev->dev_sectors);
-	for (int i = 0; action == ACTION_RECOVER && i < mddev->raid_disks; i++)
+	for (int i = 0; action == ACTION_RECOVER && i < nr_targets(mddev); i++)
 		if (targets[i])
 			start = MIN(start, targets[i]->recovery_offset);
 	return start;
@@ -277,7 +297,7 @@ static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
  * thread is not started), showing from now on where it will start. */
 static void set_action(struct mddev *mddev, enum sync_action action)
 {
-	struct md_rdev **targets = g_new(struct md_rdev *, mddev->raid_disks);
+	struct md_rdev **targets = g_new(struct md_rdev *, nr_targets(mddev));
 
 	recovery_targets(mddev, targets);
 	uint64_t start = action == ACTION_IDLE ? 0
@@ -305,6 +325,91 @@ static void completed(struct mddev *mddev, enum sync_action action,
 	atomic_store(&mddev->resync_completed, s);
 }
 
+/* The replacements' window that the member it replaces cannot give (bad
+ * blocks, a read error): md rebuilds it from the other members; here it
+ * is recorded bad on the replacement, whose role's data the others still
+ * hold. */
+static bool copy_failed(struct mddev *mddev, struct md_rdev *rep,
+			uint64_t sector, uint64_t sectors)
+{
+	struct mio t = { .rdev = rep, .off = sector << SECTOR_SHIFT,
+			 .len = sectors << SECTOR_SHIFT };
+
+	return md_record_no_source(mddev, &t, 1);
+}
+
+/* Copy [sector, sector + sectors) of role slot's member onto its
+ * replacement, in the kernel when it can; 0 or -errno. */
+static int copy_to_replacement(struct mddev *mddev, int slot, uint64_t sector,
+			       uint64_t sectors, void *buf)
+{
+	struct md_rdev *old = mddev->slots[slot];
+	struct md_rdev *rep = md_replacement(mddev, slot);
+	size_t len = sectors << SECTOR_SHIFT;
+	struct mio m = { .rdev = old, .off = sector << SECTOR_SHIFT, .buf = buf,
+			 .len = len };
+
+	if (!rdev_readable(old, sector, sectors))
+		return copy_failed(mddev, rep, sector, sectors) ? 0 : -EIO;
+	if (!rdev_has_badblock(rep, sector, sectors) &&
+	    rdev_copy(old, rep, m.off, len) == 0)
+		return 0;
+	if (mio_run(&m, 1) < 0)
+		return copy_failed(mddev, rep, sector, sectors) ? 0 : -EIO;
+	m.rdev = rep;
+	m.write = true;
+	md_write_batch(mddev, &m, 1, 0);
+	return 0;
+}
+
+/* md's recovery onto a replacement reads the member it replaces while
+ * that one works (raid1's and raid10's sync_request, raid5's
+ * want_replace): the role's bytes, whatever the level keeps there.  The
+ * level holds normal IO off the window meanwhile.  A replacement failing
+ * only stops being copied. */
+static int64_t copy_replacements(struct mddev *mddev, uint64_t sector,
+				 uint64_t sectors)
+{
+	void *buf = NULL;
+	int r = 0;
+
+	for (int i = 0; i < mddev->raid_disks && r == 0; i++) {
+		if (!md_replacing(mddev, i))
+			continue;
+		if (!buf)
+			buf = g_malloc(sectors << SECTOR_SHIFT);
+		r = copy_to_replacement(mddev, i, sector, sectors, buf);
+	}
+	g_free(buf);
+	return r < 0 ? r : (int64_t)sectors;
+}
+
+static bool any_target(struct md_rdev **targets, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (targets[i])
+			return true;
+	return false;
+}
+
+/* One window: the level's sync_request, and for a recovery with
+ * replacements among its targets, their copy over the same sectors. */
+static int64_t sync_window(struct mddev *mddev, uint64_t sector,
+			   uint64_t max_sectors, enum sync_action action,
+			   struct md_rdev **targets)
+{
+	int n = mddev->raid_disks;
+	bool replace = action == ACTION_RECOVER && mddev->pers->hold_window &&
+		       any_target(targets + n, n);
+	int64_t r = max_sectors;
+
+	if (!replace || any_target(targets, n))
+		r = mddev->pers->sync_request(mddev, sector, max_sectors, action);
+	if (replace && r > 0)
+		r = mddev->pers->hold_window(mddev, sector, r, copy_replacements);
+	return r;
+}
+
 /* One pass of action over the component: 1 when it finished, 0 when
  * interrupted, -errno when it failed. */
 static int sync_pass(struct mddev *mddev, enum sync_action action,
@@ -324,7 +429,7 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
 
 		md_io_enter(mddev);
-		r = mddev->pers->sync_request(mddev, s, n, action);
+		r = sync_window(mddev, s, n, action, targets);
 		md_io_exit(mddev);
 		if (r < 0 && atomic_load(&mddev->recovery_intr)) {
 			r = 0;   /* a member failed under it: choose again */
@@ -354,13 +459,23 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	return r < 0 ? (int)r : s >= end;
 }
 
-/* md_check_recovery between passes: spares take the empty roles, and a
- * recovery starts onto them when nothing else runs.  Not frozen: md adds
- * no spares then.  sync_lock not held. */
-static void check_recovery(struct mddev *mddev)
+static bool any_replacing(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (md_replacing(mddev, i))
+			return true;
+	return false;
+}
+
+/* md_check_recovery between passes: spares take the empty roles or
+ * replace the members that want it, and a recovery starts onto them (or
+ * onto a replacement md_slot_store made) when nothing else runs.  Not
+ * frozen: md adds no spares then.  sync_lock not held. */
+void md_check_recovery(struct mddev *mddev)
 {
 	atomic_store(&mddev->recovery_needed, false);
-	if (mddev->sync_frozen || !md_add_spares(mddev))
+	if (mddev->ro || !mddev->pers->sync_request || mddev->sync_frozen ||
+	    (!md_add_spares(mddev) && !any_replacing(mddev)))
 		return;
 	pthread_mutex_lock(&mddev->sync_lock);
 	if (mddev->sync_action == ACTION_IDLE)
@@ -375,7 +490,7 @@ static enum sync_action wait_for_work(struct mddev *mddev)
 	       (mddev->sync_frozen || mddev->sync_action == ACTION_IDLE)) {
 		if (atomic_load(&mddev->recovery_needed) && !mddev->sync_frozen) {
 			pthread_mutex_unlock(&mddev->sync_lock);
-			check_recovery(mddev);
+			md_check_recovery(mddev);
 			pthread_mutex_lock(&mddev->sync_lock);
 			continue;
 		}
@@ -390,7 +505,7 @@ static gpointer sync_thread(gpointer arg)
 {
 	struct mddev *mddev = arg;
 	/* on the heap: raid_disks comes from a superblock */
-	struct md_rdev **targets = g_new(struct md_rdev *, mddev->raid_disks);
+	struct md_rdev **targets = g_new(struct md_rdev *, nr_targets(mddev));
 	enum sync_action action;
 
 	while ((action = wait_for_work(mddev)) != ACTION_IDLE) {
@@ -411,7 +526,7 @@ static gpointer sync_thread(gpointer arg)
 		if (done && action == ACTION_RECOVER)
 			recovery_done(mddev, targets);
 		if (done || intr)
-			check_recovery(mddev);
+			md_check_recovery(mddev);
 		pthread_mutex_lock(&mddev->sync_lock);
 		/* After a member failed, as md_check_recovery once it has
 		 * reaped the interrupted pass: the faulty member is out, an
@@ -494,6 +609,14 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action)
 	pthread_cond_broadcast(&mddev->sync_cond);
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return r;
+}
+
+bool md_sync_running(struct mddev *mddev)
+{
+	pthread_mutex_lock(&mddev->sync_lock);
+	bool running = !mddev->sync_frozen && mddev->sync_action != ACTION_IDLE;
+	pthread_mutex_unlock(&mddev->sync_lock);
+	return running;
 }
 
 int md_sync_set_min(struct mddev *mddev, uint64_t sector)

@@ -1,7 +1,6 @@
 #!/bin/bash
 # raidfs replace, as mdadm's --replace [--with]: the old member keeps
-# serving while the new one is copied, then is marked faulty.  Not in
-# make check yet: the daemon's replace (issue 11) is still to come.
+# serving while the new one is copied, then is marked faulty.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 . "$(dirname "$0")/cli-lib.sh"
 

@@ -123,6 +123,11 @@ for a in r1 r5 r0; do
 			'writemostly\nwritemostly' 'write_mostly' '--writemostly' '-spare' \
 			'want_replacement ' 'blocked,-blocked'
 	done
+	# md's slot_store: a role number or none, nothing else.
+	for s in "$D"/dev-*/slot; do
+		row dev/slot
+		refused "$s" "${NONE[@]}" ' 1' '1 ' 'None' 'none ' '1\n1' '2147483648'
+	done
 	# Write-only: a path, absolute; nothing else is one.  The array
 	# must not change.
 	f=$D/new_dev; row new_dev

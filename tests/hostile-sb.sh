@@ -164,16 +164,17 @@ v1x magic              all X -  0 0xffffffff
 v1x major_version      one X -  0 2 0xffffffff
 v1x major_version      all X -  0 0xffffffff
 # BAD_BLOCKS (the log is empty), RESHAPE_BACKWARDS and NEW_OFFSET without
-# RESHAPE_ACTIVE, RECOVERY_BITMAP without RECOVERY_OFFSET: md ignores them
-v1x feature_map        one S -  8 32 64 128
-v1x feature_map        all S -  8 32 64 128
+# RESHAPE_ACTIVE, RECOVERY_BITMAP without RECOVERY_OFFSET: md ignores them;
+# REPLACEMENT alone in its role: md's run makes it the role's member
+v1x feature_map        one S -  8 16 32 64 128
+v1x feature_map        all S -  8 16 32 64 128
 # super_1_validate reads feature_map's BITMAP_OFFSET from the freshest
 # member only: one member's bit with offset 0 is overwritten
 v1x feature_map        one S -  1
 # BITMAP_OFFSET with bitmap_offset 0: md takes offset 0 for no bitmap
 v1x feature_map        all S -  1
-v1x feature_map        one R feature_map|reshape|replacement|cluster|journal|ppl|raid0_layout  4 16 256 512 1024 2048 4096 8192 16384 0x10000 0x80000000 0xffffffff
-v1x feature_map        all R feature_map|reshape|replacement|cluster|journal|ppl|raid0_layout  4 16 256 512 1024 2048 4096 8192 16384 0x10000 0x80000000 0xffffffff
+v1x feature_map        one R feature_map|reshape|cluster|journal|ppl|raid0_layout  4 256 512 1024 2048 4096 8192 16384 0x10000 0x80000000 0xffffffff
+v1x feature_map        all R feature_map|reshape|cluster|journal|ppl|raid0_layout  4 256 512 1024 2048 4096 8192 16384 0x10000 0x80000000 0xffffffff
 v1x feature_map        one S -  2
 v1x feature_map        all R recovery_offset  2
 v1x pad0               one R pad0|logical_block_size  1 0xffffffff

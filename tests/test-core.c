@@ -537,7 +537,9 @@ static struct mddev *sync_test_array(int level, int n)
 
 	for (int i = 0; i < n; i++)
 		sectors[i] = SYNC_TEST_SECTORS;
-	struct mddev *m = test_array(level, 2, 128, n, sectors);
+	/* raid5's left-symmetric, raid10's near 2 */
+	struct mddev *m = test_array(level, level == 10 ? 0x102 : 2, 128, n,
+				     sectors);
 	start_clean(m);
 	return m;
 }
@@ -996,6 +998,107 @@ static void test_churn_under_writes(void)
 	md_free(m);
 }
 
+/* md's replace under writes: a member wants a replacement and a spare
+ * becomes it (written with every write to the role, copied from the
+ * member while it serves), then takes the role over; the member is
+ * faulty, the array never degraded, the role's superblock entry the
+ * replacement's.  The writers' last writes are on the new member. */
+static void test_replace_under_writes(gconstpointer level)
+{
+	int lvl = GPOINTER_TO_INT(level), n = lvl == 1 || lvl == 5 ? 3 : 4;
+	struct mddev *m = sync_test_array(lvl, n);
+	struct md_rdev *spare = test_spare(m, SYNC_TEST_SECTORS);
+	struct md_rdev *old = member(m, 1);
+	struct churn_writer w[2] = { { .m = m, .off = 0 },
+				     { .m = m, .off = 3 << 20 } };
+	GThread *t[2];
+	char got[65536];
+	struct md_sb sb;
+
+	m->sync_speed_min = MD_SPEED_MAX_DEFAULT;   /* no yielding to the writers */
+	md_sync_start(m);
+	for (int i = 0; i < 2; i++)
+		t[i] = g_thread_new("writer", churn_write, &w[i]);
+	atomic_fetch_or(&old->flags, RDEV_WANT_REPLACEMENT);
+	md_wakeup_recovery(m);
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	while (m->slots[1] != spare && g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&w[i].stop, true);
+		g_thread_join(t[i]);
+	}
+	wait_whole(m);
+	g_assert_true(m->slots[1] == spare);
+	g_assert_null(md_replacement(m, 1));
+	g_assert_true(rdev_in_sync(spare));
+	g_assert_false(atomic_load(&spare->flags) & RDEV_REPLACEMENT);
+	g_assert_true(atomic_load(&old->flags) & RDEV_FAULTY);
+	g_assert_cmpint(atomic_load(&m->degraded), ==, 0);
+	for (int i = 0; i < 2; i++) {
+		g_assert_cmpint(md_read(m, w[i].off, sizeof(got), got), ==,
+				(int)sizeof(got));
+		for (size_t k = 0; k < sizeof(got); k++)
+			g_assert_cmpuint((uint8_t)got[k], ==, w[i].last);
+	}
+	load_sb(m, 0, &sb);
+	g_assert_cmpuint(sb.dev_roles[spare->desc_nr], ==, 1);
+	g_assert_cmphex(sb.dev_roles[old->desc_nr], ==, MD_ROLE_FAULTY);
+	load_sb(m, n, &sb);
+	g_assert_false(sb.feature_map & (MD_FEATURE_REPLACEMENT |
+					 MD_FEATURE_RECOVERY_OFFSET));
+	check_no_mismatch(m);
+	md_stop(m);
+	md_free(m);
+}
+
+/* A slow copy of member 2 of a raid5 onto a spare under way. */
+static struct mddev *replacing_array(struct md_rdev **spare, char **data)
+{
+	struct mddev *m = sync_test_array(5, 3);
+
+	*spare = test_spare(m, SYNC_TEST_SECTORS);
+	*data = fill_array(m);
+	m->sync_speed_max = 1000;
+	md_sync_start(m);
+	atomic_fetch_or(&member(m, 2)->flags, RDEV_WANT_REPLACEMENT);
+	md_wakeup_recovery(m);
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+	while (md_replacement(m, 2) != *spare && g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_true(md_replacement(m, 2) == *spare);
+	return m;
+}
+
+/* During the copy the replacement fails (it leaves, the member stays in
+ * its role), or the member being replaced does (its replacement becomes
+ * the role's recovering member, md's raid5_remove_disk, its copy lost:
+ * writes since reached neither); either way the sync then runs to its
+ * end and the role has one member in sync. */
+static void test_fails_during_copy(gconstpointer member_fails)
+{
+	struct md_rdev *spare;
+	char *data;
+	struct mddev *m = replacing_array(&spare, &data);
+	struct md_rdev *old = member(m, 2);
+	struct md_rdev *victim = member_fails ? old : spare;
+	struct md_rdev *holder = member_fails ? spare : old;
+
+	warnings_fatal(false);
+	md_error(m, victim);
+	warnings_fatal(true);
+	if (member_fails)
+		g_assert_cmpuint(atomic_load(&spare->recovery_offset), ==, 0);
+	m->sync_speed_max = 0;
+	wait_whole(m);
+	g_assert_null(md_replacement(m, 2));
+	g_assert_true(m->slots[2] == holder && rdev_in_sync(holder));
+	g_assert_false(atomic_load(&holder->flags) & RDEV_REPLACEMENT);
+	g_assert_cmpint(victim->raid_disk, ==, -1);
+	check_no_mismatch(m);
+	stop_holding(m, data);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1035,5 +1138,17 @@ int main(int argc, char **argv)
 	g_test_add_func("/core/manage/hot-remove", test_hot_remove);
 	g_test_add_func("/core/manage/re-add", test_re_add);
 	g_test_add_func("/core/manage/churn-under-writes", test_churn_under_writes);
+	g_test_add_data_func("/core/manage/raid1-replace-under-writes",
+			     GINT_TO_POINTER(1), test_replace_under_writes);
+	g_test_add_data_func("/core/manage/raid5-replace-under-writes",
+			     GINT_TO_POINTER(5), test_replace_under_writes);
+	g_test_add_data_func("/core/manage/raid6-replace-under-writes",
+			     GINT_TO_POINTER(6), test_replace_under_writes);
+	g_test_add_data_func("/core/manage/raid10-replace-under-writes",
+			     GINT_TO_POINTER(10), test_replace_under_writes);
+	g_test_add_data_func("/core/manage/replacement-fails", NULL,
+			     test_fails_during_copy);
+	g_test_add_data_func("/core/manage/replaced-member-fails", "",
+			     test_fails_during_copy);
 	return g_test_run();
 }

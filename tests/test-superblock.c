@@ -1061,7 +1061,7 @@ static const struct check_case check_cases[] = {
 	{ 5, 0, C_BITMAP, (uint32_t)-1000000, "bitmap_offset -1000000" },
 	{ 5, 2, C_BITMAP, 8, NULL },
 	{ 5, 2, C_FEATURE, 4, "MD_FEATURE_RESHAPE_ACTIVE" },
-	{ 5, 2, C_FEATURE, 16, "MD_FEATURE_REPLACEMENT" },
+	{ 5, 2, C_FEATURE, 16, NULL },          /* a replacement: served */
 	{ 5, 2, C_FEATURE, 32, NULL },          /* without RESHAPE_ACTIVE */
 	{ 5, 2, C_FEATURE, 64, NULL },
 	{ 5, 2, C_FEATURE, 128, NULL },         /* without RECOVERY_OFFSET */
