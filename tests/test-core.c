@@ -1083,7 +1083,14 @@ static void test_fails_during_copy(gconstpointer member_fails)
 	struct md_rdev *old = member(m, 2);
 	struct md_rdev *victim = member_fails ? old : spare;
 	struct md_rdev *holder = member_fails ? spare : old;
+	gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
 
+	/* A checkpoint of the copy first (every 2 s), for the member's
+	 * failure to take back. */
+	while (!atomic_load(&spare->recovery_offset) &&
+	       g_get_monotonic_time() < deadline)
+		g_usleep(2000);
+	g_assert_cmpuint(atomic_load(&spare->recovery_offset), >, 0);
 	warnings_fatal(false);
 	md_error(m, victim);
 	warnings_fatal(true);
