@@ -522,9 +522,7 @@ lifecycle_cases() {
 		echo "r6$k 6 4 $k"
 		echo "r10$k 10 4 $k"
 	done
-	# Replace (want_replacement onto a spare) is not in raidfs yet:
-	# INTEROP_REPLACE=1 runs these once it is.
-	[ -z "${INTEROP_REPLACE:-}" ] || printf '%s\n' "r1repl 1 3 replace" "r5repl 5 3 replace"
+	printf '%s\n' "r1repl 1 3 replace" "r5repl 5 3 replace"
 }
 
 # lc_whole MD: until idle with nothing degraded (a minute at most).
@@ -778,8 +776,6 @@ command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh 
 # INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
 # Every layout runs on metadata 1.2, the default layouts on each version;
 # INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
-# INTEROP_REPLACE=1 adds the lifecycle part's replace cases (raidfs has no
-# replace yet).
 for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle}; do
 	"$part"
 done
