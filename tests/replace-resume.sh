@@ -94,9 +94,10 @@ for level in 1 5 10; do
 	(( fm & 16 )) || fail "s: feature map $fm lacks MD_FEATURE_REPLACEMENT"
 	off=$(examine_field "$T/s" "Recovery Offset" | cut -d' ' -f1)
 	[ "$off" -ge "$done1" ] || fail "s: recovery offset $off below the checkpoint $done1"
-	rf_mount "$M" "${MEMBERS[@]}"
+	# slow from the start: the copy left is done long before mdstat is
+	# read at full speed
+	rf_mount "$M" -o sync_speed_max=$SLOW "${MEMBERS[@]}"
 	replacing s
-	echo $SLOW >"$MD/sync_speed_max"
 	now=$(recovery_start s)
 	[ "$now" -ge "$off" ] || fail "s resumed at $now, below its recovery offset $off"
 	finished
