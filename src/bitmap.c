@@ -139,16 +139,18 @@ static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
 	return 0;
 }
 
-static void bitmap_free(struct mddev *mddev)
+static void bitmap_destroy(struct mddev *mddev)
 {
 	g_free(mddev->bitmap);
 	mddev->bitmap = NULL;
 }
 
-/* One write of superblock and bits: all set while dirty, all clear after. */
-static int bitmap_store(struct mddev *mddev, struct md_rdev *rdev, bool dirty)
+/* One write of superblock and bits: all set while dirty, all clear after
+ * (the superblock writer holds sb_lock, so in_sync is stable). */
+static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 {
 	struct bitmap *b = mddev->bitmap;
+	bool dirty = !mddev->in_sync;
 
 	/* a member that joined after the load: its area may be smaller */
 	if (b->bytes > bitmap_room(rdev, b->sb, NULL, 0) * 512)
@@ -191,7 +193,7 @@ static void bitmap_status(struct mddev *mddev, GString *out)
 const struct bitmap_operations bitmap_ops = {
 	.name = "bitmap",
 	.load = bitmap_load,
-	.free = bitmap_free,
-	.store = bitmap_store,
+	.destroy = bitmap_destroy,
+	.update_sb = bitmap_update_sb,
 	.status = bitmap_status,
 };

@@ -266,7 +266,7 @@ static int write_member_state(struct mddev *mddev, struct md_rdev *rdev)
 	int r = 0;
 
 	if (mddev->bitmap_ops)
-		r = mddev->bitmap_ops->store(mddev, rdev, !mddev->in_sync);
+		r = mddev->bitmap_ops->update_sb(mddev, rdev);
 	if (r == 0)
 		r = rdev_write_bblog(rdev, &bblog);
 	if (r == 0) {
@@ -1093,7 +1093,7 @@ void md_free(struct mddev *mddev)
 		g_ptr_array_free(mddev->removed, TRUE);
 	}
 	if (mddev->bitmap_ops)
-		mddev->bitmap_ops->free(mddev);
+		mddev->bitmap_ops->destroy(mddev);
 	g_free(mddev->slots);
 	g_free(mddev->replacements);
 	g_free(mddev->name);
