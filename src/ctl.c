@@ -576,6 +576,7 @@ static int state_flag(struct mddev *mddev, struct md_rdev *rdev, int flag,
 static int state_unblock(struct mddev *mddev, struct md_rdev *rdev)
 {
 	state_flag(mddev, rdev, RDEV_BLOCKED, false, false);
+	md_unblocked(mddev);
 	md_update_sb(mddev);
 	md_wakeup_recovery(mddev);
 	return 0;

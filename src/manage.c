@@ -38,6 +38,36 @@ void md_io_exit(struct mddev *mddev)
 	pthread_mutex_unlock(&mddev->io_lock);
 }
 
+static bool write_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
+{
+	if (mddev->suspended || atomic_load(&mddev->stopping) ||
+	    atomic_load(&mddev->power_off))
+		return false;    /* a change or a stop waits on this writer */
+	for (unsigned i = 0; i < n; i++) {
+		int flags = atomic_load(&v[i].rdev->flags);
+		if (v[i].write && (flags & RDEV_BLOCKED) && !(flags & RDEV_FAULTY))
+			return true;
+	}
+	return false;
+}
+
+void md_wait_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
+{
+	pthread_mutex_lock(&mddev->io_lock);
+	/* Timed: "faulty" and a stop change state without a wakeup here. */
+	while (write_blocked(mddev, v, n))
+		md_cond_wait_until(&mddev->io_cond, &mddev->io_lock,
+				   g_get_monotonic_time() + G_USEC_PER_SEC / 10);
+	pthread_mutex_unlock(&mddev->io_lock);
+}
+
+void md_unblocked(struct mddev *mddev)
+{
+	pthread_mutex_lock(&mddev->io_lock);
+	pthread_cond_broadcast(&mddev->io_cond);
+	pthread_mutex_unlock(&mddev->io_lock);
+}
+
 /* Never called from inside a request (io_depth 0): it waits for them all.
  * reconfig_lock makes one change at a time. */
 void md_suspend(struct mddev *mddev)
@@ -46,6 +76,7 @@ void md_suspend(struct mddev *mddev)
 	pthread_mutex_lock(&mddev->reconfig_lock);
 	pthread_mutex_lock(&mddev->io_lock);
 	mddev->suspended++;
+	pthread_cond_broadcast(&mddev->io_cond);   /* blocked writers go on */
 	while (mddev->active_io)
 		pthread_cond_wait(&mddev->io_cond, &mddev->io_lock);
 	pthread_mutex_unlock(&mddev->io_lock);

@@ -824,6 +824,7 @@ int md_write_batch(struct mddev *mddev, struct mio *v, unsigned n,
 {
 	unsigned extra = 0;
 
+	md_wait_blocked(mddev, v, n);
 	for (unsigned i = 0; i < n; i++)
 		extra += write_replacement(mddev, &v[i]) != NULL;
 	if (!extra)

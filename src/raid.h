@@ -447,6 +447,11 @@ void md_io_enter(struct mddev *mddev);
 void md_io_exit(struct mddev *mddev);
 void md_suspend(struct mddev *mddev);
 void md_resume(struct mddev *mddev);
+/* md_wait_for_blocked_rdev: a write to a member flagged blocked waits
+ * until the flag goes (dev-NAME/state "-blocked"), the member fails, or
+ * the array is being suspended or stopped; md_unblocked wakes it. */
+void md_wait_blocked(struct mddev *mddev, const struct mio *v, unsigned n);
+void md_unblocked(struct mddev *mddev);
 /* md's new_dev_store and mdadm --add: open and claim the file at path,
  * write it a superblock of this array as a spare and add it; a former
  * member goes back to its old role when that is free.  0 or -errno
