@@ -229,6 +229,29 @@ static int sync_min_store(struct mddev *mddev, struct md_rdev *rdev,
 	return md_sync_set_min(mddev, v & ~7ull);
 }
 
+static void sync_max_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	uint64_t max = atomic_load(&mddev->resync_max);
+
+	(void)rdev;
+	if (max == MD_MAX_SECTOR)
+		g_string_append(out, "max");
+	else
+		g_string_append_printf(out, "%llu", (unsigned long long)max);
+}
+
+/* md's max_sync_store: "max" or a sector on a chunk boundary. */
+static int sync_max_store(struct mddev *mddev, struct md_rdev *rdev,
+			  const char *val)
+{
+	uint64_t v = MD_MAX_SECTOR;
+
+	(void)rdev;
+	if (strcmp(val, "max") && (ctl_parse_u64(val, &v) < 0 || v == MD_MAX_SECTOR))
+		return -EINVAL;
+	return md_sync_set_max(mddev, v);
+}
+
 char *ctl_value(const char *buf, size_t size)
 {
 	if (size && buf[size - 1] == '\n')
@@ -467,6 +490,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(last_sync_action), ATTR_RO(sync_completed),
 	ATTR_RO(sync_speed), ATTR_RW(sync_speed_min), ATTR_RW(sync_speed_max),
 	ATTR_RW(sync_min),
+	ATTR_RW(sync_max),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
 	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors), ATTR_WO(new_dev),

@@ -1016,6 +1016,7 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	mddev->logical_block_size = sb->logical_block_size ? sb->logical_block_size : 512;
 	mddev->events = sb->events;
 	mddev->resync_offset = sb->resync_offset;
+	mddev->resync_max = MD_MAX_SECTOR;
 	if (!mddev->pers->sync_request)
 		mddev->resync_offset = MD_MAX_SECTOR;   /* nothing to resync */
 	mddev->in_sync = true;

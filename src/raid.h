@@ -236,6 +236,9 @@ struct mddev {
 	/* md's resync_min: where the next check or repair starts (an
 	 * interrupted one's end; 0 once one finishes), in memory only. */
 	atomic_ullong resync_min;
+	/* md's resync_max: every pass waits at it (MD_MAX_SECTOR: "max");
+	 * back to MD_MAX_SECTOR when a pass finishes. */
+	atomic_ullong resync_max;
 	/* md's oldest speed mark (position and time): sync_speed is the
 	 * rate since then. */
 	atomic_ullong resync_mark;
@@ -416,8 +419,11 @@ int md_sync_request_action(struct mddev *mddev, enum sync_action action);
 void md_check_recovery(struct mddev *mddev);
 /* A sync pass runs (not frozen, not idle). */
 bool md_sync_running(struct mddev *mddev);
-/* sync_min: EBUSY while a sync runs. */
+/* sync_min: EBUSY while a sync runs, EINVAL above sync_max. */
 int md_sync_set_min(struct mddev *mddev, uint64_t sector);
+/* sync_max (MD_MAX_SECTOR for "max"): EINVAL below sync_min or off a
+ * chunk boundary, EBUSY lowered while a sync runs; wakes a waiting pass. */
+int md_sync_set_max(struct mddev *mddev, uint64_t sector);
 /* sync_speed: KiB/s over md's last marks. */
 unsigned md_sync_speed(struct mddev *mddev, gint64 now_us);
 /* md_do_sync's speed control, apart so the unit tests can drive it. */

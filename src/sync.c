@@ -89,6 +89,17 @@ static bool interrupted_locked(struct mddev *mddev)
 	       atomic_load(&mddev->recovery_intr);
 }
 
+/* md_do_sync's wait at resync_max, which user space controls: as long
+ * as it takes.  Timed, as not every interruption signals sync_cond. */
+static void wait_resync_max(struct mddev *mddev, uint64_t s)
+{
+	pthread_mutex_lock(&mddev->sync_lock);
+	while (s >= atomic_load(&mddev->resync_max) && !interrupted_locked(mddev))
+		md_cond_wait_until(&mddev->sync_cond, &mddev->sync_lock,
+				   g_get_monotonic_time() + G_USEC_PER_SEC);
+	pthread_mutex_unlock(&mddev->sync_lock);
+}
+
 static bool sync_interrupted(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->sync_lock);
@@ -425,8 +436,16 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	if (requested(action))
 		atomic_store(&mddev->resync_mismatches, 0);
 	md_sync_marks_init(mddev, &st, start, last_ckpt);
-	while (s < end && !sync_interrupted(mddev)) {
-		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
+	while (s < end) {
+		if (s >= atomic_load(&mddev->resync_max)) {
+			/* md: sync_completed shows sync_max reached */
+			completed(mddev, action, targets, s);
+			wait_resync_max(mddev, s);
+		}
+		if (sync_interrupted(mddev))
+			break;
+		uint64_t n = MIN(MIN(end, atomic_load(&mddev->resync_max)) - s,
+				 SYNC_WINDOW_SECTORS);
 
 		md_io_enter(mddev);
 		r = sync_window(mddev, s, n, action, targets);
@@ -456,6 +475,8 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	 * stopped, for the next request; one that finishes, 0. */
 	if (requested(action))
 		atomic_store(&mddev->resync_min, s >= end ? 0 : s);
+	if (s >= end)
+		atomic_store(&mddev->resync_max, MD_MAX_SECTOR);
 	return r < 0 ? (int)r : s >= end;
 }
 
@@ -619,16 +640,45 @@ bool md_sync_running(struct mddev *mddev)
 	return running;
 }
 
+/* Caller holds sync_lock. */
+static bool pass_running_locked(struct mddev *mddev)
+{
+	return mddev->sync_thread && !mddev->sync_frozen &&
+	       mddev->sync_action != ACTION_IDLE;
+}
+
 int md_sync_set_min(struct mddev *mddev, uint64_t sector)
 {
 	int r = 0;
 
 	pthread_mutex_lock(&mddev->sync_lock);
-	if (mddev->sync_thread && !mddev->sync_frozen &&
-	    mddev->sync_action != ACTION_IDLE)
+	if (sector > atomic_load(&mddev->resync_max))
+		r = -EINVAL;
+	else if (pass_running_locked(mddev))
 		r = -EBUSY;
 	else
 		atomic_store(&mddev->resync_min, sector);
+	pthread_mutex_unlock(&mddev->sync_lock);
+	return r;
+}
+
+int md_sync_set_max(struct mddev *mddev, uint64_t sector)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&mddev->sync_lock);
+	if (sector == MD_MAX_SECTOR)
+		;
+	else if (sector < atomic_load(&mddev->resync_min) ||
+		 (mddev->chunk_sectors && sector % mddev->chunk_sectors))
+		r = -EINVAL;
+	else if (sector < atomic_load(&mddev->resync_max) &&
+		 pass_running_locked(mddev) && !mddev->ro)
+		r = -EBUSY;
+	if (r == 0) {
+		atomic_store(&mddev->resync_max, sector);
+		pthread_cond_broadcast(&mddev->sync_cond);
+	}
 	pthread_mutex_unlock(&mddev->sync_lock);
 	return r;
 }

@@ -85,6 +85,18 @@ for a in r1 r5 r0; do
 	taken "$f" 4294967296 4294967296
 	taken "$f" 0 0
 
+	# sync_max: "max" or a sector, on a chunk boundary where there are
+	# chunks, never below sync_min.
+	f=$D/sync_max; row sync_max
+	expect_eq "$f at the start" "$(cat "$f")" max
+	refused "$f" "${NONE[@]/4294967296/4294967296x}" ' max' 'max ' 'MAX' '8x' '-8' 'max\nmax'
+	taken "$f" 8192 8192
+	if [ $a = r1 ]; then taken "$f" 1000 1000; else refused "$f" 1000; fi
+	taken "$f" 8192 8192
+	refused "$D/sync_min" 16384
+	taken "$f" 4294967296 4294967296
+	taken "$f" max max
+
 	f=$D/safe_mode_delay; row safe_mode_delay
 	refused "$f" "${NONE[@]}" ' 5' '5 ' '1.2345' '.' '1..2' '5s' '3601' '-0.5' \
 		'NaN' '0x1p3' '4294967.296'

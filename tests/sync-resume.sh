@@ -182,6 +182,29 @@ check_resume() {
 	rf_umount "$M"
 }
 
+# A check waits at sync_max, sync_completed showing it reached; raising
+# sync_max lets it finish, and a pass that finishes sets it back to max.
+check_max() {
+	local m=("$T/c1" "$T/c2") md=$M/c.md i
+	rm -f "$T"/c[12]
+	"$RAIDFS" create -l 1 -n 2 -N c --assume-clean --member-size 16M "${m[@]}" >/dev/null
+	rf_mount "$M" "${m[@]}"
+	echo 8192 >"$md/sync_max"
+	echo check >"$md/sync_action"
+	for i in $(seq 100); do
+		[ "$(cut -d' ' -f1 <"$md/sync_completed")" = 8192 ] && break
+		sleep 0.1
+	done
+	expect_eq "c sync_completed at sync_max" "$(cut -d' ' -f1 <"$md/sync_completed")" 8192
+	expect_eq "c sync_action at sync_max" "$(cat "$md/sync_action")" check
+	echo 4096 >"$md/sync_max" 2>/dev/null && fail "c: sync_max lowered while a check runs"
+	echo max >"$md/sync_max"
+	wait_idle "$md"
+	expect_eq "c mismatch_cnt" "$(cat "$md/mismatch_cnt")" 0
+	expect_eq "c sync_max after the check" "$(cat "$md/sync_max")" max
+	rf_umount "$M"
+}
+
 # cut_sync KIND LEVEL N NAME SEED [create options...]: a power cut while the
 # sync runs and a writer has 1 MiB acknowledged (fsync) and 1 MiB more
 # written but not synced, through a descriptor still open (a close would
@@ -244,6 +267,8 @@ resume resync 5 3 r5 -c 64K
 resume recover 1 2 v1
 resume recover 5 3 v5 -c 64K
 check_resume
+note "a check waits at sync_max"
+check_max
 cut_sync resync 1 2 p1 1
 cut_sync resync 5 3 p5 2 -c 64K
 cut_sync recover 1 2 q1 1
