@@ -611,6 +611,7 @@ int md_hot_add(struct mddev *mddev, const char *path, char *err, size_t errlen)
 	int r = plan_member(mddev, &n, err, errlen);
 	struct md_rdev *rdev = r == 0 ? new_rdev(mddev, &n, err, errlen) : NULL;
 	if (rdev) {
+		md_power_cut_join(mddev, rdev);
 		g_ptr_array_add(mddev->rdevs, rdev);
 		list_in_090(mddev, rdev->desc_nr);
 	} else if (r == 0)

@@ -185,6 +185,12 @@ static void pc_arm(struct md_rdev *rdev, bool arm)
 	pthread_mutex_unlock(&l->map_lock);
 }
 
+void md_power_cut_join(struct mddev *mddev, struct md_rdev *rdev)
+{
+	if (atomic_load(&mddev->power_cut_armed))
+		pc_arm(rdev, true);
+}
+
 /* Blocks at risk over the array's members; -1 when not armed. */
 static int64_t pc_at_risk(struct mddev *mddev)
 {
@@ -304,6 +310,8 @@ static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 
 	(void)rdev;
 	if (cmd == PC_ARM || cmd == PC_OFF) {
+		/* before the copy: a member added meanwhile is armed by one */
+		atomic_store(&mddev->power_cut_armed, cmd == PC_ARM);
 		GPtrArray *rdevs = md_rdevs_copy(mddev);
 		for (guint i = 0; i < rdevs->len; i++)
 			pc_arm(g_ptr_array_index(rdevs, i), cmd == PC_ARM);

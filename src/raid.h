@@ -202,6 +202,8 @@ struct mddev {
 	 * still fail them in memory, so IO ends, but no superblock is
 	 * written and nothing is said. */
 	atomic_bool power_off;
+	atomic_bool power_cut_armed;  /* fault/power_cut armed: members added
+	                                 since get the layer too */
 
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;
@@ -453,6 +455,9 @@ void md_io_enter(struct mddev *mddev);
 void md_io_exit(struct mddev *mddev);
 void md_suspend(struct mddev *mddev);
 void md_resume(struct mddev *mddev);
+/* power_cut.c: a member joining an array whose power cut is armed is
+ * armed as well, before anything is written to it. */
+void md_power_cut_join(struct mddev *mddev, struct md_rdev *rdev);
 /* md_wait_for_blocked_rdev: a write to a member flagged blocked waits
  * until the flag goes (dev-NAME/state "-blocked"), the member fails, or
  * the array is being suspended or stopped; md_unblocked wakes it. */

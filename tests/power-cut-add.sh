@@ -56,6 +56,39 @@ cut_add() {
 	echo "$name seed $seed: the new member's superblock said $said at the cut"
 }
 
+# A member added after the arm is armed too: the recovery's writes to it
+# are at risk until its first checkpoint, and a cut takes them all back.
+armed_then_added() {
+	local members=("$T/b1" "$T/b2") md=$M/b.md new=$T/bnew i
+	"$RAIDFS" create -l 1 -n 2 -N b --assume-clean --member-size 16M \
+		"${members[@]}" >/dev/null
+	rf_mount "$M" -o sync_speed_max=2000 "${members[@]}"
+	random_file "$T/bdata" $(($(cat "$md/array_size") * 1024))
+	dd if="$T/bdata" of="$M/b" bs=1M conv=notrunc,fsync status=none
+	echo faulty >"$md/dev-b1/state"
+	echo remove >"$md/dev-b1/state"
+	echo arm >"$md/fault/power_cut"
+	truncate -s 16M "$new"
+	echo "$new" >"$md/new_dev"
+	for i in $(seq 50); do
+		[ "$(cat "$md/fault/power_cut")" != "armed 0" ] && break
+		sleep 0.02
+	done
+	[ "$(cat "$md/fault/power_cut")" != "armed 0" ] ||
+		fail "the recovery's writes to the new member are not at risk"
+	echo cut >"$md/fault/power_cut"
+	rf_umount "$M"
+	# Nothing of the data area past the checkpoint the superblock has
+	# survived: the first MiB after it reads as the sparse file did.
+	local off data
+	off=$(examine_field "$new" "Recovery Offset" | cut -d' ' -f1)
+	data=$(examine_field "$new" "Data Offset" | cut -d' ' -f1)
+	cmp -n 1048576 -i $(((data + ${off:-0}) * 512)):0 "$new" /dev/zero ||
+		fail "the cut left recovery writes on the member added after the arm"
+}
+
 cut_add 1 2 a1 1
 cut_add 5 3 a5 2 -c 64K
+note "a member added after the arm"
+armed_then_added
 echo PASS
