@@ -15,32 +15,50 @@
  * hold it off its own request. */
 static __thread unsigned io_depth;
 
+/* Wake who waits on io_cond (a suspend for requests to drain, blocked
+ * writers): under io_lock, so none misses it between check and wait. */
+static void io_wake(struct mddev *mddev)
+{
+	pthread_mutex_lock(&mddev->io_lock);
+	pthread_cond_broadcast(&mddev->io_cond);
+	pthread_mutex_unlock(&mddev->io_lock);
+}
+
+/* As md's percpu active_io: no lock unless a suspend is pending.  The
+ * count goes up before suspended is read, md_suspend raises suspended
+ * before it reads the count (both sequentially consistent), so one of
+ * the two always sees the other. */
 void md_io_enter(struct mddev *mddev)
 {
 	if (io_depth++)
 		return;
-	pthread_mutex_lock(&mddev->io_lock);
-	/* A suspend waiting holds new requests off, so a stream of them
-	 * cannot starve it. */
-	while (mddev->suspended)
-		pthread_cond_wait(&mddev->io_cond, &mddev->io_lock);
-	mddev->active_io++;
-	pthread_mutex_unlock(&mddev->io_lock);
+	for (;;) {
+		atomic_fetch_add(&mddev->active_io, 1);
+		if (!atomic_load(&mddev->suspended))
+			return;
+		/* A suspend waiting holds new requests off, so a stream of
+		 * them cannot starve it. */
+		if (atomic_fetch_sub(&mddev->active_io, 1) == 1)
+			io_wake(mddev);
+		pthread_mutex_lock(&mddev->io_lock);
+		while (atomic_load(&mddev->suspended))
+			pthread_cond_wait(&mddev->io_cond, &mddev->io_lock);
+		pthread_mutex_unlock(&mddev->io_lock);
+	}
 }
 
 void md_io_exit(struct mddev *mddev)
 {
 	if (--io_depth)
 		return;
-	pthread_mutex_lock(&mddev->io_lock);
-	if (--mddev->active_io == 0 && mddev->suspended)
-		pthread_cond_broadcast(&mddev->io_cond);
-	pthread_mutex_unlock(&mddev->io_lock);
+	if (atomic_fetch_sub(&mddev->active_io, 1) == 1 &&
+	    atomic_load(&mddev->suspended))
+		io_wake(mddev);
 }
 
 static bool write_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
 {
-	if (mddev->suspended || atomic_load(&mddev->stopping) ||
+	if (atomic_load(&mddev->suspended) || atomic_load(&mddev->stopping) ||
 	    atomic_load(&mddev->power_off))
 		return false;    /* a change or a stop waits on this writer */
 	for (unsigned i = 0; i < n; i++) {
@@ -63,9 +81,7 @@ void md_wait_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
 
 void md_unblocked(struct mddev *mddev)
 {
-	pthread_mutex_lock(&mddev->io_lock);
-	pthread_cond_broadcast(&mddev->io_cond);
-	pthread_mutex_unlock(&mddev->io_lock);
+	io_wake(mddev);
 }
 
 /* Never called from inside a request (io_depth 0): it waits for them all.
@@ -75,9 +91,9 @@ void md_suspend(struct mddev *mddev)
 	g_assert(io_depth == 0);
 	pthread_mutex_lock(&mddev->reconfig_lock);
 	pthread_mutex_lock(&mddev->io_lock);
-	mddev->suspended++;
+	atomic_fetch_add(&mddev->suspended, 1);
 	pthread_cond_broadcast(&mddev->io_cond);   /* blocked writers go on */
-	while (mddev->active_io)
+	while (atomic_load(&mddev->active_io))
 		pthread_cond_wait(&mddev->io_cond, &mddev->io_lock);
 	pthread_mutex_unlock(&mddev->io_lock);
 }
@@ -85,7 +101,7 @@ void md_suspend(struct mddev *mddev)
 void md_resume(struct mddev *mddev)
 {
 	pthread_mutex_lock(&mddev->io_lock);
-	mddev->suspended--;
+	atomic_fetch_sub(&mddev->suspended, 1);
 	pthread_cond_broadcast(&mddev->io_cond);
 	pthread_mutex_unlock(&mddev->io_lock);
 	pthread_mutex_unlock(&mddev->reconfig_lock);

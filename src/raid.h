@@ -260,8 +260,8 @@ struct mddev {
 	 * none to run and holds new ones off meanwhile. */
 	pthread_mutex_t io_lock;
 	pthread_cond_t io_cond;
-	int active_io;
-	int suspended;
+	atomic_int active_io;         /* no lock on a request's way in or out */
+	atomic_int suspended;
 	pthread_mutex_t reconfig_lock;    /* one member set change at a time */
 	/* md's MD_RECOVERY_NEEDED: the sync thread should look for spares to
 	 * put into empty roles (md_check_recovery). */
