@@ -41,7 +41,7 @@ note "SIGTERM unmounts a relative mount point"
 (cd "$T" && "$RAIDFS" mount r5 mnt 2>"$T/daemon.err") || fail "mount r5 mnt failed"
 MOUNTS+=("$T/mnt")
 RF_PID=$(pgrep -x -f "$(re_quote "$RAIDFS") mount r5 mnt") || fail "no daemon for mnt"
-DAEMONS+=("$RF_PID")
+track_daemon "$RF_PID"
 kill -TERM "$RF_PID"
 rf_gone "$RF_PID"
 mountpoint -q "$T/mnt" && fail "relative mount point still mounted after SIGTERM"
@@ -96,6 +96,6 @@ case $out in *"no md superblock"*) ;; *) fail "mount of nothing said: $out" ;; e
 out=$("$RAIDFS" mount "$T/r5" "$T/mnt" 2>&1) || fail "mount failed: $out"
 MOUNTS+=("$T/mnt")
 RF_PID=$(daemon_pid "$T/mnt") || fail "no daemon for $T/mnt"
-DAEMONS+=("$RF_PID")
+track_daemon "$RF_PID"
 rf_umount "$T/mnt"
 echo "PASS"

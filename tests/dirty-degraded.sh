@@ -26,7 +26,7 @@ pid=$!
 for i in $(seq 100); do
 	kill -0 "$pid" 2>/dev/null || break
 	if [ -e "$T/mnt/mdstat" ]; then
-		DAEMONS+=("$pid"); MOUNTS+=("$T/mnt")
+		track_daemon "$pid"; MOUNTS+=("$T/mnt")
 		fail "a dirty degraded raid5 started without -o run"
 	fi
 	sleep 0.1

@@ -25,7 +25,7 @@ mount_limited() {
 		>/dev/null 2>"$T/err" </dev/null || RC=$?
 	# Whatever it did, the cleanup drops the mount and its daemon.
 	MOUNTS+=("$M")
-	if RF_PID=$(daemon_pid "$M"); then DAEMONS+=("$RF_PID"); fi
+	if RF_PID=$(daemon_pid "$M"); then track_daemon "$RF_PID"; fi
 	[ "$RC" != 124 ] && [ "$RC" != 137 ] || fail "mount under ulimit $lim hung"
 }
 

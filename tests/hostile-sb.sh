@@ -588,7 +588,7 @@ start_daemon() {
 	mkdir -p "$MNT"
 	"$RAIDFS" mount -f -o run "$SRC" "$MNT" 2>"$T/batch.err" &
 	DPID=$!
-	DAEMONS+=("$DPID"); MOUNTS+=("$MNT")
+	track_daemon "$DPID"; MOUNTS+=("$MNT")
 	for i in $(seq 200); do
 		[ -e "$MNT/mdstat" ] && return 0
 		kill -0 "$DPID" 2>/dev/null || return 1

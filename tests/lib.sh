@@ -28,6 +28,15 @@ sanitizer_clean() {
 	done
 }
 
+# proc_start PID: when the process started (clock ticks since boot), empty
+# when there is none.  With its pid it names one process: pids come back
+# (pid_max may be 32768, and tests run side by side).
+proc_start() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+# track_daemon PID: the cleanup kills it if it still runs, and only it:
+# never another test's daemon that has taken one of our pids since.
+track_daemon() { DAEMONS+=("$1:$(proc_start "$1")"); }
+
 cleanup() {
 	local rc=$? m
 	sanitizer_clean || rc=1
@@ -40,7 +49,9 @@ cleanup() {
 	for m in "${MOUNTS[@]}"; do
 		fusermount3 -u -z "$m" 2>/dev/null || true
 	done
-	for m in "${DAEMONS[@]}"; do kill -9 "$m" 2>/dev/null || true; done
+	for m in "${DAEMONS[@]}"; do
+		[ "$(proc_start "${m%%:*}")" != "${m#*:}" ] || kill -9 "${m%%:*}" 2>/dev/null || true
+	done
 	m=$(pgrep -P "$WATCHDOG")   # its sleep, before the watchdog goes
 	kill "$WATCHDOG" $m 2>/dev/null
 	rm -rf "$T"
@@ -86,7 +97,7 @@ rf_mount() {
 		{ cat "$T/daemon.err" >&2; fail "raidfs mount $* $mnt failed"; }
 	RF_PID=$(daemon_pid "$mnt") || fail "no single raidfs daemon serves $mnt"
 	RF_CHILD=0
-	DAEMONS+=("$RF_PID")
+	track_daemon "$RF_PID"
 	[ -e "$mnt/mdstat" ] || fail "raidfs mount $* returned before the mount was up"
 }
 
@@ -98,7 +109,7 @@ rf_mount_fg() {
 	mkdir -p "$mnt"
 	"$RAIDFS" mount -f "$@" "$mnt" 2>"$T/daemon.err" &
 	RF_PID=$! RF_CHILD=1
-	DAEMONS+=("$RF_PID")
+	track_daemon "$RF_PID"
 	MOUNTS+=("$mnt")
 	local i
 	for i in $(seq 100); do
@@ -122,9 +133,10 @@ rf_exited() {
 # (a file held by IO still in flight, or by a thread not yet gone), and the
 # next mount would find the members in use: wait for them too.
 rf_gone() {
-	local i
+	local i start
+	start=$(proc_start "$1")
 	for i in $(seq 600); do
-		if ! kill -0 "$1" 2>/dev/null ||
+		if [ -z "$start" ] || [ "$(proc_start "$1")" != "$start" ] ||   # gone
 		   [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)" = Z ]; then
 			awk -v p="$1" '$5 == p { held = 1 } END { exit !held }' /proc/locks ||
 				return 0

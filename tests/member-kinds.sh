@@ -139,7 +139,7 @@ run_cmd 60 "$RAIDFS" mount "$K" "$M"
 [ "$RC" = 0 ] || fail "mount $K: exit $RC: $(cat "$T/err")"
 MOUNTS+=("$M")
 RF_PID=$(daemon_pid "$M") || fail "no daemon serves $M"
-DAEMONS+=("$RF_PID")
+track_daemon "$RF_PID"
 RF_CHILD=0
 [ -e "$M/kinds" ] || fail "the scan of $K found no array"
 rf_umount "$M"
