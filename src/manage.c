@@ -152,6 +152,9 @@ static void take_role(struct mddev *mddev, struct md_rdev *rdev, int slot)
 		take_out_of_role(mddev, mddev->slots[slot]);
 	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 	rdev->recovery_offset = 0;
+	/* md: only a re-add to its former role recovers by the bitmap */
+	if (slot != rdev->saved_raid_disk)
+		rdev->bitmap_recovery = false;
 	rdev->raid_disk = slot;
 	rdev->saved_raid_disk = -1;
 	mddev->slots[slot] = rdev;
@@ -178,6 +181,7 @@ static void become_replacement(struct mddev *mddev, struct md_rdev *rdev,
 	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 	atomic_fetch_or(&rdev->flags, RDEV_REPLACEMENT);
 	rdev->recovery_offset = 0;
+	rdev->bitmap_recovery = false;
 	rdev->raid_disk = slot;
 	rdev->saved_raid_disk = -1;
 	mddev->replacements[slot] = rdev;
@@ -379,9 +383,12 @@ int md_re_add(struct mddev *mddev, struct md_rdev *rdev)
 		r = -EBUSY;
 	} else {
 		take_out_of_role(mddev, rdev);
-		/* No bitmap says what it missed: recovered in full. */
+		/* With a bitmap, its recovery copies the chunks written
+		 * since it left (they stay NEEDED while degraded); without
+		 * one it is recovered in full. */
 		atomic_fetch_and(&rdev->flags, ~(RDEV_FAULTY | RDEV_IN_SYNC));
 		rdev->recovery_offset = 0;
+		rdev->bitmap_recovery = mddev->bitmap_ops != NULL;
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	md_resume(mddev);
