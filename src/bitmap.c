@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
+#include "ctl.h"
 #include "raid.h"
 
 #define BITMAP_MAGIC 0x6d746962      /* "bitm" */
@@ -62,6 +63,7 @@ struct bitmap {
 
 static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return GUINT32_FROM_LE(v); }
 static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return GUINT64_FROM_LE(v); }
+static void put32(uint8_t *p, uint32_t v) { v = GUINT32_TO_LE(v); memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { v = GUINT64_TO_LE(v); memcpy(p, &v, 8); }
 
 static uint64_t bitmap_pos(struct md_rdev *rdev)
@@ -250,8 +252,13 @@ static unsigned write_pages(struct mddev *mddev, uint8_t mask,
 		struct md_rdev **members = g_new(struct md_rdev *, mddev->rdevs->len + 1);
 		unsigned nm = bitmap_members(mddev, members);
 		pthread_mutex_unlock(&mddev->sb_lock);
-		struct mio *v = g_new0(struct mio, (size_t)nm * (want + 1));
+		struct mio *v = g_new0(struct mio, (size_t)nm * (want + 2));
 		unsigned n = 0;
+		/* md's REQ_PREFLUSH: the writes a cleared bit stops covering
+		 * are durable before it is */
+		for (unsigned m = 0; m < nm; m++)
+			v[n++] = (struct mio){ .rdev = members[m], .flush = true };
+		mio_run(v, n);
 		for (unsigned m = 0; m < nm; m++)
 			for (unsigned j = 0; j < b->npages; j++)
 				if (todo[j])
@@ -259,7 +266,7 @@ static unsigned write_pages(struct mddev *mddev, uint8_t mask,
 						.abs = true, .buf = copy + (size_t)j * MAP_PAGE,
 						.off = bitmap_pos(members[m]) + (uint64_t)j * MAP_PAGE,
 						.len = page_len(b, j) };
-		mio_run(v, n);
+		mio_run(v + nm, n - nm);
 		unsigned nw = n;
 		for (unsigned m = 0; m < nm; m++)
 			v[n++] = (struct mio){ .rdev = members[m], .flush = true };
@@ -658,6 +665,8 @@ static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 		b->events_cleared = mddev->events;
 	put64(b->map + B_EVENTS, mddev->events);
 	put64(b->map + B_EVENTS_CLEARED, b->events_cleared);
+	put32(b->map + B_DAEMON_SLEEP,
+	      (uint32_t)MAX(md_bitmap_daemon_sleep_us(mddev) / G_USEC_PER_SEC, 1));
 	size_t len = page_len(b, 0);
 	uint8_t *copy = g_memdup2(b->map, len);
 	pthread_mutex_unlock(&b->lock);
@@ -690,6 +699,79 @@ static void bitmap_status(struct mddev *mddev, GString *out)
 			       b->chunksize >> 10);
 }
 
+/* ---- bitmap/: md's bitmap sysfs group ---- */
+
+static void location_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	struct md_rdev *r = first_usable(mddev);
+	(void)rdev;
+	g_string_append_printf(out, "%+d", r ? r->sb.bitmap_offset : 0);
+}
+
+static void chunksize_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", mddev->bitmap->chunksize);
+}
+
+/* md's timeout_show: seconds, and milliseconds when there are any. */
+static void time_base_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	unsigned ms = (unsigned)(md_bitmap_daemon_sleep_us(mddev) / 1000);
+	(void)rdev;
+	g_string_append_printf(out, "%u", ms / 1000);
+	if (ms % 1000)
+		g_string_append_printf(out, ".%03u", ms % 1000);
+}
+
+/* md's timeout_store: seconds with up to 3 decimals, not 0. */
+static int time_base_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	unsigned ms;
+	(void)rdev;
+	if (ctl_parse_msec(val, SAFE_MODE_DELAY_MAX_MS, &ms) < 0 || ms == 0)
+		return -EINVAL;
+	atomic_store(&mddev->bitmap_daemon_sleep_ms, ms);
+	return 0;
+}
+
+static void metadata_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev, (void)rdev;
+	g_string_append(out, "internal");
+}
+
+/* md: bits may be cleared unless events_cleared is held back. */
+static void can_clear_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	struct bitmap *b = mddev->bitmap;
+	(void)rdev;
+	pthread_mutex_lock(&b->lock);
+	g_string_append(out, b->need_sync ? "false" : "true");
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void backlog_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%u", get32(mddev->bitmap->map + B_WRITE_BEHIND));
+}
+
+/* No write-behind here: none ever waited. */
+static void max_backlog_used_show(struct mddev *mddev, struct md_rdev *rdev,
+				  GString *out)
+{
+	(void)mddev, (void)rdev;
+	g_string_append(out, "0");
+}
+
+static const struct md_attr bitmap_group[] = {
+	ATTR_RO(location), ATTR_RO(chunksize), ATTR_RW(time_base),
+	ATTR_RO(metadata), ATTR_RO(can_clear), ATTR_RO(backlog),
+	ATTR_RO(max_backlog_used),
+	{ NULL, 0, NULL, NULL },
+};
+
 const struct bitmap_operations bitmap_ops = {
 	.name = "bitmap",
 	.load = bitmap_load,
@@ -709,4 +791,57 @@ const struct bitmap_operations bitmap_ops = {
 	.dirty_bits = bitmap_dirty_bits,
 	.daemon_work = bitmap_daemon_work,
 	.status = bitmap_status,
+	.group_name = "bitmap",
+	.group = bitmap_group,
 };
+
+/* ---- a new bitmap, for create ---- */
+
+int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
+			   uint32_t *chunk, char *err, size_t errlen)
+{
+	if (!want && room > 256)
+		room = 256;   /* mdadm: 128K of bitmap unless a chunk is asked */
+	if (room * 512 <= BITMAP_SB_BYTES) {
+		snprintf(err, errlen, "no room for a bitmap");
+		return -EINVAL;
+	}
+	uint64_t max_bits = (room * 512 - BITMAP_SB_BYTES) * 8;
+	uint64_t min_chunk = 4096, bits = size * 512 / min_chunk + 1;
+	while (bits > max_bits) {
+		min_chunk *= 2;
+		bits = (bits + 1) / 2;
+	}
+	uint64_t c = want ? want : MAX(min_chunk, 64ull << 20);
+	if (want && (want < min_chunk || (want & (want - 1)))) {
+		snprintf(err, errlen, "--bitmap-chunk %" PRIu64 "K: the bitmap needs "
+			 "a power of two of at least %" PRIu64 "K here", want >> 10,
+			 min_chunk >> 10);
+		return -EINVAL;
+	}
+	if (c > (1ull << 31)) {
+		snprintf(err, errlen, "bitmap chunk %" PRIu64 "K is too large", c >> 10);
+		return -EINVAL;
+	}
+	*chunk = (uint32_t)c;
+	return 0;
+}
+
+
+uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
+		       size_t *len)
+{
+	uint64_t chunks = (cover + (chunk >> SECTOR_SHIFT) - 1) / (chunk >> SECTOR_SHIFT);
+
+	*len = (BITMAP_SB_BYTES + (chunks + 7) / 8 + 4095) & ~(size_t)4095;
+	uint8_t *buf = g_malloc(*len);
+	memset(buf, 0xff, *len);
+	memset(buf, 0, BITMAP_SB_BYTES);
+	put32(buf + B_MAGIC, BITMAP_MAGIC);
+	put32(buf + B_VERSION, 4);
+	memcpy(buf + B_UUID, sb->set_uuid, 16);
+	put64(buf + B_SYNC_SIZE, cover);
+	put32(buf + B_CHUNKSIZE, chunk);
+	put32(buf + B_DAEMON_SLEEP, 5);    /* mdadm's DEFAULT_BITMAP_DELAY */
+	return buf;
+}

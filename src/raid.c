@@ -566,16 +566,19 @@ static gpointer bitmap_thread(gpointer arg)
 	struct mddev *mddev = arg;
 
 	pthread_mutex_lock(&mddev->sb_lock);
-	gint64 due = g_get_monotonic_time() + md_bitmap_daemon_sleep_us(mddev);
+	gint64 last = g_get_monotonic_time();
 	while (!mddev->stopping) {
+		/* time_base may change meanwhile: due follows it */
+		gint64 due = last + md_bitmap_daemon_sleep_us(mddev);
 		if (g_get_monotonic_time() < due) {
-			md_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock, due);
+			md_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock,
+					  MIN(due, g_get_monotonic_time() + G_USEC_PER_SEC));
 			continue;
 		}
 		pthread_mutex_unlock(&mddev->sb_lock);
 		mddev->bitmap_ops->daemon_work(mddev);
 		pthread_mutex_lock(&mddev->sb_lock);
-		due = g_get_monotonic_time() + md_bitmap_daemon_sleep_us(mddev);
+		last = g_get_monotonic_time();
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	return NULL;

@@ -354,6 +354,15 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
  * when start returns.  No bitmap: nothing. */
 void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
 void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+/* bitmap.c, for create: mdadm's add_internal_bitmap chunk (bytes) for
+ * size sectors in room sectors (want 0: mdadm's default, at least 64M),
+ * or -EINVAL with a line in err; and the new bitmap (superblock, every
+ * bit set, as mdadm's write_bitmap) of *len bytes over cover sectors
+ * (raid10's array, the component otherwise), for the member of sb. */
+int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
+			   uint32_t *chunk, char *err, size_t errlen);
+uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
+		       size_t *len);
 /* Sectors the bitmap covers: md's resync_max_sectors. */
 uint64_t md_bitmap_sectors(struct mddev *mddev);
 gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);

@@ -523,7 +523,9 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 			completed(mddev, action, targets, s);
 			last_ckpt = g_get_monotonic_time();
 		}
-		sync_throttle(mddev, &st, s);
+		/* md's speed counts the IO done (io_sectors), not what the
+		 * bitmap let the pass skip */
+		sync_throttle(mddev, &st, start + synced);
 	}
 	completed(mddev, action, targets, s);
 	if (bounded) {
