@@ -14,14 +14,6 @@ rf_mount_fg "$M" "$T/a" "$T/b"
 D=$M/r.md
 expect_eq "bitmap/chunksize" "$(cat "$D/bitmap/chunksize")" $((1 << 20))
 echo 0.1 >"$D/bitmap/time_base"
-wait_bits() {
-	local i
-	for i in $(seq 600); do
-		[ "$(bitmap_bits "$1" | tr '\n' ' ')" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "$1: bits $(bitmap_bits "$1" | tr '\n' ' '), want '$2'"
-}
 wait_bits "$T/a" ""
 
 echo faulty >"$D/dev-b/state"

@@ -45,15 +45,6 @@ echo 64K 2>/dev/null >"$D/bitmap/chunksize" && fail "chunksize is not writable"
 echo 0.2 >"$D/bitmap/time_base"
 expect_eq "bitmap/time_base" "$(cat "$D/bitmap/time_base")" 0.200
 
-# wait_bits MEMBER WANT: until the member's set bits are WANT (a minute).
-wait_bits() {
-	local i
-	for i in $(seq 600); do
-		[ "$(bitmap_bits "$1" | tr '\n' ' ')" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "$1: bits $(bitmap_bits "$1" | tr '\n' ' '), want '$2'"
-}
 note "the daemon clears the idle bits of create"
 wait_bits "$T/a" ""
 wait_bits "$T/b" ""

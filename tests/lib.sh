@@ -231,3 +231,14 @@ for c in range(n):
         print(c)
 PY
 }
+
+# wait_bits MEMBER WANT: until MEMBER's set bits are WANT ("3 77 " or ""),
+# a minute at most.
+wait_bits() {
+	local i
+	for i in $(seq 600); do
+		[ "$(bitmap_bits "$1" | tr '\n' ' ')" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1: bits $(bitmap_bits "$1" | tr '\n' ' '), want '$2'"
+}
