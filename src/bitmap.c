@@ -224,87 +224,94 @@ static size_t page_len(const struct bitmap *b, unsigned page)
 	return MIN((size_t)MAP_PAGE, b->bytes - (size_t)page * MAP_PAGE);
 }
 
-/* Write the pages with a flag in mask to every member and make them
- * durable, for the bits set so far (io_mutex held).  Members whose
- * write failed go to failed (md_error'd by the caller, unlocked). */
-static unsigned write_pages(struct mddev *mddev, uint8_t mask,
-			    struct md_rdev **failed)
+/* The pages with a flag in mask, their flags taken and their bytes in
+ * copy; returns the set_seq they cover (b->lock taken here). */
+static uint64_t take_pages(struct bitmap *b, uint8_t mask, bool *todo,
+			   uint8_t *copy, unsigned *want)
 {
-	struct bitmap *b = mddev->bitmap;
-	uint8_t *copy = g_malloc(b->bytes);
-	bool *todo = g_new0(bool, b->npages);
-	unsigned nfail = 0, want = 0;
-
 	pthread_mutex_lock(&b->lock);
 	uint64_t seq = b->set_seq;
 	for (unsigned j = 0; j < b->npages; j++) {
 		if (b->pages[j] & mask) {
 			todo[j] = true;
-			want++;
+			(*want)++;
 			b->pages[j] &= ~(PAGE_DIRTY | PAGE_NEEDWRITE);
 		}
 	}
 	memcpy(copy, b->map, b->bytes);
 	pthread_mutex_unlock(&b->lock);
+	return seq;
+}
 
-	if (want) {
-		pthread_mutex_lock(&mddev->sb_lock);
-		struct md_rdev **members = g_new(struct md_rdev *, mddev->rdevs->len + 1);
-		unsigned nm = bitmap_members(mddev, members);
-		pthread_mutex_unlock(&mddev->sb_lock);
-		struct mio *v = g_new0(struct mio, (size_t)nm * (want + 2));
-		unsigned n = 0;
-		/* md's REQ_PREFLUSH: the writes a cleared bit stops covering
-		 * are durable before it is */
-		for (unsigned m = 0; m < nm; m++)
-			v[n++] = (struct mio){ .rdev = members[m], .flush = true };
-		mio_run(v, n);
-		for (unsigned m = 0; m < nm; m++)
-			for (unsigned j = 0; j < b->npages; j++)
-				if (todo[j])
-					v[n++] = (struct mio){ .rdev = members[m], .write = true,
-						.abs = true, .buf = copy + (size_t)j * MAP_PAGE,
-						.off = bitmap_pos(members[m]) + (uint64_t)j * MAP_PAGE,
-						.len = page_len(b, j) };
-		mio_run(v + nm, n - nm);
-		unsigned nw = n;
-		for (unsigned m = 0; m < nm; m++)
-			v[n++] = (struct mio){ .rdev = members[m], .flush = true };
-		mio_run(v + nw, nm);
-		for (unsigned m = 0; m < nm; m++) {
-			bool bad = v[nw + m].res < 0;
-			for (unsigned k = 0; k < nw; k++)
-				bad |= v[k].rdev == members[m] && v[k].res < 0;
-			if (bad)
-				failed[nfail++] = members[m];
-		}
-		g_free(v);
-		g_free(members);
+/* Those pages onto every member, durable: md's write_sb_page with
+ * REQ_PREFLUSH|REQ_FUA (the flush first, so the writes a cleared bit
+ * stops covering are durable before it is).  A member that fails any
+ * of it goes to failed; returns how many. */
+static unsigned write_to_members(struct bitmap *b, struct md_rdev **members,
+				 unsigned nm, const bool *todo, unsigned want,
+				 uint8_t *copy, struct md_rdev **failed)
+{
+	struct mio *v = g_new0(struct mio, (size_t)nm * (want + 2));
+	unsigned n = 0, nfail = 0;
+
+	for (unsigned m = 0; m < nm; m++)
+		v[n++] = (struct mio){ .rdev = members[m], .flush = true };
+	mio_run(v, n);
+	for (unsigned m = 0; m < nm; m++)
+		for (unsigned j = 0; j < b->npages; j++)
+			if (todo[j])
+				v[n++] = (struct mio){ .rdev = members[m], .write = true,
+					.abs = true, .buf = copy + (size_t)j * MAP_PAGE,
+					.off = bitmap_pos(members[m]) + (uint64_t)j * MAP_PAGE,
+					.len = page_len(b, j) };
+	mio_run(v + nm, n - nm);
+	unsigned nw = n;
+	for (unsigned m = 0; m < nm; m++)
+		v[n++] = (struct mio){ .rdev = members[m], .flush = true };
+	mio_run(v + nw, nm);
+	for (unsigned m = 0; m < nm; m++) {
+		bool bad = false;
+		for (unsigned k = 0; k < n; k++)
+			bad |= v[k].rdev == members[m] && v[k].res < 0;
+		if (bad)
+			failed[nfail++] = members[m];
 	}
-	atomic_store(&b->durable_seq, seq);
-	g_free(todo);
-	g_free(copy);
+	g_free(v);
 	return nfail;
 }
 
-/* Write what mask says, unless want is set and a write since covered it
- * already; the members it failed on are failed after (md_super_write's
- * md_error), with io_mutex let go. */
+/* Write what mask says to every member, unless want is set and a write
+ * since covered it already; the members it failed on are failed after
+ * (md_super_write's md_error), with io_mutex let go.  The members are
+ * taken under sb_lock before io_mutex: update_sb holds sb_lock and takes
+ * io_mutex. */
 static void write_pages_and_fail(struct mddev *mddev, uint8_t mask, uint64_t want)
 {
 	struct bitmap *b = mddev->bitmap;
 
+	pthread_mutex_lock(&mddev->sb_lock);
+	struct md_rdev **members = g_new(struct md_rdev *, mddev->rdevs->len + 1);
+	unsigned nm = bitmap_members(mddev, members), nfail = 0, pages = 0;
+	pthread_mutex_unlock(&mddev->sb_lock);
+	struct md_rdev **failed = g_new(struct md_rdev *, nm + 1);
+
 	pthread_mutex_lock(&b->io_mutex);
-	if (want && atomic_load(&b->durable_seq) >= want) {
-		pthread_mutex_unlock(&b->io_mutex);
-		return;
+	if (!want || atomic_load(&b->durable_seq) < want) {
+		uint8_t *copy = g_malloc(b->bytes);
+		bool *todo = g_new0(bool, b->npages);
+		uint64_t seq = take_pages(b, mask, todo, copy, &pages);
+		if (pages)
+			nfail = write_to_members(b, members, nm, todo, pages, copy,
+						 failed);
+		atomic_store(&b->durable_seq, seq);
+		g_free(todo);
+		g_free(copy);
 	}
-	struct md_rdev **failed = g_new(struct md_rdev *, mddev->rdevs->len + 1);
-	unsigned n = write_pages(mddev, mask, failed);
 	pthread_mutex_unlock(&b->io_mutex);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < nfail; i++)
 		md_error(mddev, failed[i]);
 	g_free(failed);
+	g_free(members);
 }
 
 /* md_bitmap_unplug: the bits set so far are durable on every member
