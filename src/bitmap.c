@@ -674,7 +674,9 @@ static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 	put64(b->map + B_EVENTS_CLEARED, b->events_cleared);
 	put32(b->map + B_DAEMON_SLEEP,
 	      (uint32_t)MAX(md_bitmap_daemon_sleep_us(mddev) / G_USEC_PER_SEC, 1));
-	size_t len = page_len(b, 0);
+	/* a member still recovering may have joined with no bits at all:
+	 * all of them, as md's write_all for a new device */
+	size_t len = rdev_in_sync(rdev) ? page_len(b, 0) : b->bytes;
 	uint8_t *copy = g_memdup2(b->map, len);
 	pthread_mutex_unlock(&b->lock);
 	struct mio m = { .rdev = rdev, .write = true, .abs = true,

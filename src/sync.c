@@ -457,6 +457,17 @@ static uint64_t bitmap_skip(struct mddev *mddev, uint64_t s, uint64_t *n,
 	return blocks ? blocks : *n;
 }
 
+/* md_do_sync's skip_sync_blocks, for every action: what the bitmap says
+ * was never written (llbitmap's Unwritten) has nothing to sync. */
+static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->skip_sync_blocks || !mddev->pers->bitmap_bounds_sync)
+		return 0;
+	return ops->skip_sync_blocks(mddev, s);
+}
+
 static void bitmap_pass_end(struct mddev *mddev, uint64_t s, uint64_t end)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
@@ -492,8 +503,10 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 	md_sync_marks_init(mddev, &st, start, last_ckpt);
 	while (s < end && !sync_interrupted(mddev)) {
 		uint64_t n = MIN(end - s, SYNC_WINDOW_SECTORS);
-		uint64_t skip = bounded ? bitmap_skip(mddev, s, &n, degraded) : 0;
+		uint64_t skip = unwritten_skip(mddev, s);
 
+		if (!skip && bounded)
+			skip = bitmap_skip(mddev, s, &n, degraded);
 		if (skip) {
 			s = MIN(end, s + skip);
 			atomic_store(&mddev->curr_resync, s);
