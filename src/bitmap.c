@@ -643,6 +643,7 @@ static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
 	atomic_store(&mddev->bitmap_daemon_sleep_ms, get32(sb + B_DAEMON_SLEEP) * 1000);
 	mddev->bitmap = b;
 	init_from_disk(mddev, b);
+	b->stale = false;   /* md clears BITMAP_STALE once the bits are set */
 	/* the in-memory image says not stale: written with the next sb */
 	uint32_t state = get32(b->map + B_STATE) & ~(1u << BITMAP_STALE);
 	state = GUINT32_TO_LE(state);
@@ -803,6 +804,18 @@ const struct bitmap_operations bitmap_ops = {
 	.group_name = "bitmap",
 	.group = bitmap_group,
 };
+
+bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events)
+{
+	struct bitmap *b = mddev->bitmap;
+
+	if (mddev->bitmap_ops != &bitmap_ops || !b)
+		return false;
+	pthread_mutex_lock(&b->lock);
+	bool covers = events >= b->events_cleared;
+	pthread_mutex_unlock(&b->lock);
+	return covers;
+}
 
 /* ---- a new bitmap, for create ---- */
 

@@ -441,6 +441,7 @@ struct new_member {
 	const char *path;
 	struct md_sb sb;
 	int saved_raid_disk;
+	uint64_t old_events;      /* a former member's own superblock's */
 };
 
 /* What the file holds: a superblock of this array makes it a former
@@ -455,6 +456,7 @@ static int former_role(struct mddev *mddev, struct new_member *n, int *want_nr)
 	    memcmp(old.set_uuid, mddev->sb.set_uuid, 16) != 0)
 		return -1;
 	*want_nr = old.dev_number;
+	n->old_events = old.events;
 	memcpy(n->sb.device_uuid, old.device_uuid, 16);
 	uint16_t role = old.dev_number < MD_SB_MAX_ROLES
 			? old.dev_roles[old.dev_number] : MD_ROLE_SPARE;
@@ -542,6 +544,10 @@ static struct md_rdev *new_rdev(struct mddev *mddev, struct new_member *n,
 	rdev->desc_nr = n->sb.dev_number;
 	rdev->raid_disk = -1;
 	rdev->saved_raid_disk = n->saved_raid_disk;
+	/* md's super_1_validate: with a bitmap a former member not older
+	 * than events_cleared missed only what the bits say */
+	rdev->bitmap_recovery = n->saved_raid_disk >= 0 &&
+				md_bitmap_covers_since(mddev, n->old_events);
 	rdev->data_offset = n->sb.data_offset;
 	rdev->sectors = n->sb.data_size;
 	return rdev;

@@ -363,6 +363,10 @@ int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
 			   uint32_t *chunk, char *err, size_t errlen);
 uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
 		       size_t *len);
+/* md's re-add test (super_1_validate, events_cleared from get_stats): the
+ * classic bitmap holds every write since events, so a member that left
+ * then needs only the chunks it says; false for no bitmap or another. */
+bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events);
 /* Sectors the bitmap covers: md's resync_max_sectors. */
 uint64_t md_bitmap_sectors(struct mddev *mddev);
 gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);
