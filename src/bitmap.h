@@ -13,6 +13,7 @@
 
 struct mddev;
 struct md_rdev;
+struct md_attr;
 
 /* start_write, end_write, start_discard, end_discard: md_bitmap_fn */
 typedef void md_bitmap_fn(struct mddev *mddev, uint64_t offset, uint64_t sectors);
@@ -62,6 +63,11 @@ struct bitmap_operations {
 	void (*daemon_work)(struct mddev *mddev);
 
 	void (*status)(struct mddev *mddev, GString *out);   /* mdstat line */
+
+	/* md's group: the type's control files, in NAME.md/group_name/
+	 * (bitmap/, llbitmap/); NULL-name terminated, NULL for none. */
+	const char *group_name;
+	const struct md_attr *group;
 };
 
 extern const struct bitmap_operations bitmap_ops;

@@ -14,6 +14,8 @@ struct create_opts {
 	uint64_t member_bytes;    /* size of member files we create */
 	uint32_t logical_block_size;
 	bool assume_clean, force, redundant, layout_given;
+	bool bitmap;              /* -b internal */
+	uint64_t bitmap_chunk;    /* --bitmap-chunk bytes; 0: mdadm's default */
 };
 
 int raidfs_create(struct create_opts *o, char **paths, int npaths);

@@ -28,6 +28,8 @@ struct create_member {
 	bool written;             /* regions saved and (partly) written */
 	uint64_t sectors;
 	struct md_sb sb;
+	uint8_t *bitmap;          /* -b internal: written after the sb */
+	size_t bitmap_len;
 	struct saved_region saved[MAX_REGIONS];
 	int nsaved;
 };
@@ -156,8 +158,19 @@ static void template_sb(struct md_sb *t, const struct create_opts *o, int total)
 	t->events = 1;
 	t->resync_offset = o->assume_clean || !o->redundant ? MD_MAX_SECTOR : 0;
 	t->max_dev = MAX(total, 128);   /* what mdadm reserves */
+	if (o->bitmap)
+		t->feature_map |= MD_FEATURE_BITMAP_OFFSET;
 	for (int i = 0; i < MD_SB_MAX_ROLES; i++)
 		t->dev_roles[i] = MD_ROLE_SPARE;
+}
+
+/* The room create leaves an internal bitmap (mdadm's choose_bm_space; 0.90
+ * has 60K after its superblock), 0 for none. */
+static uint64_t bitmap_room(const struct create_opts *o, uint64_t size)
+{
+	if (!o->bitmap)
+		return 0;
+	return o->minor == 90 ? 120 : md_sb_bm_space(size);
 }
 
 /* Place every present member's superblock; 0 or a refusal's status. */
@@ -172,8 +185,8 @@ static int place_all(struct create_member *m, int n, const struct create_opts *o
 		m[i].sb = *t;
 		m[i].sb.size = size;
 		m[i].sb.data_offset = data_offset;
-		if (md_sb_place(&m[i].sb, o->minor, m[i].sectors, 0, err,
-				sizeof(err)) < 0)
+		if (md_sb_place(&m[i].sb, o->minor, m[i].sectors,
+				bitmap_room(o, size), err, sizeof(err)) < 0)
 			return refuse("%s: %s", m[i].path, err);
 	}
 	return 0;
@@ -298,6 +311,49 @@ static void save_regions(struct create_member *c)
 	c->written = true;
 }
 
+/* The sectors md's bitmap covers: raid10's array (raid10_size), the
+ * component otherwise. */
+static uint64_t bitmap_cover(const struct md_sb *t)
+{
+	if (t->level != 10 || !t->chunk_sectors)
+		return t->size;
+	uint64_t copies = (t->layout & 0xff) * ((t->layout >> 8) & 0xff);
+	return t->size / t->chunk_sectors * t->raid_disks / MAX(copies, 1) *
+	       t->chunk_sectors;
+}
+
+/* mdadm's add_internal_bitmap and write_bitmap: the chunk for the room
+ * left, every member's bitmap with every bit set (the array's resync
+ * says which need syncing). */
+static int plan_bitmap(struct create_member *m, int n, const struct create_opts *o,
+		       const struct md_sb *t)
+{
+	uint32_t chunk;
+	char err[200];
+
+	if (!o->bitmap)
+		return 0;
+	if (md_bitmap_choose_chunk(bitmap_cover(t), bitmap_room(o, t->size),
+				   o->bitmap_chunk, &chunk, err, sizeof(err)) < 0)
+		return refuse("%s", err);
+	for (int i = 0; i < n; i++)
+		if (m[i].path)
+			m[i].bitmap = md_bitmap_new(&m[i].sb, bitmap_cover(t), chunk,
+						    &m[i].bitmap_len);
+	return 0;
+}
+
+static int write_bitmap(const struct create_member *c)
+{
+	int64_t at = ((int64_t)c->sb.super_offset + c->sb.bitmap_offset) << SECTOR_SHIFT;
+
+	if (!c->bitmap)
+		return 0;
+	if (pwrite(c->fd, c->bitmap, c->bitmap_len, at) != (ssize_t)c->bitmap_len)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 static int write_member(struct create_member *c)
 {
 	static const uint8_t zero[SB_BYTES];
@@ -306,7 +362,9 @@ static int write_member(struct create_member *c)
 	for (int i = 1; i < c->nsaved; i++)
 		if (pwrite(c->fd, zero, SB_BYTES, c->saved[i].pos) != SB_BYTES)
 			return errno ? -errno : -EIO;
-	int r = md_sb_store(c->fd, &c->sb);
+	int r = write_bitmap(c);
+	if (r == 0)
+		r = md_sb_store(c->fd, &c->sb);
 	if (r == 0 && fsync(c->fd) < 0)
 		r = -errno;
 	return r;
@@ -367,6 +425,7 @@ static void close_members(struct create_member *m, int n)
 			close(m[i].fd);
 		for (int k = 0; k < m[i].nsaved; k++)
 			g_free(m[i].saved[k].old);
+		g_free(m[i].bitmap);
 	}
 }
 
@@ -448,8 +507,13 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 		r = open_members(m, total, o);
 	if (r == 0)
 		r = check_existing(m, total, o->force);
+	if (r == 0 && o->bitmap && !o->redundant)
+		r = refuse("--bitmap internal: %s has no redundancy to keep in "
+			   "step", md_level_name(o->level));
 	if (r == 0)
 		r = plan_members(m, total, o, &t);
+	if (r == 0)
+		r = plan_bitmap(m, total, o, &t);
 	if (r == 0)
 		r = write_members(m, total);
 	if (r)

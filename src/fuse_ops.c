@@ -506,6 +506,10 @@ static void add_array(struct raidfs *fs, struct mddev *mddev)
 		add_attrs(fs, dir, mddev->pers->attrs);
 	struct node *fault = node_add(fs, node_new(dir, "fault", NODE_DIR));
 	add_attrs(fs, fault, md_fault_attrs);
+	const struct bitmap_operations *bops = mddev->bitmap_ops;
+	if (bops && bops->group && bops->group_name)
+		add_attrs(fs, node_add(fs, node_new(dir, bops->group_name, NODE_DIR)),
+			  bops->group);
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	sync_members(fs, ma, names);
 	g_ptr_array_free(names, TRUE);

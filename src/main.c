@@ -151,11 +151,29 @@ static int check_geometry(struct create_opts *o, const char *level,
 	return 0;
 }
 
+/* -b none|internal and --bitmap-chunk, as mdadm's Create takes them. */
+static int check_bitmap(struct create_opts *o, const char *bitmap,
+			const char *chunk)
+{
+	o->bitmap = bitmap && strcmp(bitmap, "internal") == 0;
+	if (bitmap && !o->bitmap && strcmp(bitmap, "none") != 0)
+		return refuse("--bitmap %s is not supported yet; use none or "
+			      "internal", bitmap);
+	if (chunk && !o->bitmap)
+		return refuse("--bitmap-chunk needs --bitmap internal");
+	if (chunk && (parse_size(chunk, &o->bitmap_chunk) < 0 ||
+		      o->bitmap_chunk < 4096 || !power_of_two(o->bitmap_chunk)))
+		return refuse("--bitmap-chunk %s: give a power of two of at least "
+			      "4K", chunk);
+	return 0;
+}
+
 static int cmd_create(int argc, char **argv)
 {
 	struct create_opts o = { .raid_disks = 0 };
 	char *level = NULL, *layout = NULL, *metadata = NULL, *chunk = NULL;
 	char *uuid = NULL, *size = NULL, *member_size = NULL, *bitmap = NULL;
+	char *bitmap_chunk = NULL;
 	int lbs = G_MININT;           /* not given */
 	gboolean assume_clean = FALSE, force = FALSE;
 	char *name = NULL;
@@ -166,7 +184,8 @@ static int cmd_create(int argc, char **argv)
 		{ "chunk", 'c', 0, G_OPTION_ARG_STRING, &chunk, "Chunk size (default 512K)", "SIZE" },
 		{ "layout", 'p', 0, G_OPTION_ARG_STRING, &layout, "md layout name", "LAYOUT" },
 		{ "metadata", 'e', 0, G_OPTION_ARG_STRING, &metadata, "Superblock: 1.2 (default), 1.1, 1.0, 0.90", "VER" },
-		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none", "TYPE" },
+		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none (default) or internal", "TYPE" },
+		{ "bitmap-chunk", 0, 0, G_OPTION_ARG_STRING, &bitmap_chunk, "Bitmap chunk (KiB or suffix; default as mdadm: at least 64M)", "SIZE" },
 		{ "assume-clean", 0, 0, G_OPTION_ARG_NONE, &assume_clean, "Skip the initial resync", NULL },
 		{ "name", 'N', 0, G_OPTION_ARG_STRING, &name, "Array name (the image's name)", "NAME" },
 		{ "uuid", 'u', 0, G_OPTION_ARG_STRING, &uuid, "Array UUID", "UUID" },
@@ -185,10 +204,9 @@ static int cmd_create(int argc, char **argv)
 	o.force = force;
 	o.name = name;
 	random_uuid(o.uuid);
-	if (bitmap && strcmp(bitmap, "none") != 0) {
-		r = refuse("--bitmap %s is not supported yet; use none", bitmap);
+	r = check_bitmap(&o, bitmap, bitmap_chunk);
+	if (r)
 		goto out;
-	}
 	r = check_geometry(&o, level, layout, metadata, chunk, uuid, size,
 			   member_size, lbs);
 	if (r == 0)
@@ -196,6 +214,7 @@ static int cmd_create(int argc, char **argv)
 out:
 	g_free(level); g_free(layout); g_free(metadata); g_free(chunk);
 	g_free(uuid); g_free(size); g_free(member_size); g_free(bitmap);
+	g_free(bitmap_chunk);
 	g_free(name);
 	return r;
 }

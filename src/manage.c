@@ -199,6 +199,9 @@ static void take_role(struct mddev *mddev, struct md_rdev *rdev, int slot)
 		take_out_of_role(mddev, mddev->slots[slot]);
 	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 	rdev->recovery_offset = 0;
+	/* md: only a re-add to its former role recovers by the bitmap */
+	if (slot != rdev->saved_raid_disk)
+		rdev->bitmap_recovery = false;
 	rdev->raid_disk = slot;
 	rdev->saved_raid_disk = -1;
 	mddev->slots[slot] = rdev;
@@ -225,6 +228,7 @@ static void become_replacement(struct mddev *mddev, struct md_rdev *rdev,
 	atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 	atomic_fetch_or(&rdev->flags, RDEV_REPLACEMENT);
 	rdev->recovery_offset = 0;
+	rdev->bitmap_recovery = false;
 	rdev->raid_disk = slot;
 	rdev->saved_raid_disk = -1;
 	mddev->replacements[slot] = rdev;
@@ -426,9 +430,12 @@ int md_re_add(struct mddev *mddev, struct md_rdev *rdev)
 		r = -EBUSY;
 	} else {
 		take_out_of_role(mddev, rdev);
-		/* No bitmap says what it missed: recovered in full. */
+		/* With a bitmap, its recovery copies the chunks written
+		 * since it left (they stay NEEDED while degraded); without
+		 * one it is recovered in full. */
 		atomic_fetch_and(&rdev->flags, ~(RDEV_FAULTY | RDEV_IN_SYNC));
 		rdev->recovery_offset = 0;
+		rdev->bitmap_recovery = mddev->bitmap_ops != NULL;
 	}
 	pthread_mutex_unlock(&mddev->sb_lock);
 	md_resume(mddev);
@@ -481,6 +488,7 @@ struct new_member {
 	const char *path;
 	struct md_sb sb;
 	int saved_raid_disk;
+	uint64_t old_events;      /* a former member's own superblock's */
 };
 
 /* What the file holds: a superblock of this array makes it a former
@@ -495,6 +503,7 @@ static int former_role(struct mddev *mddev, struct new_member *n, int *want_nr)
 	    memcmp(old.set_uuid, mddev->sb.set_uuid, 16) != 0)
 		return -1;
 	*want_nr = old.dev_number;
+	n->old_events = old.events;
 	memcpy(n->sb.device_uuid, old.device_uuid, 16);
 	uint16_t role = old.dev_number < MD_SB_MAX_ROLES
 			? old.dev_roles[old.dev_number] : MD_ROLE_SPARE;
@@ -582,6 +591,10 @@ static struct md_rdev *new_rdev(struct mddev *mddev, struct new_member *n,
 	rdev->desc_nr = n->sb.dev_number;
 	rdev->raid_disk = -1;
 	rdev->saved_raid_disk = n->saved_raid_disk;
+	/* md's super_1_validate: with a bitmap a former member not older
+	 * than events_cleared missed only what the bits say */
+	rdev->bitmap_recovery = n->saved_raid_disk >= 0 &&
+				md_bitmap_covers_since(mddev, n->old_events);
 	rdev->data_offset = n->sb.data_offset;
 	rdev->sectors = n->sb.data_size;
 	return rdev;

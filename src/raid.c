@@ -517,6 +517,79 @@ int md_read(struct mddev *mddev, uint64_t off, size_t len, void *buf)
 	return r;
 }
 
+/* ---- the write-intent bitmap around writes (md_bitmap_start) ---- */
+
+uint64_t md_bitmap_sectors(struct mddev *mddev)
+{
+	return mddev->level == 10 ? mddev->array_sectors : mddev->dev_sectors;
+}
+
+gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev)
+{
+	unsigned ms = atomic_load(&mddev->bitmap_daemon_sleep_ms);
+	return (gint64)(ms ? ms : 5000) * 1000;   /* md's default: 5 s */
+}
+
+/* The bitmap's sectors an array byte range touches (pers->bitmap_sector). */
+static void bitmap_range(struct mddev *mddev, uint64_t off, uint64_t len,
+			 uint64_t *sector, uint64_t *sectors)
+{
+	*sector = off >> SECTOR_SHIFT;
+	*sectors = ((off + len + 511) >> SECTOR_SHIFT) - *sector;
+	if (mddev->bitmap_ops && mddev->pers->bitmap_sector)
+		mddev->pers->bitmap_sector(mddev, sector, sectors);
+}
+
+void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->start_write)
+		return;
+	ops->start_write(mddev, sector, sectors);
+	if (ops->unplug)
+		ops->unplug(mddev, true);
+}
+
+void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (ops && ops->end_write)
+		ops->end_write(mddev, sector, sectors);
+}
+
+/* md's bitmap daemon (md_check_recovery's daemon_work): every
+ * daemon_sleep while the array runs. */
+static gpointer bitmap_thread(gpointer arg)
+{
+	struct mddev *mddev = arg;
+
+	pthread_mutex_lock(&mddev->sb_lock);
+	gint64 last = g_get_monotonic_time();
+	while (!mddev->stopping) {
+		/* time_base may change meanwhile: due follows it */
+		gint64 due = last + md_bitmap_daemon_sleep_us(mddev);
+		if (g_get_monotonic_time() < due) {
+			md_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock,
+					  MIN(due, g_get_monotonic_time() + G_USEC_PER_SEC));
+			continue;
+		}
+		pthread_mutex_unlock(&mddev->sb_lock);
+		mddev->bitmap_ops->daemon_work(mddev);
+		pthread_mutex_lock(&mddev->sb_lock);
+		last = g_get_monotonic_time();
+	}
+	pthread_mutex_unlock(&mddev->sb_lock);
+	return NULL;
+}
+
+static void bitmap_thread_start(struct mddev *mddev)
+{
+	if (!mddev->ro && mddev->bitmap_ops && mddev->bitmap_ops->daemon_work)
+		mddev->bitmap_thread = g_thread_new("md_bitmap", bitmap_thread, mddev);
+}
+
 static int write_request(struct mddev *mddev, uint64_t off, size_t len,
 			 const void *buf)
 {
@@ -536,7 +609,11 @@ static int write_request(struct mddev *mddev, uint64_t off, size_t len,
 		md_write_end(mddev);
 		return r;
 	}
+	uint64_t bs, bn;
+	bitmap_range(mddev, off, len, &bs, &bn);
+	md_bitmap_start_write(mddev, bs, bn);
 	r = mddev->pers->write(mddev, off, len, buf);
+	md_bitmap_end_write(mddev, bs, bn);
 	md_write_end(mddev);
 	return r < 0 ? r : (int)len;
 }
@@ -563,8 +640,18 @@ static int discard_request(struct mddev *mddev, uint64_t off, uint64_t len)
 		return 0;
 	len = MIN(len, size - off);
 	int r = md_write_start(mddev);
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
 	if (r == 0) {
+		uint64_t bs, bn;
+		bitmap_range(mddev, off, len, &bs, &bn);
+		if (ops && ops->start_discard) {
+			ops->start_discard(mddev, bs, bn);
+			if (ops->unplug)
+				ops->unplug(mddev, true);
+		}
 		r = mddev->pers->discard(mddev, off, len);
+		if (ops && ops->end_discard)
+			ops->end_discard(mddev, bs, bn);
 	}
 	md_write_end(mddev);
 	return r;
@@ -1051,6 +1138,7 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 void md_start(struct mddev *mddev)
 {
 	md_safemode_start(mddev);
+	bitmap_thread_start(mddev);
 	md_sync_start(mddev);
 }
 
@@ -1073,6 +1161,13 @@ void md_stop(struct mddev *mddev)
 	if (mddev->safemode_thread)
 		g_thread_join(mddev->safemode_thread);
 	mddev->safemode_thread = NULL;
+	if (mddev->bitmap_thread)
+		g_thread_join(mddev->bitmap_thread);
+	mddev->bitmap_thread = NULL;
+	/* md_bitmap_flush: the idle bits cleared before the clean superblocks */
+	if (!mddev->ro && !atomic_load(&mddev->power_off) && mddev->bitmap_ops &&
+	    mddev->bitmap_ops->flush)
+		mddev->bitmap_ops->flush(mddev);
 
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->in_sync = true;

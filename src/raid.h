@@ -83,6 +83,10 @@ struct md_rdev {
 	_Atomic gint64 last_read_error;   /* monotonic seconds; 0: none yet */
 	atomic_ulong corrected_errors;    /* sectors rewritten and read back */
 	struct badblocks badblocks;
+	/* Re-added with a bitmap to its former role (md's saved_raid_disk
+	 * with a bitmap): its recovery copies only the chunks the bitmap
+	 * says it missed. */
+	bool bitmap_recovery;
 };
 
 /* One piece of member IO; a request becomes a batch of these. */
@@ -141,6 +145,15 @@ struct md_personality {
 	/* Instead of failing the member (levels without redundancy, as md's
 	 * raid0_error and linear_error: md_fail_array). */
 	void (*error_handler)(struct mddev *mddev, struct md_rdev *rdev);
+	/* md's bitmap_sector: the array range [*sector, + *sectors) as the
+	 * range of the space the bitmap covers it touches (raid456: whole
+	 * stripes on the components).  Absent: the same sectors (raid1's
+	 * component is the array, raid10's bitmap covers the array). */
+	void (*bitmap_sector)(struct mddev *mddev, uint64_t *sector,
+			      uint64_t *sectors);
+	/* sync_request's sectors are the bitmap's too, so a resync or a
+	 * re-add's recovery may skip what it says is in sync. */
+	bool bitmap_bounds_sync;
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 	/* Hold normal IO off member sectors [sector, sector + max_sectors)
@@ -176,6 +189,10 @@ struct mddev {
 
 	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
 	struct bitmap *bitmap;
+	/* md's bitmap_info.daemon_sleep, set by the bitmap's load or create:
+	 * the core's bitmap daemon calls daemon_work this often. */
+	atomic_uint bitmap_daemon_sleep_ms;
+	GThread *bitmap_thread;
 
 	/* Every member we hold, spares too; changed under sb_lock (readers
 	 * outside the IO paths take it too). */
@@ -337,6 +354,27 @@ const char *md_array_state(struct mddev *mddev);
 int md_set_in_sync(struct mddev *mddev);
 
 int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
+/* The write-intent bitmap around member writes of the bitmap's sectors
+ * (md_bitmap_start/md_bitmap_end): the bits are durable on every member
+ * when start returns.  No bitmap: nothing. */
+void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+/* bitmap.c, for create: mdadm's add_internal_bitmap chunk (bytes) for
+ * size sectors in room sectors (want 0: mdadm's default, at least 64M),
+ * or -EINVAL with a line in err; and the new bitmap (superblock, every
+ * bit set, as mdadm's write_bitmap) of *len bytes over cover sectors
+ * (raid10's array, the component otherwise), for the member of sb. */
+int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
+			   uint32_t *chunk, char *err, size_t errlen);
+uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
+		       size_t *len);
+/* md's re-add test (super_1_validate, events_cleared from get_stats): the
+ * classic bitmap holds every write since events, so a member that left
+ * then needs only the chunks it says; false for no bitmap or another. */
+bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events);
+/* Sectors the bitmap covers: md's resync_max_sectors. */
+uint64_t md_bitmap_sectors(struct mddev *mddev);
+gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);
 void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
 unsigned md_io_opt(struct mddev *mddev);
 

@@ -297,6 +297,7 @@ const struct md_personality raid1_personality = {
 	.read = raid1_read,
 	.write = raid1_write,
 	.sync_request = raid1_sync_request,
+	.bitmap_bounds_sync = true,
 	.discard = raid1_discard,
 	.status = raid1_status,
 	.hold_window = raid1_hold_window,

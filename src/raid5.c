@@ -1326,6 +1326,8 @@ static int writeback_entry(struct mddev *mddev, struct sc_entry *e)
 	sh->lo = sh->wbase + a;
 	sh->hi = sh->wbase + b;
 	r = md_write_start(mddev);
+	uint64_t bs = dev_sector(&rq, sh, sh->lo), bn = sh->hi - sh->lo;
+	md_bitmap_start_write(mddev, bs, bn);
 	/* Under the locks nothing in [lo, hi) changes; what was written back
 	 * meanwhile is clean, and the write then costs parity only. */
 	stripes_lock(&rq, set);
@@ -1336,6 +1338,7 @@ static int writeback_entry(struct mddev *mddev, struct sc_entry *e)
 		md_write_lost(mddev);
 	}
 	stripes_unlock(&rq, set);
+	md_bitmap_end_write(mddev, bs, bn);
 	md_write_end(mddev);
 out:
 	req_free(&rq);
@@ -1428,6 +1431,19 @@ static int check_geometry(struct mddev *mddev, char *err, size_t errlen)
 
 /* md sizes its cache in stripe_heads (a page per member); ours holds
  * windows, never fewer than a few threads' worth. */
+/* md's raid5_bitmap_sector: the whole stripes an array range touches,
+ * in component sectors, since its parity changes over all of them. */
+static void raid5_bitmap_sector(struct mddev *mddev, uint64_t *sector,
+				uint64_t *sectors)
+{
+	struct r5conf *c = mddev->private;
+	uint64_t row = (uint64_t)c->chunk * c->data_disks;
+	uint64_t first = *sector / row, last = (*sector + *sectors + row - 1) / row;
+
+	*sector = first * c->chunk;
+	*sectors = (last - first) * c->chunk;
+}
+
 static unsigned cache_windows(struct r5conf *c)
 {
 	return MAX(MIN_CACHED_WINDOWS,
@@ -1592,6 +1608,7 @@ static const struct md_attr raid5_attrs[] = {
 	.max_degraded = maxdeg, .uses_chunk = true, .run = raid5_run,   \
 	.free = raid5_free, .read = raid5_read, .write = raid5_write,   \
 	.sync_request = raid5_sync_request,                             \
+	.bitmap_sector = raid5_bitmap_sector, .bitmap_bounds_sync = true, \
 	.hold_window = raid5_hold_window,                               \
 	.io_hints = raid5_io_hints,                                     \
 	.writeback = raid5_writeback, .attrs = raid5_attrs,             \

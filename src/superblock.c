@@ -269,7 +269,7 @@ int md_uuid_parse(const char *s, uint8_t uuid[16])
 /* placement                                                            */
 
 /* mdadm's choose_bm_space: room kept for a bitmap, by device size. */
-static uint64_t choose_bm_space(uint64_t devsize)
+uint64_t md_sb_bm_space(uint64_t devsize)
 {
 	if (devsize < 64 * 2)
 		return 0;
@@ -388,7 +388,7 @@ static int set_size(struct md_sb *sb, const struct placement *p, int minor,
 /* write_init_super1 for 1.0: bitmap and bad-block log sit below the sb. */
 static void finish_end(struct md_sb *sb, const struct placement *p, uint64_t bitmap)
 {
-	uint64_t bm = (bitmap ? round_up(bitmap, 8) : choose_bm_space(sb->size)) + 8;
+	uint64_t bm = (bitmap ? round_up(bitmap, 8) : md_sb_bm_space(sb->size)) + 8;
 
 	if (p->sb_offset < sb->size + bm)
 		bm = p->sb_offset - sb->size;
@@ -403,7 +403,7 @@ static void finish_end(struct md_sb *sb, const struct placement *p, uint64_t bit
 static void finish_front(struct md_sb *sb, const struct placement *p, uint64_t n,
 			 uint64_t bitmap)
 {
-	uint64_t bm = bitmap ? round_up(bitmap, 8) : choose_bm_space(sb->size);
+	uint64_t bm = bitmap ? round_up(bitmap, 8) : md_sb_bm_space(sb->size);
 	uint64_t bm_offset = 8;
 
 	sb->data_size = n - p->data_offset;
@@ -448,7 +448,7 @@ int md_sb_place(struct md_sb *sb, int minor, uint64_t member_sectors,
 		       member_sectors);
 		return -EINVAL;
 	}
-	p.bmspace = choose_bm_space(member_sectors);
+	p.bmspace = md_sb_bm_space(member_sectors);
 	if (bitmap_sectors > p.bmspace)
 		p.bmspace = round_up(bitmap_sectors, 8);
 	rc = minor == 1 || minor == 2 ? place_front(sb, minor, member_sectors, &p, err, errlen)

@@ -125,6 +125,10 @@ int md_sb_load_flags(int fd, struct md_sb *sb, unsigned flags, char *err,
  * the lenient load does not. */
 int md_sb_check(const struct md_sb *sb, char *err, size_t errlen);
 
+/* mdadm's choose_bm_space: sectors kept for a bitmap on a member whose
+ * component is devsize sectors. */
+uint64_t md_sb_bm_space(uint64_t devsize);
+
 /* Where an internal bitmap of sb (MD_FEATURE_BITMAP_OFFSET) may live on its
  * member: *start sector and *sectors up to the superblock, the data area or
  * the end of the member, whichever comes first.  -EINVAL with a reason when

@@ -274,6 +274,7 @@ static void recovery_done(struct mddev *mddev, struct md_rdev **targets)
 		if (!rdev_recovering(rdev))
 			continue;
 		rdev->recovery_offset = MD_MAX_SECTOR;
+		rdev->bitmap_recovery = false;
 		atomic_fetch_or(&rdev->flags, RDEV_IN_SYNC);
 		atomic_fetch_sub(&mddev->degraded, 1);
 		g_message("%s: %s recovered", mddev->name, rdev->name);
@@ -421,6 +422,73 @@ static int64_t sync_window(struct mddev *mddev, uint64_t sector,
 	return r;
 }
 
+/* md's sync_request asks the bitmap (md_bitmap_start_sync) on a resync,
+ * and on a recovery when every member it rebuilds was re-added to its
+ * role (md's fullsync otherwise); a check or repair reads everything. */
+static bool bitmap_bounds(struct mddev *mddev, enum sync_action action,
+			  struct md_rdev **targets)
+{
+	int n = mddev->raid_disks;
+
+	if (!mddev->bitmap_ops || !mddev->bitmap_ops->start_sync ||
+	    !mddev->pers->bitmap_bounds_sync)
+		return false;
+	if (action == ACTION_RESYNC)
+		return true;
+	if (action != ACTION_RECOVER || any_target(targets + n, n))
+		return false;
+	for (int i = 0; i < n; i++)
+		if (targets[i] && !targets[i]->bitmap_recovery)
+			return false;
+	return true;
+}
+
+/* md's still_degraded: a role stays without a working member after this
+ * pass, so the bits must stay for it. */
+static bool still_degraded(struct mddev *mddev)
+{
+	for (int i = 0; i < mddev->raid_disks; i++)
+		if (!rdev_usable(mddev->slots[i]))
+			return true;
+	return false;
+}
+
+/* The sectors from s the bitmap lets the pass skip (0: sync them), and
+ * in *n at most how many to sync at once. */
+static uint64_t bitmap_skip(struct mddev *mddev, uint64_t s, uint64_t *n,
+			    bool degraded)
+{
+	uint64_t blocks = 0;
+
+	if (mddev->bitmap_ops->start_sync(mddev, s, &blocks, degraded)) {
+		if (blocks)
+			*n = MIN(*n, blocks);
+		return 0;
+	}
+	return blocks ? blocks : *n;
+}
+
+/* md_do_sync's skip_sync_blocks, for every action: what the bitmap says
+ * was never written (llbitmap's Unwritten) has nothing to sync. */
+static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->skip_sync_blocks || !mddev->pers->bitmap_bounds_sync)
+		return 0;
+	return ops->skip_sync_blocks(mddev, s);
+}
+
+static void bitmap_pass_end(struct mddev *mddev, uint64_t s, uint64_t end)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (s >= end && ops->close_sync)
+		ops->close_sync(mddev);
+	else if (ops->cond_end_sync)
+		ops->cond_end_sync(mddev, s, true);
+}
+
 /* One pass of action over the component: 1 when it finished, 0 when
  * interrupted, -errno when it failed. */
 static int sync_pass(struct mddev *mddev, enum sync_action action,
@@ -435,6 +503,14 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 
 	if (requested(action))
 		atomic_store(&mddev->resync_mismatches, 0);
+	bool bounded = bitmap_bounds(mddev, action, targets);
+	bool degraded = bounded && (action == ACTION_RESYNC
+				    ? atomic_load(&mddev->degraded) > 0
+				    : still_degraded(mddev));
+	uint64_t synced = 0;
+
+	if (bounded && mddev->bitmap_ops->cond_end_sync)
+		mddev->bitmap_ops->cond_end_sync(mddev, 0, false);
 	md_sync_marks_init(mddev, &st, start, last_ckpt);
 	while (s < end) {
 		if (s >= atomic_load(&mddev->resync_max)) {
@@ -444,9 +520,17 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		}
 		if (sync_interrupted(mddev))
 			break;
-		uint64_t n = MIN(MIN(end, atomic_load(&mddev->resync_max)) - s,
-				 SYNC_WINDOW_SECTORS);
+		uint64_t stop = MIN(end, atomic_load(&mddev->resync_max));
+		uint64_t n = MIN(stop - s, SYNC_WINDOW_SECTORS);
+		uint64_t skip = unwritten_skip(mddev, s);
 
+		if (!skip && bounded)
+			skip = bitmap_skip(mddev, s, &n, degraded);
+		if (skip) {
+			s = MIN(stop, s + skip);
+			atomic_store(&mddev->curr_resync, s);
+			continue;
+		}
 		md_io_enter(mddev);
 		r = sync_window(mddev, s, n, action, targets);
 		md_io_exit(mddev);
@@ -463,14 +547,25 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 			break;
 		}
 		s += r;
+		synced += r;
 		atomic_store(&mddev->curr_resync, s);
+		if (bounded && mddev->bitmap_ops->cond_end_sync)
+			mddev->bitmap_ops->cond_end_sync(mddev, s, false);
 		if (g_get_monotonic_time() - last_ckpt > CHECKPOINT_US) {
 			completed(mddev, action, targets, s);
 			last_ckpt = g_get_monotonic_time();
 		}
-		sync_throttle(mddev, &st, s);
+		/* md's speed counts the IO done (io_sectors), not what the
+		 * bitmap let the pass skip */
+		sync_throttle(mddev, &st, start + synced);
 	}
 	completed(mddev, action, targets, s);
+	if (bounded) {
+		bitmap_pass_end(mddev, s, end);
+		g_message("%s: %s by the bitmap: %" PRIu64 " of %" PRIu64
+			  " sectors synced", mddev->name,
+			  md_sync_action_name(action), synced, s - start);
+	}
 	/* md: a requested pass that ends early leaves resync_min where it
 	 * stopped, for the next request; one that finishes, 0. */
 	if (requested(action))

@@ -219,3 +219,38 @@ recovered_intact() {
 	wait_idle "$2"
 	expect_eq "$1: mismatch_cnt" "$(cat "$2/mismatch_cnt")" 0
 }
+
+# bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
+# internal bitmap, one a line, read from the file as md-bitmap.c lays it
+# out (bitmap_super_t at super_offset + bitmap_offset, then the bits).
+bitmap_bits() {
+	local so bo
+	so=$(examine_field "$1" "Super Offset" | cut -d' ' -f1)
+	bo=$(examine_field "$1" "Internal Bitmap" | cut -d' ' -f1)
+	python3 - "$1" $(((so + bo) * 512)) <<'PY'
+import struct, sys
+with open(sys.argv[1], 'rb') as f:
+    f.seek(int(sys.argv[2]))
+    sb = f.read(256)
+    magic, = struct.unpack_from('<I', sb, 0)
+    assert magic == 0x6d746962, 'no bitmap superblock'
+    sync_size, = struct.unpack_from('<Q', sb, 40)
+    chunk, = struct.unpack_from('<I', sb, 52)
+    n = (sync_size * 512 + chunk - 1) // chunk
+    bits = f.read((n + 7) // 8)
+for c in range(n):
+    if bits[c // 8] >> (c % 8) & 1:
+        print(c)
+PY
+}
+
+# wait_bits MEMBER WANT: until MEMBER's set bits are WANT ("3 77 " or ""),
+# a minute at most.
+wait_bits() {
+	local i
+	for i in $(seq 600); do
+		[ "$(bitmap_bits "$1" | tr '\n' ' ')" = "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "$1: bits $(bitmap_bits "$1" | tr '\n' ' '), want '$2'"
+}
