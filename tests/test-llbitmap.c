@@ -574,6 +574,71 @@ static void test_control_files(void)
 	ll_free(m);
 }
 
+/* Writers and the daemon at once: while a write is in flight its chunk's
+ * byte says Dirty on every member (durable before the data, and no
+ * daemon cleaning it under the write); at the end the members hold the
+ * map in memory. */
+#define WRITERS 4
+#define ROUNDS 100
+
+struct stress {
+	struct mddev *m;
+	atomic_bool stop;
+	unsigned seed;
+};
+
+static gpointer stress_writer(gpointer data)
+{
+	struct stress *st = data;
+	GRand *rand = g_rand_new_with_seed(st->seed);
+
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t chunk = (uint64_t)g_rand_int_range(rand, 0, CHUNKS);
+		llbitmap_ops.start_write(st->m, chunk * 128 + 16, 64);
+		llbitmap_ops.unplug(st->m, true);
+		for (int d = 0; d < 2; d++)
+			g_assert_cmpint(disk_state(st->m, d, chunk), ==, BitDirty);
+		llbitmap_ops.end_write(st->m, chunk * 128 + 16, 64);
+	}
+	g_rand_free(rand);
+	return NULL;
+}
+
+static gpointer stress_daemon(gpointer data)
+{
+	struct stress *st = data;
+
+	while (!atomic_load(&st->stop))
+		llbitmap_ops.daemon_work(st->m);
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	struct mddev *m = ll_created(1, 2, SECTORS, false);
+	struct stress st[WRITERS];
+	GThread *w[WRITERS];
+
+	g_assert_cmpint(llbitmap_barrier_idle_store(m, "0"), ==, 0);
+	struct stress daemon = { .m = m };
+	GThread *d = g_thread_new("daemon", stress_daemon, &daemon);
+	for (int i = 0; i < WRITERS; i++) {
+		st[i] = (struct stress){ .m = m, .seed = (unsigned)i + 1 };
+		w[i] = g_thread_new("writer", stress_writer, &st[i]);
+	}
+	for (int i = 0; i < WRITERS; i++)
+		g_thread_join(w[i]);
+	atomic_store(&daemon.stop, true);
+	g_thread_join(d);
+	llbitmap_ops.flush(m);
+	g_assert_cmpuint(count_state(m, BitClean) + count_state(m, BitUnwritten), ==, CHUNKS);
+	g_assert_cmpuint(count_state(m, BitClean), >, 0);
+	for (int i = 0; i < 2; i++)
+		for (uint64_t p = 0; p < CHUNKS; p++)
+			g_assert_cmpint(disk_state(m, i, p), ==, llbitmap_chunk_state(m, p));
+	ll_free(m);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -590,5 +655,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/llbitmap/sync-skip", test_sync_skip);
 	g_test_add_func("/llbitmap/raid5-lazy", test_raid5_lazy);
 	g_test_add_func("/llbitmap/control-files", test_control_files);
+	g_test_add_func("/llbitmap/stress", test_stress);
 	return g_test_run();
 }
