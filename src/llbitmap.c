@@ -96,15 +96,18 @@ static void put64(uint8_t *p, uint64_t v) { v = GUINT64_TO_LE(v); memcpy(p, &v, 
 
 enum llbitmap_state llbitmap_next_state(enum llbitmap_state c,
 					enum llbitmap_action action,
-					bool raid456)
+					bool raid456, bool degraded)
 {
 	if (c >= BitStateCount || action >= BitmapActionCount)
 		return BitNone;
 	enum llbitmap_state s = state_machine[c][action];
+	if (s != BitDirty || action != BitmapActionStartwrite)
+		return s;
 	/* raid456 skips the initial parity build: a chunk's first write
-	 * leaves it to a lazy recovery. */
-	if (c == BitUnwritten && s == BitDirty &&
-	    action == BitmapActionStartwrite && raid456)
+	 * leaves it to a lazy recovery.  A degraded array's writes are to
+	 * be synced onto the member that comes back (the reference's
+	 * BitNeedSync, case 1). */
+	if ((c == BitUnwritten && raid456) || degraded)
 		s = BitNeedSync;
 	return s;
 }
@@ -130,11 +133,26 @@ static bool swap_state(uint8_t *byte, uint8_t *old, uint8_t new)
 					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
+static enum llbitmap_state next_of(struct llbitmap *b, uint8_t c,
+				   enum llbitmap_action action, unsigned *want)
+{
+	if (c >= BitStateCount)     /* garbage: force a resync */
+		return BitNeedSync;
+	if (c == BitNeedSync)
+		*want |= LLBITMAP_WANT_RESYNC;
+	bool degraded = action == BitmapActionStartwrite && c <= BitClean &&
+			atomic_load(&b->mddev->degraded) > 0;
+
+	return llbitmap_next_state(c, action, b->raid456, degraded);
+}
+
 /* md's llbitmap_infect_dirty_bits: the block is written anyway, so every
- * chunk in it becomes Dirty (NeedSync for raid456 chunks never written),
- * and later writes there cost nothing. */
+ * chunk in it takes what a write would make of it (Dirty, or NeedSync for
+ * raid456 chunks never written and on a degraded array), and later writes
+ * there cost nothing. */
 static void infect_block(struct llbitmap *b, size_t block_start, size_t skip)
 {
+	unsigned want = 0;
 	size_t lo = MAX(block_start, (size_t)LLBITMAP_DATA_OFFSET);
 	size_t hi = MIN(block_start + b->io_size, LLBITMAP_DATA_OFFSET + b->chunks);
 
@@ -143,15 +161,18 @@ static void infect_block(struct llbitmap *b, size_t block_start, size_t skip)
 			continue;
 		uint8_t c = __atomic_load_n(&b->area[pos], __ATOMIC_RELAXED);
 		for (;;) {
-			uint8_t s = c == BitUnwritten ? (b->raid456 ? BitNeedSync : BitDirty)
-				    : c == BitClean ? BitDirty : BitNone;
+			uint8_t s = c == BitUnwritten || c == BitClean
+				    ? next_of(b, c, BitmapActionStartwrite, &want) : BitNone;
 			if (s == BitNone || swap_state(&b->area[pos], &c, s)) {
 				if (s == BitNeedSync)
-					atomic_fetch_or(&b->want, LLBITMAP_WANT_LAZY_RECOVER);
+					want |= b->raid456 && c == BitUnwritten
+						? LLBITMAP_WANT_LAZY_RECOVER : LLBITMAP_WANT_RESYNC;
 				break;
 			}
 		}
 	}
+	if (want)
+		atomic_fetch_or(&b->want, want);
 }
 
 /* md's llbitmap_set_page_dirty: the chunk's block must reach the members
@@ -182,16 +203,6 @@ static void mark_block(struct llbitmap *b, uint64_t chunk)
 /* One chunk through the table; BitNone when it stays.  A page's marking
  * count covers the time between a chunk turning Dirty and its block's
  * mark, which a write finding it Dirty waits out (wait_marked). */
-static enum llbitmap_state next_of(struct llbitmap *b, uint8_t c,
-				   enum llbitmap_action action, unsigned *want)
-{
-	if (c >= BitStateCount)     /* garbage: force a resync */
-		return BitNeedSync;
-	if (c == BitNeedSync)
-		*want |= LLBITMAP_WANT_RESYNC;
-	return llbitmap_next_state(c, action, b->raid456);
-}
-
 static enum llbitmap_state transition(struct llbitmap *b, uint64_t p,
 				      enum llbitmap_action action, unsigned *want)
 {
@@ -207,7 +218,8 @@ static enum llbitmap_state transition(struct llbitmap *b, uint64_t p,
 	if (state == BitDirty || state == BitNeedSync)
 		mark_block(b, p);
 	atomic_fetch_sub(&pg->marking, 1);
-	if (c == BitUnwritten && state == BitNeedSync && action == BitmapActionStartwrite)
+	if (b->raid456 && c == BitUnwritten && state == BitNeedSync &&
+	    action == BitmapActionStartwrite)
 		*want |= LLBITMAP_WANT_LAZY_RECOVER;
 	else if (state == BitNeedSync)
 		*want |= LLBITMAP_WANT_RESYNC;

@@ -43,10 +43,12 @@ enum llbitmap_action {
 };
 
 /* The state after action on a chunk in state c (BitNone: unchanged), with
- * the reference's raid456 case: a first write builds parity lazily. */
+ * the reference's two cases for a write that would make it Dirty: raid456's
+ * first write to a chunk builds parity lazily, and a degraded array's
+ * writes are synced onto the member that comes back: NeedSync. */
 enum llbitmap_state llbitmap_next_state(enum llbitmap_state c,
 					enum llbitmap_action action,
-					bool raid456);
+					bool raid456, bool degraded);
 
 /* bitmap_super_t as llbitmap uses it (little-endian, 256 bytes). */
 struct llbitmap_sb {

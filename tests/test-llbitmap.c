@@ -37,18 +37,41 @@ static int state_by_name(const char *name)
 	return BitNone;
 }
 
+/* The reference's two cases beside the table, for a write that would make
+ * a chunk Dirty: raid456 (a chunk never written: parity not built) and a
+ * degraded array (to be synced onto the member that comes back). */
+static int special_case(int c, int a, int cell, bool raid456, bool degraded)
+{
+	if (a != BitmapActionStartwrite || cell != BitDirty)
+		return cell;
+	if ((raid456 && c == BitUnwritten) || degraded)
+		return BitNeedSync;
+	return cell;
+}
+
 static void test_state_table(void)
 {
 	for (int c = 0; c < 5; c++)
 		for (int a = 0; a < 8; a++) {
-			int want = state_by_name(reference_table[c][a]);
-			g_assert_cmpint(llbitmap_next_state(c, a, false), ==, want);
-			/* raid456: a first write asks for the lazy parity build */
-			if (c == BitUnwritten && a == BitmapActionStartwrite)
-				want = BitNeedSync;
-			g_assert_cmpint(llbitmap_next_state(c, a, true), ==, want);
+			int cell = state_by_name(reference_table[c][a]);
+			for (int k = 0; k < 4; k++) {
+				bool raid456 = k & 1, degraded = k & 2;
+				g_assert_cmpint(llbitmap_next_state(c, a, raid456, degraded), ==,
+						special_case(c, a, cell, raid456, degraded));
+			}
 		}
-	g_assert_cmpint(llbitmap_next_state(BitStateCount, BitmapActionStartwrite, false),
+	/* the cases spelled out */
+	g_assert_cmpint(llbitmap_next_state(BitUnwritten, BitmapActionStartwrite, true, false),
+			==, BitNeedSync);
+	g_assert_cmpint(llbitmap_next_state(BitClean, BitmapActionStartwrite, true, false),
+			==, BitDirty);
+	g_assert_cmpint(llbitmap_next_state(BitClean, BitmapActionStartwrite, false, true),
+			==, BitNeedSync);
+	g_assert_cmpint(llbitmap_next_state(BitDirty, BitmapActionStartwrite, false, true),
+			==, BitNone);
+	g_assert_cmpint(llbitmap_next_state(BitSyncing, BitmapActionEndsync, false, true),
+			==, BitDirty);
+	g_assert_cmpint(llbitmap_next_state(BitStateCount, BitmapActionStartwrite, false, false),
 			==, BitNone);
 }
 
@@ -543,6 +566,35 @@ static void test_raid5_lazy(void)
 	ll_free(m);
 }
 
+/* Degraded: writes are NeedSync, which the daemon leaves and a recovery
+ * onto the member coming back copies; what was written before stays
+ * Dirty and is not copied again. */
+static void test_degraded(void)
+{
+	struct mddev *m = ll_created(1, 2, SECTORS, true);
+	uint64_t blocks;
+
+	g_assert_cmpint(llbitmap_barrier_idle_store(m, "0"), ==, 0);
+	write_chunk(m, 3, "a");
+	atomic_store(&m->degraded, 1);
+	write_chunk(m, 600, "b");
+	g_assert_cmpint(llbitmap_chunk_state(m, 600), ==, BitNeedSync);
+	g_assert_cmpint(disk_state(m, 0, 600), ==, BitNeedSync);
+	g_assert_cmpuint(llbitmap_sync_wanted(m), ==, LLBITMAP_WANT_RESYNC);
+	llbitmap_ops.daemon_work(m);
+	g_assert_cmpint(llbitmap_chunk_state(m, 3), ==, BitDirty);
+	g_assert_cmpint(llbitmap_chunk_state(m, 600), ==, BitNeedSync);
+	atomic_store(&m->degraded, 0);
+	atomic_store(&m->sync_action, ACTION_RECOVER);
+	g_assert_cmpuint(llbitmap_ops.skip_sync_blocks(m, 600 * 128), ==, 0);
+	g_assert_false(llbitmap_ops.start_sync(m, 3 * 128, &blocks, false));
+	g_assert_true(llbitmap_ops.start_sync(m, 600 * 128, &blocks, false));
+	llbitmap_ops.close_sync(m);
+	llbitmap_ops.daemon_work(m);
+	g_assert_cmpuint(count_state(m, BitClean), ==, CHUNKS);
+	ll_free(m);
+}
+
 static void test_control_files(void)
 {
 	struct mddev *m = ll_created(1, 2, SECTORS, false);
@@ -654,6 +706,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/llbitmap/reload-stale", test_reload);
 	g_test_add_func("/llbitmap/sync-skip", test_sync_skip);
 	g_test_add_func("/llbitmap/raid5-lazy", test_raid5_lazy);
+	g_test_add_func("/llbitmap/degraded", test_degraded);
 	g_test_add_func("/llbitmap/control-files", test_control_files);
 	g_test_add_func("/llbitmap/stress", test_stress);
 	return g_test_run();
