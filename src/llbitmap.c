@@ -490,6 +490,16 @@ static GArray *take_dirty_blocks(struct llbitmap *b, bool all)
 	return ranges;
 }
 
+/* Only members that take every bitmap write keep their mark of holding
+ * the whole map: one failed, or a spare, gets it whole again with its
+ * next superblock write.  Under io_lock. */
+static void prune_has_map(struct llbitmap *b, GPtrArray *members)
+{
+	for (guint i = b->has_map->len; i-- > 0;)
+		if (!g_ptr_array_find(members, g_ptr_array_index(b->has_map, i), NULL))
+			g_ptr_array_remove_index_fast(b->has_map, i);
+}
+
 /* md's llbitmap_unplug_fn / __llbitmap_flush. */
 static void write_dirty(struct llbitmap *b, bool all)
 {
@@ -501,6 +511,7 @@ static void write_dirty(struct llbitmap *b, bool all)
 	GPtrArray *members = targets(mddev);
 	GPtrArray *failed = ranges->len && members->len
 			    ? write_ranges(b, members, ranges) : g_ptr_array_new();
+	prune_has_map(b, members);
 	if (seq > atomic_load(&b->durable_seq))
 		atomic_store(&b->durable_seq, seq);
 	pthread_mutex_unlock(&b->io_lock);
@@ -1026,8 +1037,9 @@ static void llbitmap_dirty_bits(struct mddev *mddev, uint64_t s, uint64_t e)
 /* ---- superblock ---- */
 
 /* With each superblock write: the bitmap superblock follows the array's
- * events; a member first written here since the load gets the whole map,
- * so every member holds the same. */
+ * events; a member not known to hold the whole map (first written here
+ * since the load, back after failing, a spare) gets it whole, so every
+ * member holds the same. */
 static int llbitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 {
 	struct llbitmap *b = ll(mddev);
@@ -1050,9 +1062,12 @@ static int llbitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 	uint8_t *buf = snapshot(b, 0, len);
 	int r = mio_run(&(struct mio){ .rdev = rdev, .write = true, .abs = true,
 				       .off = area_pos(rdev), .buf = buf, .len = len }, 1);
+	GPtrArray *members = targets(mddev);
 	if (!r && whole)
 		g_ptr_array_add(b->has_map, rdev);
+	prune_has_map(b, members);
 	pthread_mutex_unlock(&b->io_lock);
+	g_ptr_array_unref(members);
 	g_free(buf);
 	return r;
 }

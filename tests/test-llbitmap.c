@@ -595,6 +595,32 @@ static void test_degraded(void)
 	ll_free(m);
 }
 
+/* A member that missed bitmap writes (failed meanwhile) gets the whole
+ * map with its next superblock write; one that did not, the superblock. */
+static void test_update_sb_whole_map(void)
+{
+	struct mddev *m = ll_created(1, 2, SECTORS, false);
+
+	for (int i = 0; i < 2; i++)
+		g_assert_cmpint(llbitmap_ops.update_sb(m, m->slots[i]), ==, 0);
+	atomic_fetch_or(&m->slots[1]->flags, RDEV_FAULTY);
+	write_chunk(m, 600, "a");
+	g_assert_cmpint(disk_state(m, 0, 600), ==, BitDirty);
+	g_assert_cmpint(disk_state(m, 1, 600), ==, BitUnwritten);
+	g_assert_cmpint(llbitmap_ops.update_sb(m, m->slots[0]), ==, 0);
+	atomic_fetch_and(&m->slots[1]->flags, ~RDEV_FAULTY);
+	struct counter *c = counted(m, 0);
+	g_assert_cmpint(llbitmap_ops.update_sb(m, m->slots[0]), ==, 0);
+	g_assert_cmpint(llbitmap_ops.update_sb(m, m->slots[1]), ==, 0);
+	g_assert_cmpint(disk_state(m, 1, 600), ==, BitDirty);
+	g_assert_cmpuint(atomic_load(&c->writes), ==, 1);
+	uint8_t a[LLBITMAP_DATA_OFFSET + CHUNKS], b[sizeof(a)];
+	raw_read(m, 0, 0, a, sizeof(a));
+	raw_read(m, 1, 0, b, sizeof(b));
+	g_assert_cmpmem(a, sizeof(a), b, sizeof(b));
+	ll_free(m);
+}
+
 static void test_control_files(void)
 {
 	struct mddev *m = ll_created(1, 2, SECTORS, false);
@@ -707,6 +733,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/llbitmap/sync-skip", test_sync_skip);
 	g_test_add_func("/llbitmap/raid5-lazy", test_raid5_lazy);
 	g_test_add_func("/llbitmap/degraded", test_degraded);
+	g_test_add_func("/llbitmap/update-sb-whole-map", test_update_sb_whole_map);
 	g_test_add_func("/llbitmap/control-files", test_control_files);
 	g_test_add_func("/llbitmap/stress", test_stress);
 	return g_test_run();
