@@ -500,14 +500,17 @@ static void prune_has_map(struct llbitmap *b, GPtrArray *members)
 			g_ptr_array_remove_index_fast(b->has_map, i);
 }
 
-/* md's llbitmap_unplug_fn / __llbitmap_flush. */
-static void write_dirty(struct llbitmap *b, bool all)
+/* md's llbitmap_unplug_fn / __llbitmap_flush: the marked blocks (all:
+ * every block), and those of more (area offsets and lengths). */
+static void write_blocks(struct llbitmap *b, bool all, GArray *more)
 {
 	struct mddev *mddev = b->mddev;
 
 	pthread_mutex_lock(&b->io_lock);
 	uint64_t seq = atomic_load(&b->dirty_seq);
 	GArray *ranges = take_dirty_blocks(b, all);
+	if (more)
+		g_array_append_vals(ranges, more->data, more->len);
 	GPtrArray *members = targets(mddev);
 	GPtrArray *failed = ranges->len && members->len
 			    ? write_ranges(b, members, ranges) : g_ptr_array_new();
@@ -802,7 +805,7 @@ static void llbitmap_flush(struct mddev *mddev)
 	llbitmap_ops.daemon_work(mddev);
 	for (unsigned i = 0; i < b->nr_pages; i++)
 		atomic_fetch_and(&b->pages[i].flags, ~PAGE_FLUSH);
-	write_dirty(b, true);
+	write_blocks(b, true, NULL);
 }
 
 static void llbitmap_destroy(struct mddev *mddev)
@@ -906,25 +909,43 @@ static void llbitmap_unplug(struct mddev *mddev, bool sync)
 	(void)sync;
 	if (atomic_load(&b->durable_seq) >= atomic_load(&b->dirty_seq))
 		return;
-	write_dirty(b, false);
+	write_blocks(b, false, NULL);
 }
 
 /* ---- the daemon ---- */
 
+/* The blocks of chunks first..last holding a Dirty chunk. */
+static void dirty_blocks(struct llbitmap *b, uint64_t first, uint64_t last, GArray *ranges)
+{
+	size_t prev = SIZE_MAX;
+
+	for (uint64_t p = first; p <= last; p++) {
+		size_t block = (LLBITMAP_DATA_OFFSET + p) / b->io_size * b->io_size;
+		if (block != prev && read_state(b, p) == BitDirty) {
+			add_range(ranges, block, b->io_size);
+			prev = block;
+		}
+	}
+}
+
 /* md's md_llbitmap_daemon_fn: Dirty -> Clean on each page idle past its
  * expiry, none while degraded (a re-added member recovers what was
- * written meanwhile). */
+ * written meanwhile).  md leaves the cleaned bytes for the next write of
+ * their block; they are written here, so that a crash resyncs only what
+ * was at risk. */
 static void llbitmap_daemon_work(struct mddev *mddev)
 {
 	struct llbitmap *b = ll(mddev);
 	gint64 now = g_get_monotonic_time();
+	GArray *cleaned = g_array_new(false, false, sizeof(size_t));
 
 	if (atomic_load(&mddev->degraded) > 0)
-		return;
+		goto out;
 	for (unsigned idx = 0; idx < b->nr_pages; idx++) {
 		struct llpage *pg = &b->pages[idx];
 		uint64_t first = idx ? (uint64_t)idx * LLBITMAP_PAGE - LLBITMAP_DATA_OFFSET : 0;
-		uint64_t last = (uint64_t)(idx + 1) * LLBITMAP_PAGE - LLBITMAP_DATA_OFFSET - 1;
+		uint64_t last = MIN((uint64_t)(idx + 1) * LLBITMAP_PAGE - LLBITMAP_DATA_OFFSET,
+				    b->chunks) - 1;
 
 		if (!(atomic_load(&pg->flags) & PAGE_FLUSH) && now < atomic_load(&pg->expire))
 			continue;
@@ -932,9 +953,14 @@ static void llbitmap_daemon_work(struct mddev *mddev)
 			g_message("%s: llbitmap page %u busy past daemon_sleep", mddev->name, idx);
 			continue;
 		}
-		state_machine_run(b, first, MIN(last, b->chunks - 1), BitmapActionDaemon);
+		dirty_blocks(b, first, last, cleaned);
+		state_machine_run(b, first, last, BitmapActionDaemon);
 		resume_page(b, idx);
 	}
+	if (cleaned->len)
+		write_blocks(b, false, cleaned);
+out:
+	g_array_unref(cleaned);
 }
 
 /* ---- syncs ---- */
@@ -1023,7 +1049,7 @@ static void llbitmap_cond_end_sync(struct mddev *mddev, uint64_t sector, bool fo
 	uint64_t p = sector >> b->chunkshift;
 	if (p)
 		state_machine_run(b, 0, MIN(p, b->chunks) - 1, BitmapActionEndsync);
-	write_dirty(b, true);
+	write_blocks(b, true, NULL);
 	b->last_end_sync = now;
 }
 

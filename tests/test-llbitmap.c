@@ -438,6 +438,15 @@ static void test_daemon(void)
 	atomic_store(&m->degraded, 0);
 	llbitmap_ops.daemon_work(m);
 	g_assert_cmpint(llbitmap_chunk_state(m, 10), ==, BitClean);
+	/* and on the members at once: a crash now resyncs nothing */
+	for (int i = 0; i < 2; i++)
+		g_assert_cmpint(disk_state(m, i, 10), ==, BitClean);
+	llbitmap_ops.destroy(m);
+	ll_load(m);
+	g_assert_cmpuint(count_state(m, BitNeedSync), ==, 0);
+	g_assert_cmpuint(llbitmap_sync_wanted(m), ==, 0);
+	g_assert_cmpint(llbitmap_barrier_idle_store(m, "0"), ==, 0);
+	g_assert_cmpint(llbitmap_daemon_sleep_store(m, "1"), ==, 0);
 	/* idle not yet past barrier_idle: kept */
 	g_assert_cmpint(llbitmap_barrier_idle_store(m, "3600"), ==, 0);
 	write_chunk(m, 10, "b");
