@@ -72,6 +72,7 @@ struct llbitmap {
 
 	/* Dirty marks made vs made durable: unplug's fast path. */
 	atomic_ullong dirty_seq, durable_seq;
+	atomic_bool sb_dirty;   /* the superblock's blocks to write too */
 	/* One bitmap writer at a time, so the newest snapshot of a block
 	 * is the last to land; members known to hold the whole map. */
 	pthread_mutex_t io_lock;
@@ -475,12 +476,16 @@ static void add_range(GArray *ranges, size_t off, size_t len)
 static GArray *take_dirty_blocks(struct llbitmap *b, bool all)
 {
 	GArray *ranges = g_array_new(false, false, sizeof(size_t));
+	/* the superblock's blocks, outside the marks (no infection) */
+	unsigned long sb_blocks = atomic_exchange(&b->sb_dirty, false)
+				  ? (1ul << ((LLBITMAP_DATA_OFFSET - 1) / b->io_size + 1)) - 1 : 0;
 
 	for (unsigned i = 0; i < b->nr_pages; i++) {
 		struct llpage *pg = &b->pages[i];
-		if (!all && !(atomic_fetch_and(&pg->flags, ~PAGE_DIRTY) & PAGE_DIRTY))
-			continue;
-		unsigned long dirty = atomic_exchange(&pg->dirty, 0);
+		bool marked = atomic_fetch_and(&pg->flags, ~PAGE_DIRTY) & PAGE_DIRTY;
+		unsigned long dirty = i ? 0 : sb_blocks;
+		if (all || marked)
+			dirty |= atomic_exchange(&pg->dirty, 0);
 		for (unsigned bit = 0; bit < b->blocks_per_page; bit++) {
 			size_t off = (size_t)i * LLBITMAP_PAGE + (size_t)bit * b->io_size;
 			if ((all || (dirty & (1ul << bit))) && off < b->area_bytes)
@@ -731,15 +736,11 @@ static int read_area(struct md_rdev *rdev, struct llbitmap *b, size_t len)
  * it would init again over the chunks already written. */
 static void first_use_done(struct llbitmap *b, struct llbitmap_sb *sb)
 {
-	struct llpage *pg = &b->pages[0];
-
 	sb->state = atomic_load(&b->flags);
 	sb->chunksize = b->chunksize;
 	sb->sectors_reserved = b->space;
 	llbitmap_sb_encode(sb, b->area);
-	for (size_t off = 0; off < LLBITMAP_DATA_OFFSET; off += b->io_size)
-		atomic_fetch_or(&pg->dirty, 1ul << (off / b->io_size));
-	atomic_fetch_or(&pg->flags, PAGE_DIRTY);
+	atomic_store(&b->sb_dirty, true);
 	atomic_fetch_add(&b->dirty_seq, 1);
 }
 
