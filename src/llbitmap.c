@@ -398,18 +398,26 @@ static void fill_sb(struct mddev *mddev, struct llbitmap_sb *sb, uint32_t chunks
 /* ---- member IO ---- */
 
 /* The members a bitmap write goes to: every working one in a role, and
- * the replacements (md: raid_disk >= 0 and not Faulty). */
-static GPtrArray *targets(struct mddev *mddev)
+ * the replacements (md: raid_disk >= 0 and not Faulty); one without room
+ * for the map (joined after the load) is left out rather than written
+ * over whatever lies there. */
+static bool takes_map(struct llbitmap *b, struct md_rdev *r)
 {
+	char why[200];
+
+	return rdev_usable(r) && area_room(r, why, sizeof(why)) * 512 >= b->area_bytes;
+}
+
+static GPtrArray *targets(struct llbitmap *b)
+{
+	struct mddev *mddev = b->mddev;
 	GPtrArray *t = g_ptr_array_new();
 
 	for (int i = 0; i < mddev->raid_disks; i++) {
-		struct md_rdev *r = mddev->slots[i];
-		if (rdev_usable(r))
-			g_ptr_array_add(t, r);
-		r = md_replacement(mddev, i);
-		if (rdev_usable(r))
-			g_ptr_array_add(t, r);
+		if (takes_map(b, mddev->slots[i]))
+			g_ptr_array_add(t, mddev->slots[i]);
+		if (takes_map(b, md_replacement(mddev, i)))
+			g_ptr_array_add(t, md_replacement(mddev, i));
 	}
 	return t;
 }
@@ -445,9 +453,11 @@ static GPtrArray *write_ranges(struct llbitmap *b, GPtrArray *members, GArray *r
 					       .len = len };
 		}
 	}
+	/* the flushes after the writes: one batch has no order */
+	mio_run(v, n);
 	for (guint i = 0; i < members->len; i++)
 		v[n++] = (struct mio){ .rdev = g_ptr_array_index(members, i), .flush = true };
-	mio_run(v, n);
+	mio_run(v + n - members->len, members->len);
 	for (unsigned i = 0; i < n; i++)
 		if (v[i].res < 0 && !g_ptr_array_find(failed, v[i].rdev, NULL))
 			g_ptr_array_add(failed, v[i].rdev);
@@ -516,7 +526,7 @@ static void write_blocks(struct llbitmap *b, bool all, GArray *more)
 	GArray *ranges = take_dirty_blocks(b, all);
 	if (more)
 		g_array_append_vals(ranges, more->data, more->len);
-	GPtrArray *members = targets(mddev);
+	GPtrArray *members = targets(b);
 	GPtrArray *failed = ranges->len && members->len
 			    ? write_ranges(b, members, ranges) : g_ptr_array_new();
 	prune_has_map(b, members);
@@ -1089,7 +1099,7 @@ static int llbitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 	uint8_t *buf = snapshot(b, 0, len);
 	int r = mio_run(&(struct mio){ .rdev = rdev, .write = true, .abs = true,
 				       .off = area_pos(rdev), .buf = buf, .len = len }, 1);
-	GPtrArray *members = targets(mddev);
+	GPtrArray *members = targets(b);
 	if (!r && whole)
 		g_ptr_array_add(b->has_map, rdev);
 	prune_has_map(b, members);

@@ -135,6 +135,9 @@ static struct mddev *ll_array(int level, int n, uint64_t sectors)
 	struct mddev *m = test_array(level, 2, level == 1 ? 0 : 128, n, sizes);
 	random_uuid(m->sb.set_uuid);
 	m->events = 5;
+	/* what the superblocks written from here on carry */
+	m->sb.feature_map |= MD_FEATURE_BITMAP_OFFSET;
+	m->sb.bitmap_offset = AREA_SECTOR - 8;
 	for (int i = 0; i < n; i++) {
 		struct md_rdev *r = m->slots[i];
 		r->data_offset = DATA_OFFSET;
@@ -320,6 +323,7 @@ static void test_no_room(void)
 struct counter {
 	struct member_io io;
 	atomic_uint writes;
+	atomic_bool fail;       /* writes into the bitmap area fail */
 };
 
 static ssize_t count_pread(struct member_io *io, struct md_rdev *r, void *buf, size_t len,
@@ -331,8 +335,11 @@ static ssize_t count_pread(struct member_io *io, struct md_rdev *r, void *buf, s
 static ssize_t count_pwrite(struct member_io *io, struct md_rdev *r, const void *buf,
 			    size_t len, uint64_t pos)
 {
-	if (pos < DATA_OFFSET * 512)
+	if (pos < DATA_OFFSET * 512) {
 		atomic_fetch_add(&((struct counter *)io)->writes, 1);
+		if (atomic_load(&((struct counter *)io)->fail))
+			return -EIO;
+	}
 	return member_pwrite(io->lower, r, buf, len, pos);
 }
 
@@ -664,6 +671,48 @@ static void test_update_sb_whole_map(void)
 	ll_free(m);
 }
 
+/* A member that cannot take a bitmap write fails; the others have it
+ * before unplug returns. */
+static void test_write_error(void)
+{
+	struct mddev *m = ll_created(1, 2, SECTORS, false);
+	struct counter *c = counted(m, 1);
+
+	atomic_store(&c->fail, true);
+	llbitmap_ops.start_write(m, 42 * 128, 8);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);   /* md_error warns */
+	llbitmap_ops.unplug(m, true);
+	g_log_set_always_fatal(G_LOG_FATAL_MASK | G_LOG_LEVEL_WARNING |
+			       G_LOG_LEVEL_CRITICAL);
+	g_assert_cmpint(disk_state(m, 0, 42), ==, BitDirty);
+	g_assert_true(atomic_load(&m->slots[1]->flags) & RDEV_FAULTY);
+	llbitmap_ops.end_write(m, 42 * 128, 8);
+	/* the next writes go to the working member only */
+	unsigned before = atomic_load(&c->writes);
+	write_chunk(m, 900, "a");
+	g_assert_cmpuint(atomic_load(&c->writes), ==, before);
+	g_assert_cmpint(llbitmap_chunk_state(m, 900), ==, BitNeedSync);
+	g_assert_cmpint(disk_state(m, 0, 900), ==, BitNeedSync);
+	ll_free(m);
+}
+
+/* A member whose superblock has no bitmap area (bitmap_offset 0) gets no
+ * bitmap write: at offset 0 from its superblock it would land on it. */
+static void test_no_area_no_write(void)
+{
+	struct mddev *m = ll_created(1, 2, SECTORS, false);
+	struct md_rdev *r = m->slots[1];
+	uint8_t got[8 * 512], zero[sizeof(got)] = { 0 };
+
+	r->sb.bitmap_offset = 0;
+	write_chunk(m, 600, "a");
+	g_assert_cmpint(disk_state(m, 0, 600), ==, BitDirty);
+	g_assert_cmpint(pread(r->fd, got, sizeof(got), 8 * 512), ==, sizeof(got));
+	g_assert_cmpmem(got, sizeof(got), zero, sizeof(zero));
+	g_assert_cmpint(llbitmap_ops.update_sb(m, r), ==, -ENOSPC);
+	ll_free(m);
+}
+
 static void test_control_files(void)
 {
 	struct mddev *m = ll_created(1, 2, SECTORS, false);
@@ -777,6 +826,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/llbitmap/sync-skip", test_sync_skip);
 	g_test_add_func("/llbitmap/raid5-lazy", test_raid5_lazy);
 	g_test_add_func("/llbitmap/degraded", test_degraded);
+	g_test_add_func("/llbitmap/no-area-no-write", test_no_area_no_write);
+	g_test_add_func("/llbitmap/write-error", test_write_error);
 	g_test_add_func("/llbitmap/update-sb-whole-map", test_update_sb_whole_map);
 	g_test_add_func("/llbitmap/control-files", test_control_files);
 	g_test_add_func("/llbitmap/stress", test_stress);
