@@ -7,7 +7,8 @@
  * kept and is the authority; a member gets the blocks (the array's logical
  * block size) that changed, before the data they cover.
  *
- * The state machine below is md's, cell for cell.  The write path takes no
+ * The state machine below is md's, cell for cell, with its two cases for
+ * writes (raid456's lazy parity, degraded arrays).  The write path takes no
  * lock once a chunk is Dirty: it holds a per-page barrier (a counter, md's
  * percpu ref) with an expiry time, and the daemon clears only pages idle
  * past their expiry, suspending each against writes while it does. */
@@ -123,9 +124,11 @@ static uint8_t *chunk_byte(struct llbitmap *b, uint64_t chunk)
 	return &b->area[LLBITMAP_DATA_OFFSET + chunk];
 }
 
+/* Acquire: a writer finding a chunk Dirty sees the marking count that
+ * the writer who made it so raised first (wait_marked). */
 static uint8_t read_state(struct llbitmap *b, uint64_t chunk)
 {
-	return __atomic_load_n(chunk_byte(b, chunk), __ATOMIC_RELAXED);
+	return __atomic_load_n(chunk_byte(b, chunk), __ATOMIC_ACQUIRE);
 }
 
 static bool swap_state(uint8_t *byte, uint8_t *old, uint8_t new)
@@ -301,7 +304,7 @@ uint32_t llbitmap_chunksize(uint64_t sectors, uint64_t space_sectors)
 			? space_sectors * 512 - LLBITMAP_DATA_OFFSET : 1;
 	uint64_t chunksize = LLBITMAP_MIN_CHUNK;
 
-	while ((sectors + chunksize - 1) / chunksize > room)
+	while (chunksize <= UINT32_MAX && (sectors + chunksize - 1) / chunksize > room)
 		chunksize <<= 1;
 	return chunksize > UINT32_MAX ? 0 : (uint32_t)chunksize;
 }
@@ -332,6 +335,11 @@ static uint64_t area_room(const struct md_rdev *rdev, char *why, size_t whylen)
 	return sectors;
 }
 
+static const char *label(const struct md_rdev *rdev)
+{
+	return rdev->path ? rdev->path : rdev->name;
+}
+
 static uint64_t round_up_to(uint64_t v, uint64_t to)
 {
 	return (v + to - 1) / to * to;
@@ -349,8 +357,8 @@ static int check_room(struct mddev *mddev, uint64_t need, char *err, size_t errl
 		uint64_t room = area_room(rdev, why, sizeof(why));
 		if (need > room * 512) {
 			snprintf(err, errlen, "%s: the llbitmap needs %" PRIu64 " bytes, the "
-				 "bitmap area has %" PRIu64 "%s%s", rdev->path ? rdev->path
-				 : rdev->name, need, room * 512, *why ? ": " : "", why);
+				 "bitmap area has %" PRIu64 "%s%s", label(rdev), need, room * 512,
+				 *why ? ": " : "", why);
 			r = -EINVAL;
 		}
 	}
@@ -683,7 +691,7 @@ static int llbitmap_create(struct mddev *mddev, char *err, size_t errlen)
 	r = failed->len ? -EIO : 0;
 	if (r < 0)
 		snprintf(err, errlen, "%s: cannot write the llbitmap",
-			 ((struct md_rdev *)g_ptr_array_index(failed, 0))->path);
+			 label(g_ptr_array_index(failed, 0)));
 	g_ptr_array_unref(failed);
 	g_array_unref(ranges);
 	g_ptr_array_unref(members);
@@ -763,24 +771,34 @@ static int llbitmap_load(struct mddev *mddev, char *err, size_t errlen)
 	struct llbitmap_sb sb;
 	char why[256] = "";
 
-	if (!rdev || mio_run(&(struct mio){ .rdev = rdev, .abs = true,
-			.off = area_pos(rdev), .buf = raw, .len = sizeof(raw) }, 1) < 0) {
-		snprintf(err, errlen, "%s: cannot read the llbitmap", mddev->name);
+	if (!rdev) {
+		snprintf(err, errlen, "%s: no working member to read the llbitmap from",
+			 mddev->name);
+		return -EIO;
+	}
+	if (!area_room(rdev, why, sizeof(why))) {
+		snprintf(err, errlen, "%s: %s", label(rdev), why);
+		return -EINVAL;
+	}
+	if (mio_run(&(struct mio){ .rdev = rdev, .abs = true, .off = area_pos(rdev),
+				   .buf = raw, .len = sizeof(raw) }, 1) < 0) {
+		snprintf(err, errlen, "%s: cannot read the llbitmap", label(rdev));
 		return -EIO;
 	}
 	llbitmap_sb_decode(raw, &sb);
 	uint32_t space = sb.sectors_reserved ? sb.sectors_reserved : area_space(mddev);
-	if (check_sb(mddev, &sb, space, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", rdev->path ? rdev->path : rdev->name, why);
-		return -EINVAL;
-	}
 	bool first = sb.state & LLBITMAP_FIRST_USE;
 	uint32_t chunksize = first ? llbitmap_chunksize(covered_sectors(mddev), space)
 			     : sb.chunksize;
+	if (check_sb(mddev, &sb, space, why, sizeof(why)) < 0 || !chunksize) {
+		snprintf(err, errlen, "%s: %s", label(rdev),
+			 *why ? why : "no chunk size fits the bitmap area");
+		return -EINVAL;
+	}
 	struct llbitmap *b = bitmap_new(mddev, chunksize, space);
 	int r = check_room(mddev, b->area_bytes, err, errlen);
 	if (!r && !first && read_area(rdev, b, b->area_bytes) < 0) {
-		snprintf(err, errlen, "%s: cannot read the llbitmap", rdev->path);
+		snprintf(err, errlen, "%s: cannot read the llbitmap", label(rdev));
 		r = -EIO;
 	}
 	if (r < 0) {

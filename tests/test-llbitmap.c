@@ -302,6 +302,12 @@ static void test_load_refuses(void)
 	expect_refused(m, 52, &v, 4, "too small");
 	v = GUINT32_TO_LE(0);
 	expect_refused(m, 56, &v, 4, "daemon_sleep");
+	/* no bitmap area: nothing read from where the superblock is */
+	m->slots[0]->sb.bitmap_offset = 0;
+	g_assert_cmpint(llbitmap_ops.load(m, err, sizeof(err)), ==, -EINVAL);
+	g_assert_nonnull(strstr(err, "bitmap_offset 0"));
+	g_assert_null(m->bitmap);
+	m->slots[0]->sb.bitmap_offset = AREA_SECTOR - 8;
 	ll_load(m);
 	ll_free(m);
 }
