@@ -1203,7 +1203,8 @@ void llbitmap_bits_show(struct mddev *mddev, GString *out)
 			       bits[BitNeedSync], bits[BitSyncing]);
 }
 
-/* offset: md's bitmap_info.offset, sectors from the superblock. */
+/* offset: md's bitmap_info.offset, sectors from the superblock, which md
+ * prints unsigned (a bitmap before a 1.0 superblock shows 2^64 - n). */
 void llbitmap_metadata_show(struct mddev *mddev, GString *out)
 {
 	struct llbitmap *b = ll(mddev);
@@ -1214,58 +1215,63 @@ void llbitmap_metadata_show(struct mddev *mddev, GString *out)
 		return;
 	}
 	g_string_append_printf(out, "chunksize %u\nchunkshift %u\nchunks %" PRIu64
-			       "\noffset %d\ndaemon_sleep %u\n", b->chunksize, b->chunkshift,
-			       b->chunks, rdev ? rdev->sb.bitmap_offset : 0,
+			       "\noffset %" PRIu64 "\ndaemon_sleep %u\n", b->chunksize,
+			       b->chunkshift, b->chunks,
+			       (uint64_t)(int64_t)(rdev ? rdev->sb.bitmap_offset : 0),
 			       atomic_load(&b->daemon_sleep));
+}
+
+static void show_seconds(struct mddev *mddev, GString *out, bool idle)
+{
+	struct llbitmap *b = ll(mddev);
+
+	if (!b)
+		g_string_append(out, "no bitmap\n");
+	else
+		g_string_append_printf(out, "%u\n", atomic_load(idle ? &b->barrier_idle
+								     : &b->daemon_sleep));
 }
 
 void llbitmap_daemon_sleep_show(struct mddev *mddev, GString *out)
 {
-	g_string_append_printf(out, "%u\n", llbitmap_daemon_sleep(mddev));
+	show_seconds(mddev, out, false);
 }
 
 void llbitmap_barrier_idle_show(struct mddev *mddev, GString *out)
 {
-	g_string_append_printf(out, "%u\n",
-			       atomic_load(&ll(mddev)->barrier_idle));
+	show_seconds(mddev, out, true);
 }
 
-/* kstrtoul's input: decimal, one optional trailing newline. */
-static int parse_seconds(const char *buf, unsigned lo, unsigned hi, unsigned *out)
+/* kstrtoul's input: decimal, one optional trailing newline; lo..hi. */
+static int store_seconds(struct mddev *mddev, const char *buf, unsigned lo, bool idle)
 {
+	struct llbitmap *b = ll(mddev);
 	char *s = g_strdup(buf);
 	size_t n = strlen(s);
 	guint64 v;
 
 	if (n && s[n - 1] == '\n')
 		s[n - 1] = 0;
-	bool ok = g_ascii_string_to_unsigned(s, 10, lo, hi, &v, NULL);
+	bool ok = g_ascii_string_to_unsigned(s, 10, lo, MAX_DAEMON_SLEEP, &v, NULL);
 	g_free(s);
+	if (!b)
+		return -ENODEV;
 	if (!ok)
 		return -EINVAL;
-	*out = (unsigned)v;
+	atomic_store(idle ? &b->barrier_idle : &b->daemon_sleep, (unsigned)v);
 	return 0;
 }
 
-/* md takes any number; 0 would stop the daemon's retries and overflow
- * the timers, so 1 s to MAX_DAEMON_SLEEP, as a loaded superblock's. */
+/* md takes any number; 0 would have the daemon run without pause and
+ * wait for nothing, so 1 s up to MAX_DAEMON_SLEEP, as a loaded
+ * superblock's. */
 int llbitmap_daemon_sleep_store(struct mddev *mddev, const char *buf)
 {
-	unsigned v;
-	int r = parse_seconds(buf, 1, MAX_DAEMON_SLEEP, &v);
-
-	if (!r)
-		atomic_store(&ll(mddev)->daemon_sleep, v);
-	return r;
+	return store_seconds(mddev, buf, 1, false);
 }
 
 /* 0 (clean as soon as the daemon runs) up to MAX_DAEMON_SLEEP. */
 int llbitmap_barrier_idle_store(struct mddev *mddev, const char *buf)
 {
-	unsigned v;
-	int r = parse_seconds(buf, 0, MAX_DAEMON_SLEEP, &v);
-
-	if (!r)
-		atomic_store(&ll(mddev)->barrier_idle, v);
-	return r;
+	return store_seconds(mddev, buf, 0, true);
 }

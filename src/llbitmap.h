@@ -79,8 +79,9 @@ unsigned llbitmap_daemon_sleep(struct mddev *mddev);
 /* The chunk state (tests, examine). */
 enum llbitmap_state llbitmap_chunk_state(struct mddev *mddev, uint64_t chunk);
 
-/* NAME.md/llbitmap/ contents, as md's sysfs files; a store returns 0 or
- * -EINVAL for what md's would refuse or we validate further. */
+/* NAME.md/llbitmap/ contents, as md's sysfs files (reads end in a
+ * newline; "no bitmap\n" without one).  A store returns 0, -EINVAL for
+ * what it does not accept (changing nothing), -ENODEV without a bitmap. */
 void llbitmap_bits_show(struct mddev *mddev, GString *out);
 void llbitmap_metadata_show(struct mddev *mddev, GString *out);
 void llbitmap_daemon_sleep_show(struct mddev *mddev, GString *out);

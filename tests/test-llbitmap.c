@@ -746,6 +746,21 @@ static void test_control_files(void)
 	llbitmap_ops.destroy(m);
 	ll_load(m);
 	g_assert_cmpuint(llbitmap_daemon_sleep(m), ==, 7);
+	/* md prints the offset unsigned: a bitmap before the superblock */
+	m->slots[0]->sb.bitmap_offset = -16;
+	g_string_truncate(s, 0);
+	llbitmap_metadata_show(m, s);
+	g_assert_nonnull(strstr(s->str, "\noffset 18446744073709551600\n"));
+	/* no bitmap */
+	llbitmap_ops.destroy(m);
+	g_string_truncate(s, 0);
+	llbitmap_bits_show(m, s);
+	llbitmap_metadata_show(m, s);
+	llbitmap_daemon_sleep_show(m, s);
+	llbitmap_barrier_idle_show(m, s);
+	g_assert_cmpstr(s->str, ==, "no bitmap\nno bitmap\nno bitmap\nno bitmap\n");
+	g_assert_cmpint(llbitmap_daemon_sleep_store(m, "5"), ==, -ENODEV);
+	g_assert_cmpint(llbitmap_barrier_idle_store(m, "5"), ==, -ENODEV);
 	g_string_free(s, true);
 	ll_free(m);
 }
