@@ -483,10 +483,27 @@ static void fail_members(struct mddev *mddev, GPtrArray *failed)
 	g_ptr_array_unref(failed);
 }
 
+/* Adjacent blocks go as one IO. */
 static void add_range(GArray *ranges, size_t off, size_t len)
 {
+	guint n = ranges->len;
+
+	if (n && g_array_index(ranges, size_t, n - 2) + g_array_index(ranges, size_t, n - 1)
+	    == off) {
+		g_array_index(ranges, size_t, n - 1) += len;
+		return;
+	}
 	g_array_append_val(ranges, off);
 	g_array_append_val(ranges, len);
+}
+
+static bool range_has(GArray *ranges, size_t off)
+{
+	for (guint i = 0; i < ranges->len; i += 2)
+		if (off >= g_array_index(ranges, size_t, i) &&
+		    off < g_array_index(ranges, size_t, i) + g_array_index(ranges, size_t, i + 1))
+			return true;
+	return false;
 }
 
 /* The blocks marked dirty (all: every block of the map), taken off the
@@ -532,8 +549,11 @@ static void write_blocks(struct llbitmap *b, bool all, GArray *more)
 	pthread_mutex_lock(&b->io_lock);
 	uint64_t seq = atomic_load(&b->dirty_seq);
 	GArray *ranges = take_dirty_blocks(b, all);
-	if (more)
-		g_array_append_vals(ranges, more->data, more->len);
+	/* a block once: two snapshots of it in one batch land in no order */
+	for (guint i = 0; more && i < more->len; i += 2)
+		if (!range_has(ranges, g_array_index(more, size_t, i)))
+			add_range(ranges, g_array_index(more, size_t, i),
+				  g_array_index(more, size_t, i + 1));
 	GPtrArray *members = targets(b);
 	GPtrArray *failed = ranges->len && members->len
 			    ? write_ranges(b, members, ranges) : g_ptr_array_new();
