@@ -19,6 +19,14 @@
 #                  --fail, --remove) and recovered by raidfs: the same; and
 #                  degraded by raidfs, recovered by the kernel (mdadm
 #                  --add): raidfs assembles it idle, whole, check 0.
+#  bitmap          classic internal bitmaps: made by raidfs (-b internal),
+#                  after a clean stop the kernel assembles with the bitmap
+#                  (mdadm -X: events in step, 0 dirty), no resync; after
+#                  a SIGKILL or power cut following fsynced writes to a
+#                  few chunks, mdadm -X counts those chunks dirty and the
+#                  kernel's resync moves only them.  Made by mdadm: raidfs
+#                  keeps mdadm -X's fields exact (no write: events_cleared
+#                  kept; writes: it moves up), the kernel assembles clean.
 # Prints one table row per case; a data failure names the first differing
 # sector.  Exit 0 when every case passes.
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
@@ -188,7 +196,7 @@ d1_write() { # NAME LEVEL LAYOUT E N SIZES
 	local lay=()
 	[ "$layout" = - ] || lay=(-p "$layout")
 	mapfile -t mem < <(members_of "$dir")
-	"$RAIDFS" create -l "$level" -n "$n" -e "$e" -c 64K -N "$name" "${lay[@]}" "${mem[@]}" >/dev/null
+	"$RAIDFS" create -l "$level" -n "$n" -e "$e" -c 64K -N "$name" "${lay[@]}" ${RF_CREATE_OPTS:-} "${mem[@]}" >/dev/null
 	rf_mount "$T/mnt" "${mem[@]}"
 	local img=$T/mnt/$name
 	[ "$e" = 0.90 ] && img=$T/mnt/md0
@@ -772,11 +780,410 @@ lifecycle() {
 	done
 }
 
+# ---- bitmap: the classic internal bitmap, in both directions ----
+
+# bmx DEV: mdadm -X of DEV in one line: the bitmap's events, events_cleared
+# and dirty bits, the superblock's events, and a digest of the other fields
+# (UUID, chunksize, daemon, sync size, bits).  The same text runs in the
+# guest (busybox sh) and on the host.
+BMX_FN='bmx() {
+	local x e c d o s
+	x=$(mdadm -X "$1" 2>&1)
+	e=$(echo "$x" | sed -n "s/^ *Events : //p")
+	c=$(echo "$x" | sed -n "s/^ *Events Cleared : //p")
+	d=$(echo "$x" | sed -n "s/^ *Bitmap : .*, \([0-9]*\) dirty.*/\1/p")
+	o=$(echo "$x" | grep -v -e "^ *Events" -e "^ *Filename" | md5sum | cut -c1-8)
+	s=$(mdadm -E "$1" 2>/dev/null | sed -n "s/^ *Events : //p")
+	echo "events=${e:-?} cleared=${c:-?} dirty=${d:-?} sbevents=${s:-?} other=$o"
+}'
+eval "$BMX_FN"
+
+# bm_x FILE: bmx of a member file on the host, through a read-only loop device.
+bm_x() {
+	local dev
+	dev=$(losetup -f --show -r "$1") || { echo "no-loop-device"; return; }
+	bmx "$dev"
+	losetup -d "$dev"
+}
+
+# fld KEY LINE: KEY's value in a "key=value ..." line.
+fld() { sed -n "s/.*\(^\| \)$1=\([^ ]*\).*/\2/p" <<<"$2"; }
+
+# bm_in_step WHAT LINE DIRTY: "" when the bitmap's events are the
+# superblock's and DIRTY bits are set, else what is wrong.
+bm_in_step() {
+	local e s d
+	e=$(fld events "$2") s=$(fld sbevents "$2") d=$(fld dirty "$2")
+	[ "$e" = "$s" ] || { echo "$1: bitmap events $e, superblock events $s ($2)"; return; }
+	[ "$d" = "$3" ] || echo "$1: $d dirty bits, want $3 ($2)"
+}
+
+BM_B=$((1 << 20))       # --bitmap-chunk of the cases that count bits
+BM_CHUNKS="3 11 20"     # the bitmap chunks a dirty case writes
+
+# NAME LEVEL N KIND: raidfs makes them, -b internal;
+#  clean   data written (PAT1 at 0, PAT2 at the end), a clean unmount
+#  chunk   the same with --bitmap-chunk 2M
+#  kill    the bits of create cleared, then fsynced writes to BM_CHUNKS,
+#          and the daemon SIGKILLed
+#  cut     the same, ended by the power cut (arm, writes, cut)
+bm_d1_cases() {
+	printf '%s\n' "bm1 1 2 clean" "bm10 10 4 clean" "bm4 4 3 chunk" \
+		"bm5 5 3 clean" "bm6 6 4 clean" \
+		"bmk1 1 2 kill" "bmk10 10 4 kill" "bmk5 5 3 cut" "bmk6 6 4 cut"
+}
+
+# bm_data_disks LEVEL N: how many array bytes one byte of the space the
+# bitmap covers stands for (raid10's bitmap covers the array itself).
+bm_data_disks() {
+	case $1 in 4|5) echo $(($2 - 1));; 6) echo $(($2 - 2));; *) echo 1;; esac
+}
+
+# bm_wait_bits WANT FILES...: until every member's set bits are WANT (a
+# minute); else says what they are.
+bm_wait_bits() {
+	local want=$1 end=$((SECONDS + 60)) f ok
+	shift
+	while [ $SECONDS -lt $end ]; do
+		ok=1
+		for f; do [ "$(bitmap_bits "$f" | tr '\n' ' ')" = "$want" ] || { ok=0; break; }; done
+		[ $ok = 1 ] && return 0
+		sleep 0.2
+	done
+	for f; do
+		printf '%s: %s bits set (%s); ' "${f##*/}" "$(bitmap_bits "$f" | wc -l)" \
+			"$(bitmap_bits "$f" | tr '\n' ' ' | cut -c1-24)"
+	done
+	echo "want '$want'"
+	return 1
+}
+
+# Dirty cases: writes to BM_CHUNKS only, fsynced, then the daemon dies.
+bm_dirty_write() { # NAME LEVEL N KIND
+	local name=$1 level=$2 n=$3 kind=$4 dir=$T/$1 c d
+	local md=$T/mnt/$1.md img=$T/mnt/$1
+	make_members "$dir" "$n" 32M
+	mapfile -t mem < <(members_of "$dir")
+	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" -b internal \
+		--bitmap-chunk $((BM_B >> 10))K "${mem[@]}" >/dev/null
+	rf_mount "$T/mnt" "${mem[@]}"
+	wait_idle "$md"
+	random_file "$dir/p1" "$PAT1"
+	dd if="$dir/p1" of="$img" bs=1M conv=notrunc,fsync status=none
+	echo 0.2 >"$md/bitmap/time_base"
+	{ printf 'raidfs keeps the bits of create: '; bm_wait_bits "" "${mem[@]}"; } >"$dir/verdict" &&
+		rm "$dir/verdict"
+	# As under steady writes: the bits stay, the array stays active.
+	echo 60 >"$md/bitmap/time_base"
+	echo 60 >"$md/safe_mode_delay"
+	[ "$kind" = cut ] && echo arm >"$md/fault/power_cut"
+	d=$(bm_data_disks "$level" "$n")
+	for c in $BM_CHUNKS; do
+		dd if=/dev/urandom of="$img" bs=64K count=1 oflag=seek_bytes \
+			seek=$((c * d * BM_B)) conv=notrunc,fsync status=none
+	done
+	cat "$img" >"$dir/expect"
+	# Every member's bits say the chunks written, before the daemon dies.
+	if [ ! -e "$dir/verdict" ]; then
+		{ printf 'the bits after the writes: '; bm_wait_bits "$BM_CHUNKS " "${mem[@]}"; } >"$dir/verdict" &&
+			rm "$dir/verdict"
+	fi
+	if [ "$kind" = cut ]; then
+		echo cut >"$md/fault/power_cut"
+		rf_umount "$T/mnt"
+	else
+		rf_crash "$T/mnt"
+	fi
+	[ -e "$dir/verdict" ] || [ "$(examine_field "$dir/m0" State)" = active ] ||
+		echo "the superblock says $(examine_field "$dir/m0" State) after the $kind, not active" >"$dir/verdict"
+}
+
+bm_clean_write() { # NAME LEVEL N KIND
+	local opts=(-b internal)
+	[ "$4" = chunk ] && opts+=(--bitmap-chunk 2M)
+	RF_CREATE_OPTS="${opts[*]}" d1_write "$1" "$2" - 1.2 "$3" 24M
+}
+
+# bm_guest NAME MD KIND DEVS...: the guest's side of one case: mdadm -X
+# of every member before assembly (BMX NAME pre DEV ...) and after the
+# stop (BMX NAME post DEV ...); the assembly's first sync_action and
+# whether /proc/mdstat shows its bitmap; for a dirty KIND the resync run
+# to its end, the members' sectors read and written by it (IO NAME ...)
+# and md's resync and stale-bitmap messages; then as guest_verify.
+bm_guest() {
+	local name=$1 md=$2 kind=$3 d
+	shift 3
+	for d; do echo "echo \"BMX $name pre $d \$(bmx $d)\""; done
+	echo "io0=\$(io $*)"
+	guest_assembled "$name" "$md" "" "$*" <<EOF
+	first=\$(cat /sys/block/$md/md/sync_action)
+	bm=\$(sed -n "/^$md :/,/^\\\$/p" /proc/mdstat | grep -c "bitmap:")
+	if [ $kind = dirty ]; then
+		i=0
+		while [ \$i -lt 1200 ] && [ "\$(cat /sys/block/$md/md/sync_action)" != idle ]; do
+			usleep 100000; i=\$((i + 1))
+		done
+		echo "IO $name \$io0 / \$(io $*)"
+		sleep 1     # safe mode: clean again once idle
+	fi
+	a=\$(cat /sys/block/$md/md/sync_action)
+	r=\$(cat /sys/block/$md/md/resync_start)
+	st=\$(cat /sys/block/$md/md/array_state)
+	dd if=/dev/$md of=$OUT bs=1M seek=$SEEK conv=notrunc 2>/dev/null
+	echo check >/sys/block/$md/md/sync_action
+	usleep 100000
+	while [ "\$(cat /sys/block/$md/md/sync_action)" != idle ]; do usleep 100000; done
+	mm=\$(cat /sys/block/$md/md/mismatch_cnt)
+	rs=\$(dmesg | grep -c "resync of RAID array $md\\\$")
+	stale=\$(dmesg | grep -c "$md: .*out of date")
+	echo "RESULT $name first=\$first bitmap=\$bm resyncs=\$rs stale=\$stale action=\$a resync_start=\$r state=\$st mismatch=\$mm"
+EOF
+	for d; do echo "echo \"BMX $name post $d \$(bmx $d)\""; done
+}
+
+# The guest script's prelude: bmx, and io DEVS: each one's sectors read
+# plus written so far.
+bm_guest_prelude() {
+	echo "$BMX_FN"
+	cat <<'EOF'
+io() {
+	for d; do
+		read -r a b r c e f w rest <"/sys/block/${d#/dev/}/stat"
+		printf '%s ' $((r + w))
+	done
+}
+EOF
+}
+
+# bm_judge_x NAME LOG WHEN DIRTY: every member's mdadm -X in the guest
+# in step, with DIRTY bits.
+bm_judge_x() {
+	local line v
+	[ -n "$(grep "^BMX $1 $3 " "$2")" ] || { echo "no mdadm -X of $1 ($3) in $2"; return; }
+	local when="before assembly"
+	[ "$3" = pre ] || when="after the stop"
+	while read -r line; do
+		v=$(bm_in_step "mdadm -X of $(cut -d' ' -f4 <<<"$line") $when" "${line#BMX $1 $3 }" "$4")
+		[ -z "$v" ] || { echo "$v"; return; }
+	done < <(grep "^BMX $1 $3 " "$2")
+}
+
+# bm_judge_io NAME LOG: the resync read and wrote only the dirty chunks:
+# at most their size (plus 1 MiB of metadata) on each member, and at
+# least half of it in all.
+bm_judge_io() {
+	local line before after i sum=0 max=0 d
+	line=$(sed -n "s/^IO $1 //p" "$2" | tail -n1)
+	[ -n "$line" ] || { echo "no IO counts"; return; }
+	read -r -a before <<<"${line%/*}"
+	read -r -a after <<<"${line#*/}"
+	for i in "${!before[@]}"; do
+		d=$(( (after[i] - before[i]) * 512 ))
+		sum=$((sum + d)); [ $d -gt $max ] && max=$d
+	done
+	local n=$(wc -w <<<"$BM_CHUNKS")
+	[ $max -le $((n * BM_B + (1 << 20))) ] ||
+		{ echo "the resync moved $max bytes on one member, more than the $n dirty chunks (full resync?): $line"; return; }
+	[ $sum -ge $((n * BM_B / 2)) ] ||
+		echo "the resync moved only $sum bytes in all, less than the $n dirty chunks: $line"
+}
+
+# bm_judge NAME LEVEL KIND LOG OUT SEEK SIZE [regions]: one case's verdict.
+bm_judge() {
+	local name=$1 level=$2 kind=$3 log=$4 v res
+	shift 4
+	local want=0
+	[ "$kind" = dirty ] && want=$(wc -w <<<"$BM_CHUNKS")
+	v=$(bm_judge_x "$name" "$log" pre "$want"); [ -z "$v" ] || { echo "$v"; return; }
+	res=$(result "$name" "$log")
+	case $res in ""|assemble-failed*) judge "$name" "$level" "$log" "$T/$name/expect" "$@"; return;; esac
+	[ "$(fld bitmap "$res")" = 1 ] || { echo "/proc/mdstat shows no bitmap: $res"; return; }
+	[ "$(fld stale "$res")" = 0 ] || { echo "md found the bitmap out of date: $res"; return; }
+	if [ "$kind" = dirty ]; then
+		[ "$(fld resyncs "$res")" = 1 ] || { echo "md did not resync: $res"; return; }
+		v=$(bm_judge_io "$name" "$log"); [ -z "$v" ] || { echo "$v"; return; }
+	else
+		[ "$(fld first "$res")" = idle ] || { echo "md started a sync at assembly: $res"; return; }
+		[ "$(fld resyncs "$res")" = 0 ] || { echo "md resynced: $res"; return; }
+	fi
+	v=$(judge "$name" "$level" "$log" "$T/$name/expect" "$@")
+	[ "$v" = ok ] || { echo "$v"; return; }
+	v=$(bm_judge_x "$name" "$log" post 0); [ -z "$v" ] || { echo "$v"; return; }
+	echo ok
+}
+
+bm_direction() { # KIND: the table's direction column
+	local -A d=([clean]="raidfs->kernel" [chunk]="raidfs(--bitmap-chunk 2M)->kernel"
+		    [kill]="raidfs-SIGKILL->kernel" [cut]="raidfs-power-cut->kernel")
+	echo "${d[$1]}"
+}
+
+# Direction 1: raidfs makes the bitmap, the kernel assembles with it.
+bm_direction1() {
+	local -a disks=() cases=()
+	local script=$T/bm1.sh out=$T/bm1-out seek=0 k=1 name level n kind
+	local b=0
+	flush_bm1() {
+		[ ${#cases[@]} = 0 ] && return
+		truncate -s "${seek}M" "$out-$b"
+		sed -i "s|@OUT@|/dev/vd$(dev_letter ${#disks[@]})|g" "$script-$b"
+		vm_batch "$script-$b" "$T/bm1-$b.log" "${disks[@]}" "$out-$b"
+		local c cseek size v how name level kind
+		for c in "${cases[@]}"; do
+			read -r name level kind cseek size <<<"$c"
+			how=dirty
+			case $kind in clean|chunk) how=clean;; esac
+			v=$(cat "$T/$name/verdict" 2>/dev/null) ||
+				v=$(bm_judge "$name" "$level" "$how" "$T/bm1-$b.log" "$out-$b" "$cseek" "$size")
+			row "$name" "$level" - 1.2 internal "$(bm_direction "$kind")" "$v"
+		done
+		cases=() disks=() seek=0 k=1 b=$((b + 1))
+	}
+	while read -r name level n kind; do
+		[ $(( ${#disks[@]} + n )) -le $MAX_DISKS ] || flush_bm1
+		[ ${#cases[@]} != 0 ] || bm_guest_prelude >"$script-$b"
+		case $kind in
+		clean|chunk) bm_clean_write "$name" "$level" "$n" "$kind" ;;
+		*) bm_dirty_write "$name" "$level" "$n" "$kind" ;;
+		esac
+		local devs=() size how=dirty
+		mapfile -t devs < <(lc_devs "${#disks[@]}" $(members_of "$T/$name"))
+		mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$name")
+		size=$(stat -c %s "$T/$name/expect")
+		case $kind in clean|chunk) how=clean;; esac
+		OUT=@OUT@ SEEK=$seek bm_guest "$name" md$k "$how" "${devs[@]}" >>"$script-$b"
+		cases+=("$name $level $kind $seek $size")
+		seek=$((seek + (size >> 20) + 1)) k=$((k + 1))
+	done < <(bm_d1_cases)
+	flush_bm1
+}
+
+# Direction 2: mdadm makes the bitmap (its default chunk); raidfs mounts
+# it without writing (the bitmap must stay as md would leave it: same bits
+# and fields, events in step with the superblock, events_cleared kept),
+# then writes more (events_cleared moves up as md's endwrite moves it);
+# the kernel assembles it again with no resync.
+bm_d2_cases() {
+	printf '%s\n' "kbm1 1 2" "kbm10 10 4" "kbm4 4 3" "kbm5 5 3" "kbm6 6 4"
+}
+
+# bm_host_x NAME WHEN: mdadm -X of every member into $T/NAME/x-WHEN.
+bm_host_x() {
+	local f
+	for f in $(members_of "$T/$1"); do echo "${f##*/} $(bm_x "$f")"; done >"$T/$1/x-$2"
+}
+
+# bm_host_cmp NAME WHEN CLEARED: each member's mdadm -X at WHEN against
+# "created" (md's own): in step, 0 dirty, the same other fields;
+# CLEARED "same": events_cleared unchanged, "up": above the old one but
+# not above events.
+bm_host_cmp() {
+	local name=$1 when=$2 how=$3 m line old v c0 c1 e
+	while read -r m line; do
+		old=$(sed -n "s/^$m //p" "$T/$name/x-created")
+		v=$(bm_in_step "mdadm -X of $m after raidfs ($when)" "$line" 0)
+		[ -z "$v" ] || { echo "$v"; return; }
+		[ "$(fld other "$line")" = "$(fld other "$old")" ] ||
+			{ echo "$m: mdadm -X fields changed by raidfs ($when); see $T/$name/x-*"; return; }
+		c0=$(fld cleared "$old") c1=$(fld cleared "$line") e=$(fld events "$line")
+		if [ "$how" = same ]; then
+			[ "$c1" = "$c0" ] || { echo "$m: events_cleared $c0 -> $c1 with no write ($when)"; return; }
+		elif ! [ "$c1" -gt "$c0" ] || ! [ "$c1" -le "$e" ]; then
+			echo "$m: events_cleared $c0 -> $c1 (events $e) after writes ($when)"; return
+		fi
+	done <"$T/$name/x-$when"
+}
+
+# The host's part between the boots: raidfs reads, then writes; what
+# goes wrong ends in $T/NAME/verdict.
+bm_d2_host() { # NAME
+	local name=$1 img=$T/mnt/$1 md=$T/mnt/$1.md v d m line
+	local verdict=$T/$1/verdict
+	mapfile -t mem < <(members_of "$T/$name")
+	bm_host_x "$name" created
+	while read -r m line; do
+		v=$(bm_in_step "mdadm -X of $m as md left it" "$line" 0)
+		[ -z "$v" ] || { echo "$v" >"$verdict"; return; }
+	done <"$T/$name/x-created"
+	rf_mount "$T/mnt" "${mem[@]}"
+	v=$(cat "$md/bitmap_type")
+	d=$(first_diff "$T/pat1" "$img" 0 "$PAT1")
+	rf_umount "$T/mnt"
+	[ "$v" = "none [bitmap] llbitmap" ] || { echo "bitmap_type reads '$v'" >"$verdict"; return; }
+	[ -z "$d" ] || { echo "raidfs reads different data: $d" >"$verdict"; return; }
+	bm_host_x "$name" read
+	v=$(bm_host_cmp "$name" read same)
+	[ -z "$v" ] || { echo "$v" >"$verdict"; return; }
+	rf_mount "$T/mnt" "${mem[@]}"
+	random_file "$T/$name/p2" "$PAT2"
+	dd if="$T/$name/p2" of="$img" bs=1M oflag=seek_bytes seek=$PAT2_OFF conv=notrunc,fsync status=none
+	cat "$img" >"$T/$name/expect"
+	rf_umount "$T/mnt"
+	bm_host_x "$name" written
+	v=$(bm_host_cmp "$name" written up)
+	[ -z "$v" ] || echo "$v" >"$verdict"
+}
+
+bm_direction2() {
+	local -a disks=("$T/pat1") cases=()
+	local create=$T/bm2c.sh verify=$T/bm2v.sh out=$T/bm2-out seek=0 k=1
+	local name level n devs v size c
+	random_file "$T/pat1" "$PAT1"
+	: >"$create"
+	bm_guest_prelude >"$verify"
+	while read -r name level n; do
+		make_members "$T/$name" "$n" 24M
+		mapfile -t devs < <(lc_devs "${#disks[@]}" $(members_of "$T/$name"))
+		mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$name")
+		guest_create "$name" md$k "$level" - 1.2 "$n" bitmap /dev/vda "${devs[@]}" >>"$create"
+		cases+=("$name $level ${devs[*]}")
+		k=$((k + 1))
+	done < <(bm_d2_cases)
+	vm_batch "$create" "$T/bm2c.log" "${disks[@]}"
+	k=1
+	local -a judged=()
+	for c in "${cases[@]}"; do
+		read -r name level devs <<<"$c"
+		v=$(result "$name" "$T/bm2c.log")
+		if [ "$v" != created ]; then
+			echo "mdadm could not create it: ${v:-no result}" >"$T/$name/verdict"
+		else
+			bm_d2_host "$name"
+		fi
+		if v=$(cat "$T/$name/verdict" 2>/dev/null); then
+			row "$name" "$level" - 1.2 internal "kernel->raidfs->kernel" "$v"
+		else
+			size=$(stat -c %s "$T/$name/expect")
+			OUT=/dev/vd$(dev_letter ${#disks[@]}) SEEK=$seek \
+				bm_guest "$name" md$k clean $devs >>"$verify"
+			judged+=("$name $level $seek $size")
+			seek=$((seek + (size >> 20) + 1))
+		fi
+		k=$((k + 1))
+	done
+	[ ${#judged[@]} != 0 ] || return 0
+	truncate -s "${seek}M" "$out"
+	vm_batch "$verify" "$T/bm2v.log" "${disks[@]}" "$out"
+	for c in "${judged[@]}"; do
+		read -r name level seek size <<<"$c"
+		row "$name" "$level" - 1.2 internal "kernel->raidfs->kernel" \
+			"$(bm_judge "$name" "$level" clean "$T/bm2v.log" "$out" "$seek" "$size" 0 "$PAT1" "$PAT2_OFF" "$PAT2")"
+	done
+}
+
+bitmap() {
+	command -v python3 >/dev/null || skip "no python3 (bitmap_bits)"
+	note "bitmap: raidfs's internal bitmap to the kernel, clean and dirty"
+	bm_direction1
+	note "bitmap: mdadm's internal bitmap through raidfs, kept exact"
+	bm_direction2
+}
+
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh installs it)"
 # INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
 # Every layout runs on metadata 1.2, the default layouts on each version;
 # INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
-for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle}; do
+for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle bitmap}; do
 	"$part"
 done
 
