@@ -479,6 +479,26 @@ static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s)
 	return ops->skip_sync_blocks(mddev, s);
 }
 
+/* A level whose syncs do not walk the bitmap's space (raid10 resyncs
+ * member rows; its bitmap covers the array): a whole resync of an array
+ * missing no member takes every chunk through start_sync and end_sync, as
+ * md's pass over the bitmap's space would, so the daemon may clear them. */
+static void bitmap_synced_whole(struct mddev *mddev)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+	uint64_t size = md_bitmap_sectors(mddev), blocks = 0;
+
+	if (!ops || !ops->start_sync || !ops->end_sync)
+		return;
+	for (uint64_t s = 0; s < size; s += MAX(blocks, 1)) {
+		blocks = 0;
+		if (ops->start_sync(mddev, s, &blocks, false))
+			ops->end_sync(mddev, s, &blocks);
+	}
+	if (ops->close_sync)
+		ops->close_sync(mddev);
+}
+
 static void bitmap_pass_end(struct mddev *mddev, uint64_t s, uint64_t end)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
@@ -560,6 +580,9 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		sync_throttle(mddev, &st, start + synced);
 	}
 	completed(mddev, action, targets, s);
+	if (!bounded && action == ACTION_RESYNC && s >= end &&
+	    !atomic_load(&mddev->degraded))
+		bitmap_synced_whole(mddev);
 	if (bounded) {
 		bitmap_pass_end(mddev, s, end);
 		g_message("%s: %s by the bitmap: %" PRIu64 " of %" PRIu64
