@@ -9,16 +9,10 @@
 #include <unistd.h>
 #include "ctl.h"
 #include "raid.h"
+#include "bitmap_sb.h"
 
-#define BITMAP_MAGIC 0x6d746962      /* "bitm" */
-#define BITMAP_SB_BYTES 256
 #define COUNTER_MAX 16383            /* md's bound on write_behind */
 
-enum {  /* bitmap_super_t offsets, md-bitmap.h */
-	B_MAGIC = 0, B_VERSION = 4, B_UUID = 8, B_EVENTS = 24,
-	B_EVENTS_CLEARED = 32, B_SYNC_SIZE = 40, B_STATE = 48, B_CHUNKSIZE = 52,
-	B_DAEMON_SLEEP = 56, B_WRITE_BEHIND = 60, B_SECTORS_RESERVED = 64,
-};
 
 /* md's in-memory counter per chunk (bitmap_counter_t): writes in flight
  * plus 2 while the bit is set, so 2 and 1 are the daemon's two idle
@@ -61,10 +55,6 @@ struct bitmap {
 	_Atomic uint64_t durable_seq;
 };
 
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return GUINT32_FROM_LE(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return GUINT64_FROM_LE(v); }
-static void put32(uint8_t *p, uint32_t v) { v = GUINT32_TO_LE(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = GUINT64_TO_LE(v); memcpy(p, &v, 8); }
 
 static uint64_t bitmap_pos(struct md_rdev *rdev)
 {

@@ -19,8 +19,8 @@
 #include <string.h>
 #include "raid.h"
 #include "llbitmap.h"
+#include "bitmap_sb.h"
 
-#define BITMAP_MAGIC 0x6d746962
 #define DEFAULT_DAEMON_SLEEP 30     /* seconds */
 #define DEFAULT_BARRIER_IDLE 5      /* seconds */
 #define MAX_DAEMON_SLEEP (1u << 20) /* seconds: what we accept from a file */
@@ -89,10 +89,6 @@ static struct llbitmap *ll(struct mddev *mddev)
 	return (struct llbitmap *)(void *)mddev->bitmap;
 }
 
-static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return GUINT32_FROM_LE(v); }
-static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return GUINT64_FROM_LE(v); }
-static void put32(uint8_t *p, uint32_t v) { v = GUINT32_TO_LE(v); memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { v = GUINT64_TO_LE(v); memcpy(p, &v, 8); }
 
 /* ---- the state machine ---- */
 
@@ -254,13 +250,6 @@ static enum llbitmap_state state_machine_run(struct llbitmap *b, uint64_t start,
 }
 
 /* ---- the on-disk superblock ---- */
-
-enum {  /* bitmap_super_t offsets, md-bitmap.h */
-	B_MAGIC = 0, B_VERSION = 4, B_UUID = 8, B_EVENTS = 24,
-	B_EVENTS_CLEARED = 32, B_SYNC_SIZE = 40, B_STATE = 48, B_CHUNKSIZE = 52,
-	B_DAEMON_SLEEP = 56, B_WRITE_BEHIND = 60, B_SECTORS_RESERVED = 64,
-	B_NODES = 68,
-};
 
 void llbitmap_sb_encode(const struct llbitmap_sb *sb, uint8_t *buf)
 {
