@@ -56,11 +56,8 @@ void md_io_exit(struct mddev *mddev)
 		io_wake(mddev);
 }
 
-static bool write_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
+static bool any_blocked(const struct mio *v, unsigned n)
 {
-	if (atomic_load(&mddev->suspended) || atomic_load(&mddev->stopping) ||
-	    atomic_load(&mddev->power_off))
-		return false;    /* a change or a stop waits on this writer */
 	for (unsigned i = 0; i < n; i++) {
 		int flags = atomic_load(&v[i].rdev->flags);
 		if (v[i].write && (flags & RDEV_BLOCKED) && !(flags & RDEV_FAULTY))
@@ -69,8 +66,18 @@ static bool write_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
 	return false;
 }
 
+static bool write_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
+{
+	if (atomic_load(&mddev->suspended) || atomic_load(&mddev->stopping) ||
+	    atomic_load(&mddev->power_off))
+		return false;    /* a change or a stop waits on this writer */
+	return any_blocked(v, n);
+}
+
 void md_wait_blocked(struct mddev *mddev, const struct mio *v, unsigned n)
 {
+	if (!any_blocked(v, n))
+		return;    /* every write but the rare held one: no lock */
 	pthread_mutex_lock(&mddev->io_lock);
 	/* Timed: "faulty" and a stop change state without a wakeup here. */
 	while (write_blocked(mddev, v, n))
