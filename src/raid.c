@@ -1049,6 +1049,29 @@ int md_map_discard(struct mddev *mddev, md_map_fn map, uint64_t off,
 	return 0;
 }
 
+/* md_bitmap_create's choice by the version field of the bitmap superblock
+ * (read from the first member that gives it): llbitmap's, or the
+ * classic's, whose load refuses any other. */
+static const struct bitmap_operations *bitmap_ops_on_disk(struct mddev *mddev)
+{
+	uint8_t sb[8];
+
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *r = mddev->slots[i];
+		if (!rdev_usable(r))
+			continue;
+		int64_t at = (int64_t)r->sb.super_offset + r->sb.bitmap_offset;
+		if (mio_run(&(struct mio){ .rdev = r, .abs = true, .off = (uint64_t)at
+					   << SECTOR_SHIFT, .buf = sb, .len = sizeof(sb) }, 1) < 0)
+			continue;
+		uint32_t version;
+		memcpy(&version, sb + 4, 4);
+		return GUINT32_FROM_LE(version) == BITMAP_MAJOR_LOCKLESS ? &llbitmap_ops
+									 : &bitmap_ops;
+	}
+	return &bitmap_ops;
+}
+
 /* ---- run / stop ---- */
 
 const char *md_array_state(struct mddev *mddev)
@@ -1126,8 +1149,8 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	if ((sb->feature_map & MD_FEATURE_BITMAP_OFFSET) && sb->bitmap_offset) {
-		mddev->bitmap_ops = &bitmap_ops;
-		r = bitmap_ops.load(mddev, err, errlen);
+		mddev->bitmap_ops = bitmap_ops_on_disk(mddev);
+		r = mddev->bitmap_ops->load(mddev, err, errlen);
 		if (r < 0)
 			return r;
 	}
