@@ -377,20 +377,48 @@ static unsigned io_size(struct mddev *mddev)
 	return s >= 512 && s <= LLBITMAP_PAGE && !(s & (s - 1)) ? s : 512;
 }
 
-static void fill_sb(struct mddev *mddev, struct llbitmap_sb *sb, uint32_t chunksize,
-		    uint32_t space, uint32_t state, uint32_t daemon_sleep)
+static void fill_sb_of(const struct md_sb *msb, uint64_t events, uint64_t cover,
+		       struct llbitmap_sb *sb, uint32_t chunksize, uint32_t space,
+		       uint32_t state, uint32_t daemon_sleep)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->magic = BITMAP_MAGIC;
 	sb->version = BITMAP_MAJOR_LOCKLESS;
-	md_sb_uuid_kernel(&mddev->sb, sb->uuid);
-	sb->events = mddev->events;
-	sb->events_cleared = mddev->events;
-	sb->sync_size = covered_sectors(mddev);
+	md_sb_uuid_kernel(msb, sb->uuid);
+	sb->events = events;
+	sb->events_cleared = events;
+	sb->sync_size = cover;
 	sb->state = state;
 	sb->chunksize = chunksize;
 	sb->daemon_sleep = daemon_sleep;
 	sb->sectors_reserved = space;
+}
+
+static void fill_sb(struct mddev *mddev, struct llbitmap_sb *sb, uint32_t chunksize,
+		    uint32_t space, uint32_t state, uint32_t daemon_sleep)
+{
+	fill_sb_of(&mddev->sb, mddev->events, covered_sectors(mddev), sb, chunksize,
+		   space, state, daemon_sleep);
+}
+
+uint8_t *llbitmap_new_area(const struct md_sb *msb, uint64_t cover, uint32_t space,
+			   bool clean, size_t *len)
+{
+	uint32_t chunksize = llbitmap_chunksize(cover, space);
+	unsigned lbs = msb->logical_block_size;
+	unsigned io = lbs >= 512 && lbs <= LLBITMAP_PAGE && !(lbs & (lbs - 1)) ? lbs : 512;
+	struct llbitmap_sb sb;
+
+	if (!chunksize || space * 512 <= LLBITMAP_DATA_OFFSET)
+		return NULL;
+	uint64_t chunks = (cover + chunksize - 1) / chunksize;
+	*len = round_up_to(LLBITMAP_DATA_OFFSET + chunks, io);
+	uint8_t *buf = g_malloc0(*len);
+	fill_sb_of(msb, msb->events, cover, &sb, chunksize, space,
+		   LLBITMAP_FIRST_USE | (clean ? LLBITMAP_CLEAN : 0), DEFAULT_DAEMON_SLEEP);
+	llbitmap_sb_encode(&sb, buf);
+	memset(buf + LLBITMAP_DATA_OFFSET, clean ? BitClean : BitUnwritten, chunks);
+	return buf;
 }
 
 /* ---- member IO ---- */

@@ -67,6 +67,14 @@ void llbitmap_sb_decode(const uint8_t *buf, struct llbitmap_sb *sb);
  * covered, the byte map in space_sectors of area after the superblock. */
 uint32_t llbitmap_chunksize(uint64_t sectors, uint64_t space_sectors);
 
+/* For raidfs create (mdadm's --bitmap=lockless): the area a member
+ * gets, *len bytes: the superblock saying FIRST_USE (and CLEAN for an
+ * array created clean), the byte map as the first load will make it;
+ * NULL when space (sectors) holds no map for cover sectors. */
+struct md_sb;
+uint8_t *llbitmap_new_area(const struct md_sb *msb, uint64_t cover, uint32_t space,
+			   bool clean, size_t *len);
+
 /* What a state change asked of the sync thread since the last call (md
  * sets MD_RECOVERY_NEEDED with MD_RECOVERY_SYNC, or LAZY_RECOVER for a
  * raid456 chunk first written): 0, or these bits. */

@@ -220,14 +220,20 @@ recovered_intact() {
 	expect_eq "$1: mismatch_cnt" "$(cat "$2/mismatch_cnt")" 0
 }
 
+# bitmap_pos MEMBER: the byte offset of MEMBER's bitmap superblock
+# (super_offset + bitmap_offset), either type.
+bitmap_pos() {
+	local so bo
+	so=$(examine_field "$1" "Super Offset" | cut -d' ' -f1)
+	bo=$(examine_field "$1" "Internal Bitmap" | cut -d' ' -f1)
+	echo $(((so + bo) * 512))
+}
+
 # bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
 # internal bitmap, one a line, read from the file as md-bitmap.c lays it
 # out (bitmap_super_t at super_offset + bitmap_offset, then the bits).
 bitmap_bits() {
-	local so bo
-	so=$(examine_field "$1" "Super Offset" | cut -d' ' -f1)
-	bo=$(examine_field "$1" "Internal Bitmap" | cut -d' ' -f1)
-	python3 - "$1" $(((so + bo) * 512)) <<'PY'
+	python3 - "$1" "$(bitmap_pos "$1")" <<'PY'
 import struct, sys
 with open(sys.argv[1], 'rb') as f:
     f.seek(int(sys.argv[2]))
