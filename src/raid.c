@@ -540,6 +540,25 @@ static void bitmap_range(struct mddev *mddev, uint64_t off, uint64_t len,
 		mddev->pers->bitmap_sector(mddev, sector, sectors);
 }
 
+bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	return !ops || !ops->blocks_synced || ops->blocks_synced(mddev, sector);
+}
+
+/* md's llbitmap sets MD_RECOVERY_NEEDED as a chunk's state asks for a
+ * sync: the sync thread runs one bounded by the bitmap once it is free. */
+void md_bitmap_check_wanted(struct mddev *mddev)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->sync_wanted || !ops->sync_wanted(mddev))
+		return;
+	atomic_store(&mddev->bitmap_sync_pending, true);
+	md_wakeup_recovery(mddev);
+}
+
 void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
@@ -549,6 +568,7 @@ void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sector
 	ops->start_write(mddev, sector, sectors);
 	if (ops->unplug)
 		ops->unplug(mddev, true);
+	md_bitmap_check_wanted(mddev);
 }
 
 void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
@@ -577,6 +597,7 @@ static gpointer bitmap_thread(gpointer arg)
 		}
 		pthread_mutex_unlock(&mddev->sb_lock);
 		mddev->bitmap_ops->daemon_work(mddev);
+		md_bitmap_check_wanted(mddev);
 		pthread_mutex_lock(&mddev->sb_lock);
 		last = g_get_monotonic_time();
 	}
