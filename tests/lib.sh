@@ -173,6 +173,20 @@ busy_writer() {
 	WRITER=$!
 }
 
+# chunks_writer IMAGE CHUNK_BYTES "C1 C2 ..." BS COUNT AT: rewrite COUNT
+# blocks of BS bytes, AT blocks into each chunk C, in a loop in the
+# background (WRITER is its pid) until a write fails (as busy_writer).
+chunks_writer() {
+	(exec 3<>"$1"
+	 while :; do
+		for c in $3; do
+			dd if=/dev/urandom of=/proc/self/fd/3 bs="$4" count="$5" \
+			   seek=$(($2 / $4 * c + $6)) conv=notrunc status=none || exit 0
+		done
+	 done) &
+	WRITER=$!
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"

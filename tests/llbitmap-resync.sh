@@ -35,14 +35,7 @@ echo 600 >"$D/llbitmap/daemon_sleep"    # nothing cleaned while we look
 
 note "8 chunks written, each in a block of the map of its own"
 WRITTEN="600 1300 2000 9000 20000 33000 47000 65000"
-(exec 3<>"$M/r"
- while :; do
-	for c in $WRITTEN; do
-		dd if=/dev/urandom of=/proc/self/fd/3 bs=4K count=2 \
-		   seek=$((c * CHUNK / 4096 + 9)) conv=notrunc status=none || exit 0
-	done
- done) &
-WRITER=$!
+chunks_writer "$M/r" $CHUNK "$WRITTEN" 4096 2 9
 want=$(for c in $WRITTEN; do echo "$c 2"; done | tr '\n' ' ')
 for i in $(seq 600); do
 	[ "$(states "$T/a" | tr '\n' ' ')" = "$want" ] &&
