@@ -534,6 +534,9 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 	if (r == 0 && o->bitmap && !o->redundant)
 		r = refuse("--bitmap %s: %s has no redundancy to keep in step",
 			   o->llbitmap ? "lockless" : "internal", md_level_name(o->level));
+	if (r == 0 && o->llbitmap && o->minor == 90)
+		r = refuse("--bitmap lockless needs 1.x metadata (0.90 keeps 60K for a "
+			   "bitmap)");
 	if (r == 0)
 		r = plan_members(m, total, o, &t);
 	if (r == 0)

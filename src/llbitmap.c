@@ -1177,7 +1177,56 @@ static void llbitmap_status(struct mddev *mddev, GString *out)
 			       kb);
 }
 
-static const struct md_attr llbitmap_group[];
+/* NAME.md/llbitmap/: md's llbitmap sysfs group.  The control files add
+ * the last newline themselves. */
+static void group_show(void (*show)(struct mddev *, GString *), struct mddev *mddev,
+		       GString *out)
+{
+	show(mddev, out);
+	if (out->len && out->str[out->len - 1] == '\n')
+		g_string_truncate(out, out->len - 1);
+}
+
+static void bits_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_bits_show, mddev, out);
+}
+
+static void metadata_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_metadata_show, mddev, out);
+}
+
+static void daemon_sleep_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_daemon_sleep_show, mddev, out);
+}
+
+static int daemon_sleep_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	(void)rdev;
+	return llbitmap_daemon_sleep_store(mddev, val);
+}
+
+static void barrier_idle_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_barrier_idle_show, mddev, out);
+}
+
+static int barrier_idle_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	(void)rdev;
+	return llbitmap_barrier_idle_store(mddev, val);
+}
+
+static const struct md_attr llbitmap_group[] = {
+	ATTR_RO(bits), ATTR_RO(metadata), ATTR_RW(daemon_sleep), ATTR_RW(barrier_idle),
+	{ NULL, 0, NULL, NULL },
+};
 
 const struct bitmap_operations llbitmap_ops = {
 	.name = "llbitmap",
@@ -1326,54 +1375,3 @@ int llbitmap_barrier_idle_store(struct mddev *mddev, const char *buf)
 {
 	return store_seconds(mddev, buf, 0, true);
 }
-
-/* NAME.md/llbitmap/: md's llbitmap sysfs group.  The control files add
- * the last newline themselves. */
-static void group_show(void (*show)(struct mddev *, GString *), struct mddev *mddev,
-		       GString *out)
-{
-	show(mddev, out);
-	if (out->len && out->str[out->len - 1] == '\n')
-		g_string_truncate(out, out->len - 1);
-}
-
-static void bits_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
-{
-	(void)rdev;
-	group_show(llbitmap_bits_show, mddev, out);
-}
-
-static void metadata_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
-{
-	(void)rdev;
-	group_show(llbitmap_metadata_show, mddev, out);
-}
-
-static void daemon_sleep_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
-{
-	(void)rdev;
-	group_show(llbitmap_daemon_sleep_show, mddev, out);
-}
-
-static int daemon_sleep_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
-{
-	(void)rdev;
-	return llbitmap_daemon_sleep_store(mddev, val);
-}
-
-static void barrier_idle_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
-{
-	(void)rdev;
-	group_show(llbitmap_barrier_idle_show, mddev, out);
-}
-
-static int barrier_idle_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
-{
-	(void)rdev;
-	return llbitmap_barrier_idle_store(mddev, val);
-}
-
-static const struct md_attr llbitmap_group[] = {
-	ATTR_RO(bits), ATTR_RO(metadata), ATTR_RW(daemon_sleep), ATTR_RW(barrier_idle),
-	{ NULL, 0, NULL, NULL },
-};

@@ -164,8 +164,6 @@ static int check_bitmap(struct create_opts *o, const char *bitmap,
 			      "internal or lockless", bitmap);
 	if (chunk && (!o->bitmap || o->llbitmap))
 		return refuse("--bitmap-chunk needs --bitmap internal");
-	if (o->llbitmap && o->minor == 90)
-		return refuse("--bitmap %s needs 1.x metadata", bitmap);
 	if (chunk && (parse_size(chunk, &o->bitmap_chunk) < 0 ||
 		      o->bitmap_chunk < 4096 || !power_of_two(o->bitmap_chunk)))
 		return refuse("--bitmap-chunk %s: give a power of two of at least "

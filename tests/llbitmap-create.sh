@@ -100,8 +100,9 @@ done
 note "refusals"
 "$RAIDFS" create -l 1 -n 2 -b lockless --bitmap-chunk 64M --member-size 1G \
 	"$T/f" "$T/g" >/dev/null 2>&1 && fail "lockless took --bitmap-chunk"
-"$RAIDFS" create -l 1 -n 2 -b lockless -e 0.90 --member-size 1G \
-	"$T/f" "$T/g" >/dev/null 2>&1 && fail "lockless took 0.90 metadata"
+out=$("$RAIDFS" create -l 1 -n 2 -b lockless -e 0.90 --member-size 1G \
+	"$T/f" "$T/g" 2>&1) && fail "lockless took 0.90 metadata"
+[[ $out == *"needs 1.x metadata"* ]] || fail "0.90 refused for another reason: $out"
 "$RAIDFS" create -l 0 -n 2 -b lockless --member-size 1G \
 	"$T/f" "$T/g" >/dev/null 2>&1 && fail "lockless took raid0"
 [ -e "$T/f" ] && fail "a refused create left a member behind"
