@@ -18,6 +18,13 @@ struct md_attr;
 /* start_write, end_write, start_discard, end_discard: md_bitmap_fn */
 typedef void md_bitmap_fn(struct mddev *mddev, uint64_t offset, uint64_t sectors);
 
+/* bitmap_super_t's version says the type (md's bitmap_type): */
+#define BITMAP_MAJOR_HI 4          /* classic, bitmap.c (3: older, same) */
+#define BITMAP_MAJOR_LOCKLESS 6    /* llbitmap.c */
+
+#define MD_BITMAP_WANT_RESYNC 1u
+#define MD_BITMAP_WANT_LAZY_RECOVER 2u
+
 struct bitmap_operations {
 	const char *name;         /* as bitmap_type shows it */
 
@@ -61,6 +68,12 @@ struct bitmap_operations {
 	void (*dirty_bits)(struct mddev *mddev, uint64_t s, uint64_t e);
 	/* The periodic work, every daemon_sleep: clear what went idle. */
 	void (*daemon_work)(struct mddev *mddev);
+	/* What state changes asked of the sync thread since the last call:
+	 * 0 or MD_BITMAP_WANT_* bits (md's llbitmap sets MD_RECOVERY_NEEDED
+	 * with MD_RECOVERY_SYNC, or MD_RECOVERY_LAZY_RECOVER for a raid456
+	 * chunk's first write).  Cheap when there is nothing: the core asks
+	 * after every write. */
+	unsigned (*sync_wanted)(struct mddev *mddev);
 
 	void (*status)(struct mddev *mddev, GString *out);   /* mdstat line */
 
@@ -70,4 +83,5 @@ struct bitmap_operations {
 	const struct md_attr *group;
 };
 
-extern const struct bitmap_operations bitmap_ops;
+extern const struct bitmap_operations bitmap_ops;     /* version 4 */
+extern const struct bitmap_operations llbitmap_ops;   /* version 6 */

@@ -14,7 +14,8 @@ struct create_opts {
 	uint64_t member_bytes;    /* size of member files we create */
 	uint32_t logical_block_size;
 	bool assume_clean, force, redundant, layout_given;
-	bool bitmap;              /* -b internal */
+	bool bitmap;              /* -b internal or lockless */
+	bool llbitmap;            /* -b lockless (llbitmap): version 6 */
 	uint64_t bitmap_chunk;    /* --bitmap-chunk bytes; 0: mdadm's default */
 };
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "llbitmap.h"
 #include "names.h"
 
 /* A 4 KiB region create writes on an existing member, as it was. */
@@ -170,6 +171,8 @@ static uint64_t bitmap_room(const struct create_opts *o, uint64_t size)
 {
 	if (!o->bitmap)
 		return 0;
+	if (o->llbitmap)    /* md's llbitmap wants its 128 KiB whole */
+		return MAX(md_sb_bm_space(size), LLBITMAP_RESERVED_SECTORS);
 	return o->minor == 90 ? 120 : md_sb_bm_space(size);
 }
 
@@ -322,6 +325,25 @@ static uint64_t bitmap_cover(const struct md_sb *t)
 	       t->chunk_sectors;
 }
 
+/* mdadm's --bitmap=lockless: llbitmap's area on every member, all of it
+ * Unwritten (its first load leaves raid456 parity to be built lazily) or,
+ * for an array created clean, Clean. */
+static int plan_llbitmap(struct create_member *m, int n, const struct md_sb *t)
+{
+	bool clean = t->resync_offset == MD_MAX_SECTOR;
+
+	for (int i = 0; i < n; i++) {
+		if (!m[i].path)
+			continue;
+		m[i].bitmap = llbitmap_new_area(&m[i].sb, bitmap_cover(t),
+						LLBITMAP_RESERVED_SECTORS, clean,
+						&m[i].bitmap_len);
+		if (!m[i].bitmap)
+			return refuse("%s: no room for an llbitmap", m[i].path);
+	}
+	return 0;
+}
+
 /* mdadm's add_internal_bitmap and write_bitmap: the chunk for the room
  * left, every member's bitmap with every bit set (the array's resync
  * says which need syncing). */
@@ -331,6 +353,8 @@ static int plan_bitmap(struct create_member *m, int n, const struct create_opts 
 	uint32_t chunk;
 	char err[200];
 
+	if (o->llbitmap)
+		return plan_llbitmap(m, n, t);
 	if (!o->bitmap)
 		return 0;
 	if (md_bitmap_choose_chunk(bitmap_cover(t), bitmap_room(o, t->size),
@@ -508,8 +532,11 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 	if (r == 0)
 		r = check_existing(m, total, o->force);
 	if (r == 0 && o->bitmap && !o->redundant)
-		r = refuse("--bitmap internal: %s has no redundancy to keep in "
-			   "step", md_level_name(o->level));
+		r = refuse("--bitmap %s: %s has no redundancy to keep in step",
+			   o->llbitmap ? "lockless" : "internal", md_level_name(o->level));
+	if (r == 0 && o->llbitmap && o->minor == 90)
+		r = refuse("--bitmap lockless needs 1.x metadata (0.90 keeps 60K for a "
+			   "bitmap)");
 	if (r == 0)
 		r = plan_members(m, total, o, &t);
 	if (r == 0)

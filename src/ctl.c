@@ -407,9 +407,14 @@ static void consistency_policy_show(struct mddev *mddev, struct md_rdev *rdev,
 static void bitmap_type_show(struct mddev *mddev, struct md_rdev *rdev,
 			     GString *out)
 {
+	static const char *const types[] = { "none", "bitmap", "llbitmap" };
+	const char *cur = mddev->bitmap_ops ? mddev->bitmap_ops->name : "none";
+
 	(void)rdev;
-	g_string_append(out, mddev->bitmap_ops ? "none [bitmap] llbitmap"
-					       : "[none] bitmap llbitmap");
+	/* md's bitmap_type_show: every type, the one in use bracketed */
+	for (unsigned i = 0; i < G_N_ELEMENTS(types); i++)
+		g_string_append_printf(out, strcmp(types[i], cur) ? "%s%s" : "%s[%s]",
+				       i ? " " : "", types[i]);
 }
 
 static void safe_mode_delay_show(struct mddev *mddev, struct md_rdev *rdev,

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ctl.h"
 #include "raid.h"
 #include "llbitmap.h"
 #include "bitmap_sb.h"
@@ -376,20 +377,48 @@ static unsigned io_size(struct mddev *mddev)
 	return s >= 512 && s <= LLBITMAP_PAGE && !(s & (s - 1)) ? s : 512;
 }
 
-static void fill_sb(struct mddev *mddev, struct llbitmap_sb *sb, uint32_t chunksize,
-		    uint32_t space, uint32_t state, uint32_t daemon_sleep)
+static void fill_sb_of(const struct md_sb *msb, uint64_t events, uint64_t cover,
+		       struct llbitmap_sb *sb, uint32_t chunksize, uint32_t space,
+		       uint32_t state, uint32_t daemon_sleep)
 {
 	memset(sb, 0, sizeof(*sb));
 	sb->magic = BITMAP_MAGIC;
 	sb->version = BITMAP_MAJOR_LOCKLESS;
-	md_sb_uuid_kernel(&mddev->sb, sb->uuid);
-	sb->events = mddev->events;
-	sb->events_cleared = mddev->events;
-	sb->sync_size = covered_sectors(mddev);
+	md_sb_uuid_kernel(msb, sb->uuid);
+	sb->events = events;
+	sb->events_cleared = events;
+	sb->sync_size = cover;
 	sb->state = state;
 	sb->chunksize = chunksize;
 	sb->daemon_sleep = daemon_sleep;
 	sb->sectors_reserved = space;
+}
+
+static void fill_sb(struct mddev *mddev, struct llbitmap_sb *sb, uint32_t chunksize,
+		    uint32_t space, uint32_t state, uint32_t daemon_sleep)
+{
+	fill_sb_of(&mddev->sb, mddev->events, covered_sectors(mddev), sb, chunksize,
+		   space, state, daemon_sleep);
+}
+
+uint8_t *llbitmap_new_area(const struct md_sb *msb, uint64_t cover, uint32_t space,
+			   bool clean, size_t *len)
+{
+	uint32_t chunksize = llbitmap_chunksize(cover, space);
+	unsigned lbs = msb->logical_block_size;
+	unsigned io = lbs >= 512 && lbs <= LLBITMAP_PAGE && !(lbs & (lbs - 1)) ? lbs : 512;
+	struct llbitmap_sb sb;
+
+	if (!chunksize || space * 512 <= LLBITMAP_DATA_OFFSET)
+		return NULL;
+	uint64_t chunks = (cover + chunksize - 1) / chunksize;
+	*len = round_up_to(LLBITMAP_DATA_OFFSET + chunks, io);
+	uint8_t *buf = g_malloc0(*len);
+	fill_sb_of(msb, msb->events, cover, &sb, chunksize, space,
+		   LLBITMAP_FIRST_USE | (clean ? LLBITMAP_CLEAN : 0), DEFAULT_DAEMON_SLEEP);
+	llbitmap_sb_encode(&sb, buf);
+	memset(buf + LLBITMAP_DATA_OFFSET, clean ? BitClean : BitUnwritten, chunks);
+	return buf;
 }
 
 /* ---- member IO ---- */
@@ -828,6 +857,8 @@ static int llbitmap_load(struct mddev *mddev, char *err, size_t errlen)
 		state_machine_run(b, 0, b->chunks - 1,
 				  stale ? BitmapActionStale : BitmapActionReload);
 	}
+	/* the core's daemon runs daemon_work this often */
+	atomic_store(&mddev->bitmap_daemon_sleep_ms, atomic_load(&b->daemon_sleep) * 1000);
 	mddev->bitmap = (struct bitmap *)(void *)b;
 	return 0;
 }
@@ -1146,6 +1177,57 @@ static void llbitmap_status(struct mddev *mddev, GString *out)
 			       kb);
 }
 
+/* NAME.md/llbitmap/: md's llbitmap sysfs group.  The control files add
+ * the last newline themselves. */
+static void group_show(void (*show)(struct mddev *, GString *), struct mddev *mddev,
+		       GString *out)
+{
+	show(mddev, out);
+	if (out->len && out->str[out->len - 1] == '\n')
+		g_string_truncate(out, out->len - 1);
+}
+
+static void bits_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_bits_show, mddev, out);
+}
+
+static void metadata_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_metadata_show, mddev, out);
+}
+
+static void daemon_sleep_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_daemon_sleep_show, mddev, out);
+}
+
+static int daemon_sleep_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	(void)rdev;
+	return llbitmap_daemon_sleep_store(mddev, val);
+}
+
+static void barrier_idle_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)rdev;
+	group_show(llbitmap_barrier_idle_show, mddev, out);
+}
+
+static int barrier_idle_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	(void)rdev;
+	return llbitmap_barrier_idle_store(mddev, val);
+}
+
+static const struct md_attr llbitmap_group[] = {
+	ATTR_RO(bits), ATTR_RO(metadata), ATTR_RW(daemon_sleep), ATTR_RW(barrier_idle),
+	{ NULL, 0, NULL, NULL },
+};
+
 const struct bitmap_operations llbitmap_ops = {
 	.name = "llbitmap",
 	.create = llbitmap_create,
@@ -1166,14 +1248,21 @@ const struct bitmap_operations llbitmap_ops = {
 	.update_sb = llbitmap_update_sb,
 	.dirty_bits = llbitmap_dirty_bits,
 	.daemon_work = llbitmap_daemon_work,
+	.sync_wanted = llbitmap_sync_wanted,
 	.status = llbitmap_status,
+	.group_name = "llbitmap",
+	.group = llbitmap_group,
 };
 
 /* ---- for the core and the control files ---- */
 
+/* A load first: the core asks after every write, and a shared line
+ * written each time would undo the lockless write path. */
 unsigned llbitmap_sync_wanted(struct mddev *mddev)
 {
-	return atomic_exchange(&ll(mddev)->want, 0);
+	struct llbitmap *b = ll(mddev);
+
+	return atomic_load(&b->want) ? atomic_exchange(&b->want, 0) : 0;
 }
 
 unsigned llbitmap_daemon_sleep(struct mddev *mddev)
@@ -1268,6 +1357,8 @@ static int store_seconds(struct mddev *mddev, const char *buf, unsigned lo, bool
 	if (!ok)
 		return -EINVAL;
 	atomic_store(idle ? &b->barrier_idle : &b->daemon_sleep, (unsigned)v);
+	if (!idle)
+		atomic_store(&mddev->bitmap_daemon_sleep_ms, (unsigned)v * 1000);
 	return 0;
 }
 

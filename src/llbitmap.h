@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include "bitmap.h"
 
-#define BITMAP_MAJOR_LOCKLESS 6
 #define LLBITMAP_DATA_OFFSET 1024           /* the byte map starts here */
 #define LLBITMAP_RESERVED_SECTORS 256       /* 128 KiB: superblock + map */
 #define LLBITMAP_MIN_CHUNK 128              /* sectors: 64 KiB */
@@ -68,11 +67,19 @@ void llbitmap_sb_decode(const uint8_t *buf, struct llbitmap_sb *sb);
  * covered, the byte map in space_sectors of area after the superblock. */
 uint32_t llbitmap_chunksize(uint64_t sectors, uint64_t space_sectors);
 
+/* For raidfs create (mdadm's --bitmap=lockless): the area a member
+ * gets, *len bytes: the superblock saying FIRST_USE (and CLEAN for an
+ * array created clean), the byte map as the first load will make it;
+ * NULL when space (sectors) holds no map for cover sectors. */
+struct md_sb;
+uint8_t *llbitmap_new_area(const struct md_sb *msb, uint64_t cover, uint32_t space,
+			   bool clean, size_t *len);
+
 /* What a state change asked of the sync thread since the last call (md
  * sets MD_RECOVERY_NEEDED with MD_RECOVERY_SYNC, or LAZY_RECOVER for a
  * raid456 chunk first written): 0, or these bits. */
-#define LLBITMAP_WANT_RESYNC 1u
-#define LLBITMAP_WANT_LAZY_RECOVER 2u
+#define LLBITMAP_WANT_RESYNC MD_BITMAP_WANT_RESYNC
+#define LLBITMAP_WANT_LAZY_RECOVER MD_BITMAP_WANT_LAZY_RECOVER
 unsigned llbitmap_sync_wanted(struct mddev *mddev);
 /* Seconds between daemon_work calls. */
 unsigned llbitmap_daemon_sleep(struct mddev *mddev);
@@ -88,5 +95,3 @@ void llbitmap_daemon_sleep_show(struct mddev *mddev, GString *out);
 int llbitmap_daemon_sleep_store(struct mddev *mddev, const char *buf);
 void llbitmap_barrier_idle_show(struct mddev *mddev, GString *out);
 int llbitmap_barrier_idle_store(struct mddev *mddev, const char *buf);
-
-extern const struct bitmap_operations llbitmap_ops;

@@ -151,15 +151,18 @@ static int check_geometry(struct create_opts *o, const char *level,
 	return 0;
 }
 
-/* -b none|internal and --bitmap-chunk, as mdadm's Create takes them. */
+/* -b none|internal|lockless and --bitmap-chunk, as mdadm's Create takes
+ * them (llbitmap is mdadm's alias of lockless, whose chunk md chooses). */
 static int check_bitmap(struct create_opts *o, const char *bitmap,
 			const char *chunk)
 {
-	o->bitmap = bitmap && strcmp(bitmap, "internal") == 0;
+	o->llbitmap = bitmap && (strcmp(bitmap, "lockless") == 0 ||
+				 strcmp(bitmap, "llbitmap") == 0);
+	o->bitmap = o->llbitmap || (bitmap && strcmp(bitmap, "internal") == 0);
 	if (bitmap && !o->bitmap && strcmp(bitmap, "none") != 0)
-		return refuse("--bitmap %s is not supported yet; use none or "
-			      "internal", bitmap);
-	if (chunk && !o->bitmap)
+		return refuse("--bitmap %s is not supported yet; use none, "
+			      "internal or lockless", bitmap);
+	if (chunk && (!o->bitmap || o->llbitmap))
 		return refuse("--bitmap-chunk needs --bitmap internal");
 	if (chunk && (parse_size(chunk, &o->bitmap_chunk) < 0 ||
 		      o->bitmap_chunk < 4096 || !power_of_two(o->bitmap_chunk)))
@@ -184,7 +187,7 @@ static int cmd_create(int argc, char **argv)
 		{ "chunk", 'c', 0, G_OPTION_ARG_STRING, &chunk, "Chunk size (default 512K)", "SIZE" },
 		{ "layout", 'p', 0, G_OPTION_ARG_STRING, &layout, "md layout name", "LAYOUT" },
 		{ "metadata", 'e', 0, G_OPTION_ARG_STRING, &metadata, "Superblock: 1.2 (default), 1.1, 1.0, 0.90", "VER" },
-		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none (default) or internal", "TYPE" },
+		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none (default), internal or lockless (llbitmap)", "TYPE" },
 		{ "bitmap-chunk", 0, 0, G_OPTION_ARG_STRING, &bitmap_chunk, "Bitmap chunk (KiB or suffix; default as mdadm: at least 64M)", "SIZE" },
 		{ "assume-clean", 0, 0, G_OPTION_ARG_NONE, &assume_clean, "Skip the initial resync", NULL },
 		{ "name", 'N', 0, G_OPTION_ARG_STRING, &name, "Array name (the image's name)", "NAME" },

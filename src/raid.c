@@ -540,6 +540,25 @@ static void bitmap_range(struct mddev *mddev, uint64_t off, uint64_t len,
 		mddev->pers->bitmap_sector(mddev, sector, sectors);
 }
 
+bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	return !ops || !ops->blocks_synced || ops->blocks_synced(mddev, sector);
+}
+
+/* md's llbitmap sets MD_RECOVERY_NEEDED as a chunk's state asks for a
+ * sync: the sync thread runs one bounded by the bitmap once it is free. */
+void md_bitmap_check_wanted(struct mddev *mddev)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->sync_wanted || !ops->sync_wanted(mddev))
+		return;
+	atomic_store(&mddev->bitmap_sync_pending, true);
+	md_wakeup_recovery(mddev);
+}
+
 void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
@@ -549,6 +568,7 @@ void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sector
 	ops->start_write(mddev, sector, sectors);
 	if (ops->unplug)
 		ops->unplug(mddev, true);
+	md_bitmap_check_wanted(mddev);
 }
 
 void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
@@ -577,6 +597,7 @@ static gpointer bitmap_thread(gpointer arg)
 		}
 		pthread_mutex_unlock(&mddev->sb_lock);
 		mddev->bitmap_ops->daemon_work(mddev);
+		md_bitmap_check_wanted(mddev);
 		pthread_mutex_lock(&mddev->sb_lock);
 		last = g_get_monotonic_time();
 	}
@@ -1049,6 +1070,29 @@ int md_map_discard(struct mddev *mddev, md_map_fn map, uint64_t off,
 	return 0;
 }
 
+/* md_bitmap_create's choice by the version field of the bitmap superblock
+ * (read from the first member that gives it): llbitmap's, or the
+ * classic's, whose load refuses any other. */
+static const struct bitmap_operations *bitmap_ops_on_disk(struct mddev *mddev)
+{
+	uint8_t sb[8];
+
+	for (int i = 0; i < mddev->raid_disks; i++) {
+		struct md_rdev *r = mddev->slots[i];
+		if (!rdev_usable(r))
+			continue;
+		int64_t at = (int64_t)r->sb.super_offset + r->sb.bitmap_offset;
+		if (mio_run(&(struct mio){ .rdev = r, .abs = true, .off = (uint64_t)at
+					   << SECTOR_SHIFT, .buf = sb, .len = sizeof(sb) }, 1) < 0)
+			continue;
+		uint32_t version;
+		memcpy(&version, sb + 4, 4);
+		return GUINT32_FROM_LE(version) == BITMAP_MAJOR_LOCKLESS ? &llbitmap_ops
+									 : &bitmap_ops;
+	}
+	return &bitmap_ops;
+}
+
 /* ---- run / stop ---- */
 
 const char *md_array_state(struct mddev *mddev)
@@ -1126,8 +1170,8 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	if (r < 0)
 		return r;
 	if ((sb->feature_map & MD_FEATURE_BITMAP_OFFSET) && sb->bitmap_offset) {
-		mddev->bitmap_ops = &bitmap_ops;
-		r = bitmap_ops.load(mddev, err, errlen);
+		mddev->bitmap_ops = bitmap_ops_on_disk(mddev);
+		r = mddev->bitmap_ops->load(mddev, err, errlen);
 		if (r < 0)
 			return r;
 	}

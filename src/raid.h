@@ -283,6 +283,9 @@ struct mddev {
 	/* md's MD_RECOVERY_NEEDED: the sync thread should look for spares to
 	 * put into empty roles (md_check_recovery). */
 	atomic_bool recovery_needed;
+	/* The bitmap asked for a resync bounded by it (its sync_wanted: md's
+	 * llbitmap setting MD_RECOVERY_SYNC or MD_RECOVERY_LAZY_RECOVER). */
+	atomic_bool bitmap_sync_pending;
 
 	/* The mount's: the power cut calls it before touching the members, to
 	 * take the array out of service and stop it once idle. */
@@ -374,6 +377,11 @@ uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
 bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events);
 /* Sectors the bitmap covers: md's resync_max_sectors. */
 uint64_t md_bitmap_sectors(struct mddev *mddev);
+/* Whether parity at sector (of the bitmap's space) may be trusted: md's
+ * blocks_synced, true without a bitmap that says otherwise. */
+bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector);
+/* Ask the bitmap what it wants of the sync thread and pass it on. */
+void md_bitmap_check_wanted(struct mddev *mddev);
 gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);
 void md_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_opt);
 unsigned md_io_opt(struct mddev *mddev);

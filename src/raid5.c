@@ -364,6 +364,15 @@ static void rcw_gaps(const struct stripe *sh, const struct r5dev *dev,
 	g[0] = sh->lo, g[1] = fa, g[2] = fb, g[3] = sh->hi;
 }
 
+/* md's need_this_block: where the bitmap says parity was never built
+ * (llbitmap's lazy initial recovery not there yet) rmw would keep it
+ * wrong; both ends, as the stripe's range may cross a bitmap chunk. */
+static bool bitmap_synced(struct req *rq, const struct stripe *sh)
+{
+	return md_bitmap_blocks_synced(rq->mddev, dev_sector(rq, sh, sh->lo)) &&
+	       md_bitmap_blocks_synced(rq->mddev, dev_sector(rq, sh, sh->hi) - 1);
+}
+
 /* md's handle_stripe_dirtying: count the members each method must read,
  * what the stripe cache holds not counted; rmw only when strictly cheaper,
  * never where parity may be stale nor over data still held back (the
@@ -394,7 +403,7 @@ static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int faile
 		return MODE_FULL;
 	sh->reads = rcw;
 	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev) ||
-	    sh->held || rmw >= rcw)
+	    !bitmap_synced(rq, sh) || sh->held || rmw >= rcw)
 		return MODE_RCW;
 	sh->reads = rmw;
 	return MODE_RMW;

@@ -78,6 +78,10 @@ static enum sync_action needed_action(struct mddev *mddev)
 		return ACTION_RESYNC;
 	if (recovery_needed(mddev) && md_enough(mddev, -1))
 		return ACTION_RECOVER;
+	if (atomic_load(&mddev->bitmap_sync_pending) && resync_possible(mddev)) {
+		atomic_store(&mddev->bitmap_sync_pending, false);
+		return ACTION_RESYNC;
+	}
 	return ACTION_IDLE;
 }
 
@@ -295,8 +299,10 @@ static uint64_t pass_start(struct mddev *mddev, enum sync_action action,
 {
 	uint64_t start = mddev->dev_sectors;
 
+	/* md_do_sync: with a bitmap a resync the array does not owe (the
+	 * bitmap asked for it) goes over everything, the bitmap bounding it */
 	if (action == ACTION_RESYNC)
-		return mddev->resync_offset;
+		return mddev->resync_offset == MD_MAX_SECTOR ? 0 : mddev->resync_offset;
 	if (requested(action))
 		return MIN(atomic_load(&mddev->resync_min), mddev->dev_sectors);
 	for (int i = 0; action == ACTION_RECOVER && i < nr_targets(mddev); i++)
@@ -469,14 +475,29 @@ static uint64_t bitmap_skip(struct mddev *mddev, uint64_t s, uint64_t *n,
 }
 
 /* md_do_sync's skip_sync_blocks, for every action: what the bitmap says
- * was never written (llbitmap's Unwritten) has nothing to sync. */
-static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s)
+ * was never written (llbitmap's Unwritten) has nothing to sync.  md asks
+ * before each small sync_request; a window here is larger, so it ends
+ * where the bitmap would skip again (probed every SKIP_PROBE_SECTORS, the
+ * smallest chunk of a bitmap that skips: llbitmap's 64 KiB), lest a check
+ * read what was never written. */
+#define SKIP_PROBE_SECTORS 128
+
+static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s, uint64_t *n)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
 
 	if (!ops || !ops->skip_sync_blocks || !mddev->pers->bitmap_bounds_sync)
 		return 0;
-	return ops->skip_sync_blocks(mddev, s);
+	uint64_t skip = ops->skip_sync_blocks(mddev, s);
+	if (skip)
+		return skip;
+	uint64_t p = (s / SKIP_PROBE_SECTORS + 1) * SKIP_PROBE_SECTORS;
+	for (; p < s + *n; p += SKIP_PROBE_SECTORS)
+		if (ops->skip_sync_blocks(mddev, p)) {
+			*n = p - s;
+			break;
+		}
+	return 0;
 }
 
 /* A level whose syncs do not walk the bitmap's space (raid10 resyncs
@@ -542,7 +563,7 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 			break;
 		uint64_t stop = MIN(end, atomic_load(&mddev->resync_max));
 		uint64_t n = MIN(stop - s, SYNC_WINDOW_SECTORS);
-		uint64_t skip = unwritten_skip(mddev, s);
+		uint64_t skip = unwritten_skip(mddev, s, &n);
 
 		if (!skip && bounded)
 			skip = bitmap_skip(mddev, s, &n, degraded);
@@ -614,7 +635,8 @@ void md_check_recovery(struct mddev *mddev)
 {
 	atomic_store(&mddev->recovery_needed, false);
 	if (mddev->ro || !mddev->pers->sync_request || mddev->sync_frozen ||
-	    (!md_add_spares(mddev) && !any_replacing(mddev)))
+	    (!md_add_spares(mddev) && !any_replacing(mddev) &&
+	     !atomic_load(&mddev->bitmap_sync_pending)))
 		return;
 	pthread_mutex_lock(&mddev->sync_lock);
 	if (mddev->sync_action == ACTION_IDLE)
@@ -691,6 +713,7 @@ void md_sync_start(struct mddev *mddev)
 {
 	if (mddev->ro || !mddev->pers->sync_request)
 		return;
+	md_bitmap_check_wanted(mddev);    /* what the load found to sync */
 	set_action(mddev, needed_action(mddev));
 	/* Spares found at mount take the empty roles first. */
 	atomic_store(&mddev->recovery_needed, true);

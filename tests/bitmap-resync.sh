@@ -52,14 +52,7 @@ wait_bits "$T/b" ""
 note "a written chunk's bit is on every member while it is written"
 echo 60 >"$D/bitmap/time_base"      # no clearing while we look
 WRITTEN="3 77 200 "
-(exec 3<>"$M/r"
- while :; do
-	for c in $WRITTEN; do
-		dd if=/dev/urandom of=/proc/self/fd/3 bs=64K count=4 \
-		   seek=$((c * CHUNK / 65536 + 7)) conv=notrunc status=none || exit 0
-	done
- done) &
-WRITER=$!
+chunks_writer "$M/r" $CHUNK "$WRITTEN" 65536 4 7
 wait_bits "$T/a" "$WRITTEN"
 wait_bits "$T/b" "$WRITTEN"
 expect_eq "array_state while writing" "$(cat "$D/array_state")" active

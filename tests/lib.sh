@@ -173,6 +173,51 @@ busy_writer() {
 	WRITER=$!
 }
 
+# chunks_writer IMAGE CHUNK_BYTES "C1 C2 ..." BS COUNT AT: rewrite COUNT
+# blocks of BS bytes, AT blocks into each chunk C, in a loop in the
+# background (WRITER is its pid) until a write fails (as busy_writer).
+chunks_writer() {
+	(exec 3<>"$1"
+	 while :; do
+		for c in $3; do
+			dd if=/dev/urandom of=/proc/self/fd/3 bs="$4" count="$5" \
+			   seek=$(($2 / $4 * c + $6)) conv=notrunc status=none || exit 0
+		done
+	 done) &
+	WRITER=$!
+}
+
+# cut_writer SEED DONE IMAGE1 IMAGE2: 4 KiB writes at places drawn from
+# SEED, alternately into IMAGE2 (its first 18 MiB) and IMAGE1 (6 MiB), no
+# fsync, the images held open (a close would flush); touches DONE after
+# the last and stays (WRITER is its pid) for the power cut to come.
+cut_writer() {
+	python3 - "$@" <<'PY' &
+import os, random, sys, time
+rnd = random.Random(int(sys.argv[1]))
+fds = [os.open(p, os.O_WRONLY) for p in sys.argv[3:5]]
+for i in range(24):
+    fd, span = (fds[0], 6 << 20) if i % 2 else (fds[1], 18 << 20)
+    os.pwrite(fd, os.urandom(4096), rnd.randrange(span // 4096) * 4096)
+open(sys.argv[2], 'w').close()
+time.sleep(600)
+PY
+	WRITER=$!
+}
+
+# cut_during_writes SEED MNT A1 A2: cut_writer into MNT's images A1 and A2
+# (their power cut armed), then "cut SEED" on both and the daemon stopped.
+cut_during_writes() {
+	local a i
+	rm -f "$T/wrote"
+	cut_writer "$1" "$T/wrote" "$2/$3" "$2/$4"
+	for i in $(seq 600); do [ -e "$T/wrote" ] && break; sleep 0.1; done
+	[ -e "$T/wrote" ] || fail "seed $1: the writer did not finish"
+	for a in "$3" "$4"; do echo "cut $1" >"$2/$a.md/fault/power_cut"; done
+	kill -9 "$WRITER"; wait "$WRITER" 2>/dev/null || true
+	rf_umount "$2"
+}
+
 # expect_eq WHAT GOT WANT
 expect_eq() {
 	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
@@ -220,14 +265,71 @@ recovered_intact() {
 	expect_eq "$1: mismatch_cnt" "$(cat "$2/mismatch_cnt")" 0
 }
 
+# bitmap_pos MEMBER: the byte offset of MEMBER's bitmap superblock
+# (super_offset + bitmap_offset), either type.
+bitmap_pos() {
+	local so bo
+	so=$(examine_field "$1" "Super Offset" | cut -d' ' -f1)
+	bo=$(examine_field "$1" "Internal Bitmap" | cut -d' ' -f1)
+	echo $(((so + bo) * 512))
+}
+
+# written_chunks MEMBER CHUNK_BYTES: the chunks of its data area holding
+# any byte that is not zero (the members start sparse).
+written_chunks() {
+	local doff
+	doff=$(examine_field "$1" "Data Offset" | cut -d' ' -f1)
+	python3 - "$1" $((doff * 512)) "$2" <<'PY'
+import sys
+path, off, chunk = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, 'rb') as f:
+    f.seek(off)
+    c = 0
+    while True:
+        b = f.read(chunk)
+        if not b:
+            break
+        if b.count(0) != len(b):
+            print(c)
+        c += 1
+PY
+}
+
+# chunks_marked WHAT CHUNK_BYTES MARKS MEMBER...: every chunk with data on
+# any MEMBER is marked on each MEMBER, as `MARKS MEMBER` lists them (one a
+# line); DATA_CHUNKS is how many had data.
+chunks_marked() {
+	local what=$1 chunk=$2 marks=$3 m c data=() got
+	shift 3
+	for m; do data+=($(written_chunks "$m" "$chunk")); done
+	for m; do
+		got=" $($marks "$m" | tr '\n' ' ')"
+		for c in "${data[@]}"; do
+			[[ $got == *" $c "* ]] ||
+				fail "$what: chunk $c has data on a member but no mark on $(basename "$m")"
+		done
+	done
+	DATA_CHUNKS=${#data[@]}
+}
+
+# mount_and_check WHAT MNT ARRAYS MEMBER...: mount, let the syncs finish,
+# then a check of each of ARRAYS ("r1 r5") finds no mismatch.
+mount_and_check() {
+	local what=$1 mnt=$2 arrays=$3 a
+	shift 3
+	rf_mount "$mnt" "$@"
+	for a in $arrays; do wait_idle "$mnt/$a.md"; echo check >"$mnt/$a.md/sync_action"; done
+	for a in $arrays; do
+		wait_idle "$mnt/$a.md"
+		expect_eq "$what: $a mismatch_cnt" "$(cat "$mnt/$a.md/mismatch_cnt")" 0
+	done
+}
+
 # bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
 # internal bitmap, one a line, read from the file as md-bitmap.c lays it
 # out (bitmap_super_t at super_offset + bitmap_offset, then the bits).
 bitmap_bits() {
-	local so bo
-	so=$(examine_field "$1" "Super Offset" | cut -d' ' -f1)
-	bo=$(examine_field "$1" "Internal Bitmap" | cut -d' ' -f1)
-	python3 - "$1" $(((so + bo) * 512)) <<'PY'
+	python3 - "$1" "$(bitmap_pos "$1")" <<'PY'
 import struct, sys
 with open(sys.argv[1], 'rb') as f:
     f.seek(int(sys.argv[2]))
