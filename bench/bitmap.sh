@@ -1,0 +1,229 @@
+#!/bin/bash
+# bitmap.sh: the benchmark of issue 12, the reference's table reproduced.
+# 4K random writes (psync QD1, direct) on fresh raid1 (2 members), raid10
+# (4, near 2) and raid5 (4) arrays with no bitmap, md's classic bitmap and
+# llbitmap, each created with and without --assume-clean (without it, the
+# initial resync of "none" and "bitmap" runs under fio at md's default
+# speeds; llbitmap has none to run).  Then the resync after a SIGKILL of a
+# 16 GiB raid1 with 1% written, llbitmap against none.  Members live on a
+# private tmpfs (the SIGKILL arrays on BENCH_BIG_DIR: none's resync writes
+# a whole member).  Prints two Markdown tables and a PASS/FAIL line per
+# target.
+#
+# Usage: bench/bitmap.sh                (as root; about 12 minutes)
+# Environment:
+#   RAIDFS          the raidfs binary (default: ../src/raidfs next to this script)
+#   BENCH_RUNTIME   seconds measured per fio job (default 8; each adds a 2 s ramp)
+#   BENCH_ROUNDS    rounds over every cell, the median taken (default 3)
+#   BENCH_MEMBER    member size of the fio arrays (default 2G)
+#   BENCH_BIG       member size of the SIGKILL arrays (default 16G)
+#   BENCH_BIG_DIR   where the SIGKILL arrays' members go (default /var/tmp)
+#   BENCH_KEEP_JSON a directory to copy fio's JSON results into
+# Exit status: 0 every target met, 1 a target missed (or a job failed),
+# 2 the bench could not be set up.
+set -euo pipefail
+
+BENCH=bitmap
+RUNTIME=${BENCH_RUNTIME:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
+MEMBER_SIZE=${BENCH_MEMBER:-2G}
+BIG=${BENCH_BIG:-16G}
+BIG_DIR=${BENCH_BIG_DIR:-/var/tmp}
+# One array at a time; a resync writes its members whole.
+TMPFS_SIZE=$(($(numfmt --from=iec "$MEMBER_SIZE") * 4 + (512 << 20)))
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LEVELS=(1 10 5)
+BITMAPS=(none internal lockless)
+declare -A NMEMB=([1]=2 [10]=4 [5]=4) BMNAME=([none]=none [internal]=bitmap [lockless]=llbitmap)
+declare -A SYNCING RESYNC_SECS RESYNC_KIB
+JOB=rand-write-psync
+big=''
+big_pid=''
+
+cleanup() {
+	local rc=$?
+	set +e
+	cleanup_big
+	(exit "$rc")   # cleanup_arrays exits with the status it finds
+	cleanup_arrays
+}
+
+cleanup_big() {
+	[[ -n $big ]] || return 0
+	local m
+	for m in "$big"/*/mnt; do
+		fusermount3 -u "$m" 2>/dev/null || true
+	done
+	if [[ -n $big_pid ]]; then
+		kill "$big_pid" 2>/dev/null || true
+		wait "$big_pid" 2>/dev/null || true
+	fi
+	for m in "$big"/*/mnt; do
+		mountpoint -q "$m" && { log "$m still mounted: $big left"; return 0; }
+	done
+	rm -rf "$big"
+	big=''
+}
+
+members() { local i; for ((i = 0; i < NMEMB[$2]; i++)); do echo "$work/$1/m$i"; done; }
+
+# fio_case LEVEL BITMAP CLEAN ROUND: one cell of the table, once.
+fio_case() {
+	local l=$1 b=$2 clean=$3 a=r$1-$2-$3-$4
+	mkdir -p "$work/$a" "$work/mnt/$a"
+	"$RAIDFS" create -l "$l" -n "${NMEMB[$l]}" -N a -b "$b" \
+		${clean:+--assume-clean} --member-size "$MEMBER_SIZE" \
+		$(members "$a" "$l") >/dev/null || die "create of $a failed"
+	"$RAIDFS" mount -f $(members "$a" "$l") "$work/mnt/$a" >>"$work/$a.log" 2>&1 &
+	PID_OF_ARRAY[$a]=$!
+	wait_mounted "$work/mnt/$a" "${PID_OF_ARRAY[$a]}" mdstat ||
+		die "raidfs mount of $a failed: $(cat "$work/$a.log")"
+	PATH_OF[$a]=$work/mnt/$a/a
+	SIZE=$(($(cat "$work/mnt/$a/a.md/array_size") >> 10))M
+	run_job "$JOB" "$a"
+	SYNCING[${a%-*}]=$(cat "$work/mnt/$a/a.md/sync_action")
+	stop_array "$a"
+	rm -rf "${work:?}/$a"
+}
+
+# sigkill_resync BITMAP: a 16 GiB raid1, 1% written in one run and the
+# daemon killed at once (the chunks are still Dirty; "none" is active),
+# then the time from the mount to the end of its resync.
+sigkill_resync() {
+	local b=$1 d=$big/$1 t0 t1 run
+	mkdir -p "$d/mnt"
+	"$RAIDFS" create -l 1 -n 2 -N a -b "$b" --assume-clean --member-size "$BIG" \
+		"$d/m0" "$d/m1" >/dev/null || die "create of the $b SIGKILL array failed"
+	"$RAIDFS" mount -f "$d/m0" "$d/m1" "$d/mnt" >>"$d/log" 2>&1 &
+	big_pid=$!
+	wait_mounted "$d/mnt" "$big_pid" mdstat || die "mount of $b failed: $(cat "$d/log")"
+	local bytes=$(($(numfmt --from=iec "$BIG") / 100))
+	run=$(($(numfmt --from=iec "$BIG") >> 22))     # in MiB, a quarter in
+	dd if=/dev/urandom of="$d/mnt/a" bs=1M count=$((bytes >> 20)) seek="$run" \
+		conv=notrunc oflag=direct status=none || die "the write to $b failed"
+	# Killed in the middle of rewriting that run: the array is active.
+	while dd if=/dev/zero of="$d/mnt/a" bs=4k count=$((bytes >> 12)) \
+		seek=$((run << 8)) conv=notrunc oflag=direct status=none 2>/dev/null; do
+		:
+	done &
+	local writer=$!
+	sleep 0.5
+	kill -9 "$big_pid"
+	wait "$writer" 2>/dev/null || true
+	wait "$big_pid" 2>/dev/null || true
+	fusermount3 -u "$d/mnt" 2>/dev/null || umount -l "$d/mnt" 2>/dev/null || true
+	local seen
+	seen=$(wc -l <"$d/log")
+	t0=$(date +%s.%N)
+	"$RAIDFS" mount -f -o sync_speed_max=1000000000 "$d/m0" "$d/m1" "$d/mnt" >>"$d/log" 2>&1 &
+	big_pid=$!
+	wait_mounted "$d/mnt" "$big_pid" mdstat || die "remount of $b failed: $(cat "$d/log")"
+	while [[ $(cat "$d/mnt/a.md/sync_action") != idle ]]; do
+		sleep 0.01
+	done
+	t1=$(date +%s.%N)
+	RESYNC_SECS[$b]=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	# the remount's first bitmap-bounded resync
+	RESYNC_KIB[$b]=$(tail -n +$((seen + 1)) "$d/log" |
+			 sed -n 's/.*resync by the bitmap: \([0-9]*\) of.*/\1/p' |
+			 head -n1 | awk '{ print int($1 / 2) }')
+	log "$b: resync after SIGKILL in ${RESYNC_SECS[$b]} s"
+	fusermount3 -u "$d/mnt"
+	wait "$big_pid" 2>/dev/null || true
+	big_pid=""
+	rm -rf "$d"
+}
+
+# median CELL: RESULT of the cell, the median of its rounds (ERR if any
+# round failed).
+median() {
+	local k v=()
+	for ((k = 1; k <= ROUNDS; k++)); do
+		v+=("$(result "$JOB" "$1-$k")")
+	done
+	if [[ " ${v[*]} " == *" ERR "* ]]; then
+		RESULT[$JOB.$1]=ERR
+	else
+		RESULT[$JOB.$1]=$(printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 }
+			END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }')
+	fi
+}
+
+print_tables() {
+	local l b c row
+	echo
+	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; median of $ROUNDS rounds"
+	echo
+	echo "| ${LABEL[$JOB]} | none | bitmap | llbitmap | llbitmap / none |"
+	echo '|---|---:|---:|---:|---:|'
+	for l in "${LEVELS[@]}"; do
+		for c in '' clean; do
+			row="raid$l (${NMEMB[$l]})${c:+ assume-clean}"
+			for b in "${BITMAPS[@]}"; do
+				row+=" | $(result "$JOB" "r$l-$b-$c")"
+				[[ ${SYNCING[r$l-$b-$c]:-idle} == idle ]] ||
+					row+=" (${SYNCING[r$l-$b-$c]} ran)"
+			done
+			echo "| $row | $(ratio "$JOB" "r$l-lockless-$c" "r$l-none-$c") |"
+		done
+	done
+	echo
+	echo "| resync after SIGKILL, raid1 2 x $BIG, 1% written | none | llbitmap |"
+	echo '|---|---:|---:|'
+	echo "| seconds from the mount to idle | ${RESYNC_SECS[none]:--} | ${RESYNC_SECS[lockless]:--} |"
+	echo "| KiB the bitmap let it sync | - | ${RESYNC_KIB[lockless]:--} |"
+	echo
+}
+
+verdicts() {
+	local ok=0 l r
+	for l in "${LEVELS[@]}"; do
+		verdict "$JOB" "r$l-lockless-clean" "r$l-none-clean" 0.97 \
+			"raid$l llbitmap / none, assume-clean" || ok=1
+		verdict "$JOB" "r$l-lockless-" "r$l-none-" 1.00 \
+			"raid$l llbitmap / none, initial sync of none running" || ok=1
+	done
+	r=$(awk -v a="${RESYNC_SECS[lockless]:-0}" -v b="${RESYNC_SECS[none]:-0}" \
+		'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')
+	if [[ $r != - ]] && awk -v r="$r" 'BEGIN { exit !(r <= 0.05) }'; then
+		echo "PASS SIGKILL resync time llbitmap / none: $r (target <= 0.05)"
+	else
+		echo "FAIL SIGKILL resync time llbitmap / none: $r (target <= 0.05)"
+		ok=1
+	fi
+	return $ok
+}
+
+main() {
+	bench_start
+	setup_tmpfs "$TMPFS_SIZE" mnt
+	local l b c k
+	# Rounds over the whole table, so that a slow spell of the machine
+	# spreads over every cell instead of deciding one.
+	for ((k = 1; k <= ROUNDS; k++)); do
+		for l in "${LEVELS[@]}"; do
+			for c in '' clean; do
+				for b in "${BITMAPS[@]}"; do
+					fio_case "$l" "$b" "$c" "$k"
+				done
+			done
+		done
+	done
+	for l in "${LEVELS[@]}"; do
+		for c in '' clean; do
+			for b in "${BITMAPS[@]}"; do
+				median "r$l-$b-$c"
+			done
+		done
+	done
+	big=$(mktemp -d "$BIG_DIR/raidfs-bench-big.XXXXXX")
+	for b in none lockless; do
+		sigkill_resync "$b"
+	done
+	cleanup_big
+	print_tables
+	verdicts
+}
+
+main "$@"
