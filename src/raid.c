@@ -547,6 +547,23 @@ bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector)
 	return !ops || !ops->blocks_synced || ops->blocks_synced(mddev, sector);
 }
 
+bool md_bitmap_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+
+	if (!ops || !ops->skip_sync_blocks)
+		return false;
+	while (sectors) {
+		uint64_t n = ops->skip_sync_blocks(mddev, sector);
+		if (!n)
+			return false;
+		n = MIN(n, sectors);
+		sector += n;
+		sectors -= n;
+	}
+	return true;
+}
+
 /* md's llbitmap sets MD_RECOVERY_NEEDED as a chunk's state asks for a
  * sync: the sync thread runs one bounded by the bitmap once it is free. */
 void md_bitmap_check_wanted(struct mddev *mddev)

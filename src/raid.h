@@ -380,6 +380,11 @@ uint64_t md_bitmap_sectors(struct mddev *mddev);
 /* Whether parity at sector (of the bitmap's space) may be trusted: md's
  * blocks_synced, true without a bitmap that says otherwise. */
 bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector);
+/* md_do_sync's skip_sync_blocks over a whole range of the bitmap's
+ * space: true when the bitmap says none of it needs the sync (llbitmap:
+ * never written, or in sync on a resync), for a level whose sync windows
+ * are not the bitmap's sectors and that asks block by block (raid10). */
+bool md_bitmap_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors);
 /* Ask the bitmap what it wants of the sync thread and pass it on. */
 void md_bitmap_check_wanted(struct mddev *mddev);
 gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);

@@ -486,6 +486,10 @@ static int sync_block(struct mddev *mddev, struct r10conf *conf,
 	struct r10dev devs[conf->copies];
 	int r = 0;
 
+	/* The sync walks member rows, the bitmap covers the array: asked
+	 * here, per virtual block, as md's raid10_sync_request asks it. */
+	if (md_bitmap_skips(mddev, sector, sectors))
+		return 0;
 	while (sectors) {
 		uint64_t k = sectors;
 		find_phys(&conf->geo, sector, devs);

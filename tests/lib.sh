@@ -253,6 +253,21 @@ wait_idle() {
 	fail "$1: sync did not finish"
 }
 
+# wait_whole CTLDIR: until nothing is degraded and no sync runs (a minute
+# at most each).
+wait_whole() {
+	local i
+	for i in $(seq 600); do
+		[ "$(cat "$1/degraded")" = 0 ] && break
+		sleep 0.1
+	done
+	expect_eq "$1: degraded" "$(cat "$1/degraded")" 0
+	wait_idle "$1"
+}
+
+# kib FILE: the KiB the file holds (what a sparse member has allocated).
+kib() { du -k "$1" | cut -f1; }
+
 # recovered_intact WHAT MD IMAGE DATA: the sync under way runs to its end
 # with nothing left degraded, IMAGE reads back DATA and a check finds no
 # mismatch.
