@@ -404,17 +404,36 @@ static void consistency_policy_show(struct mddev *mddev, struct md_rdev *rdev,
 			     : mddev->pers->sync_request ? "resync" : "none");
 }
 
+static const char *const bitmap_types[] = { "none", "bitmap", "llbitmap" };
+
 static void bitmap_type_show(struct mddev *mddev, struct md_rdev *rdev,
 			     GString *out)
 {
-	static const char *const types[] = { "none", "bitmap", "llbitmap" };
-	const char *cur = mddev->bitmap_ops ? mddev->bitmap_ops->name : "none";
+	const char *cur = mddev->bitmap_ops ? mddev->bitmap_ops->name
+					    : bitmap_types[atomic_load(&mddev->bitmap_id)];
 
 	(void)rdev;
 	/* md's bitmap_type_show: every type, the one in use bracketed */
-	for (unsigned i = 0; i < G_N_ELEMENTS(types); i++)
-		g_string_append_printf(out, strcmp(types[i], cur) ? "%s%s" : "%s[%s]",
-				       i ? " " : "", types[i]);
+	for (unsigned i = 0; i < G_N_ELEMENTS(bitmap_types); i++)
+		g_string_append_printf(out, strcmp(bitmap_types[i], cur) ? "%s%s" : "%s[%s]",
+				       i ? " " : "", bitmap_types[i]);
+}
+
+/* md's bitmap_type_store: the type a bitmap added later would be; none
+ * can be chosen while one is in use. */
+static int bitmap_type_store(struct mddev *mddev, struct md_rdev *rdev,
+			     const char *val)
+{
+	(void)rdev;
+	if (mddev->bitmap_ops)
+		return -EBUSY;
+	for (unsigned i = 0; i < G_N_ELEMENTS(bitmap_types); i++) {
+		if (strcmp(val, bitmap_types[i]) == 0) {
+			atomic_store(&mddev->bitmap_id, (int)i);
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 static void safe_mode_delay_show(struct mddev *mddev, struct md_rdev *rdev,
@@ -497,7 +516,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RW(sync_min),
 	ATTR_RW(sync_max),
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
-	ATTR_RO(consistency_policy), ATTR_RO(bitmap_type),
+	ATTR_RO(consistency_policy), ATTR_RW(bitmap_type),
 	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors), ATTR_WO(new_dev),
 	ATTR_RO(events),
 	{ NULL, 0, NULL, NULL },

@@ -188,6 +188,9 @@ struct mddev {
 	bool ok_start_degraded;   /* -o run: md's start_dirty_degraded */
 
 	const struct bitmap_operations *bitmap_ops;   /* NULL: no bitmap */
+	/* md's bitmap_id while no bitmap is in use: what bitmap_type was last
+	 * set to (an index of its types; 0: none). */
+	atomic_int bitmap_id;
 	struct bitmap *bitmap;
 	/* md's bitmap_info.daemon_sleep, set by the bitmap's load or create:
 	 * the core's bitmap daemon calls daemon_work this often. */

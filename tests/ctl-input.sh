@@ -107,6 +107,13 @@ for a in r1 r5 r0; do
 	taken "$f" 0 0.000
 	taken "$f" 0.2 0.200
 
+	# md's bitmap_type_store: a bitmap added later; its names only.
+	f=$D/bitmap_type; row bitmap_type
+	refused "$f" "${NONE[@]}" 'Bitmap' ' none' 'none ' 'internal' 'lockless' \
+		'none\nnone' 'llbitmapx'
+	taken "$f" llbitmap "none bitmap [llbitmap]"
+	taken "$f" none "[none] bitmap llbitmap"
+
 	f=$D/max_read_errors; row max_read_errors
 	refused "$f" "${NONE[@]}" ' 5' '5 ' '2147483648' '5x' '20\n20'
 	taken "$f" 0 0

@@ -39,6 +39,9 @@ rf_mount "$M" "$T/a" "$T/b"
 D=$M/r.md
 expect_eq "bitmap_type" "$(cat "$D/bitmap_type")" "none bitmap [llbitmap]"
 expect_eq "consistency_policy" "$(cat "$D/consistency_policy")" bitmap
+# md's bitmap_type_store: EBUSY while a bitmap is in use
+! echo none 2>/dev/null >"$D/bitmap_type" || fail "bitmap_type changed under llbitmap"
+expect_eq "bitmap_type kept" "$(cat "$D/bitmap_type")" "none bitmap [llbitmap]"
 expect_eq "llbitmap/bits" "$(cat "$D/llbitmap/bits" | tr '\n' ' ')" \
 	"unwritten 16352 clean 0 dirty 0 need sync 0 syncing 0 "
 expect_eq "llbitmap/metadata" "$(cat "$D/llbitmap/metadata" | tr '\n' ' ')" \
