@@ -608,7 +608,7 @@ static gpointer bitmap_thread(gpointer arg)
 		/* time_base may change meanwhile: due follows it */
 		gint64 due = last + md_bitmap_daemon_sleep_us(mddev);
 		if (g_get_monotonic_time() < due) {
-			md_cond_wait_until(&mddev->sb_cond, &mddev->sb_lock,
+			md_cond_wait_until(&mddev->bitmap_cond, &mddev->sb_lock,
 					  MIN(due, g_get_monotonic_time() + G_USEC_PER_SEC));
 			continue;
 		}
@@ -1174,6 +1174,7 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	mddev->sync_speed_max = 0;
 	pthread_mutex_init(&mddev->sb_lock, NULL);
 	md_cond_init(&mddev->sb_cond);
+	md_cond_init(&mddev->bitmap_cond);
 	pthread_mutex_init(&mddev->sync_lock, NULL);
 	md_cond_init(&mddev->sync_cond);
 	pthread_mutex_init(&mddev->io_lock, NULL);
@@ -1218,6 +1219,7 @@ void md_stop(struct mddev *mddev)
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->stopping = true;
 	pthread_cond_broadcast(&mddev->sb_cond);
+	pthread_cond_broadcast(&mddev->bitmap_cond);
 	pthread_mutex_unlock(&mddev->sb_lock);
 	if (mddev->safemode_thread)
 		g_thread_join(mddev->safemode_thread);

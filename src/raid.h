@@ -228,6 +228,9 @@ struct mddev {
 	/* Superblock state, serialised by sb_lock. */
 	pthread_mutex_t sb_lock;
 	pthread_cond_t sb_cond;
+	/* The bitmap daemon's own (under sb_lock): sb_cond wakes at every
+	 * write's end, as safe mode needs; the daemon only at the stop. */
+	pthread_cond_t bitmap_cond;
 	uint64_t events;
 	atomic_ullong resync_offset; /* MD_MAX_SECTOR when in sync */
 	bool in_sync;             /* superblocks say clean */
