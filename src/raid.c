@@ -442,7 +442,7 @@ void md_write_end(struct mddev *mddev)
 	atomic_fetch_add(&mddev->writes_done, 1);
 	pthread_mutex_lock(&mddev->sb_lock);
 	mddev->last_write_us = g_get_monotonic_time();
-	if (--mddev->writes_pending == 0)
+	if (--mddev->writes_pending == 0 && mddev->safemode_waiting)
 		pthread_cond_broadcast(&mddev->sb_cond);
 	pthread_mutex_unlock(&mddev->sb_lock);
 }
@@ -456,7 +456,9 @@ static gpointer safemode_thread(gpointer arg)
 	pthread_mutex_lock(&mddev->sb_lock);
 	while (!mddev->stopping) {
 		if (mddev->in_sync || mddev->writes_pending) {
+			mddev->safemode_waiting = true;
 			pthread_cond_wait(&mddev->sb_cond, &mddev->sb_lock);
+			mddev->safemode_waiting = false;
 			continue;
 		}
 		gint64 due = mddev->last_write_us +

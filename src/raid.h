@@ -237,6 +237,10 @@ struct mddev {
 	bool can_decrease_events; /* md's: the last update only went dirty */
 	int writes_pending;
 	gint64 last_write_us;
+	/* Safe mode waits for the writes to end (not for its delay, which
+	 * reads last_write_us when it runs out): only then does a write's
+	 * end wake it. */
+	bool safemode_waiting;
 	atomic_uint safe_mode_delay_ms;
 	/* md's max_corr_read_errors: a mirror past this many read errors
 	 * (check_decay_read_errors' count) is failed, not fixed. */
