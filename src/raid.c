@@ -146,7 +146,10 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 	sb->chunk_sectors = mddev->chunk_sectors;
 	sb->raid_disks = mddev->raid_disks;
 	sb->logical_block_size = mddev->logical_block_size;
-	sb->bitmap_offset = t->bitmap_offset;
+	/* Set at assembly and never moved: the bitmaps read it without
+	 * sb_lock, so an update writes it only if it differs. */
+	if (sb->bitmap_offset != t->bitmap_offset)
+		sb->bitmap_offset = t->bitmap_offset;
 	sb->events = mddev->events;
 	sb->resync_offset = mddev->in_sync ? mddev->resync_offset : 0;
 	sb->max_dev = t->max_dev;
