@@ -106,8 +106,15 @@ if [ "$(id -u)" = 0 ]; then
 	chmod 711 "$T" && mkdir -m 1777 "$T/bin" && cp "$RAIDFS" "$T/bin/raidfs"
 	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$T/bin/raidfs" ||
 		fail "nobody cannot run $T/bin/raidfs"
+	# A suppressions file the options name is copied there too.
 	(for v in ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS; do
-		export "$v=${!v}:log_path=$T/bin/sanitizer"
+		val=${!v}
+		if [[ $val == *suppressions=* ]]; then
+			sup=${val##*suppressions=} sup=${sup%%:*}
+			cp "$sup" "$T/bin/$v.supp" &&
+				val=${val/suppressions=$sup/suppressions=$T/bin/$v.supp}
+		fi
+		export "$v=$val:log_path=$T/bin/sanitizer"
 	 done
 	 RAIDFS=$T/bin/raidfs row "$K/noread" 2 "Permission denied" "" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups)
