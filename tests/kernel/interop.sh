@@ -29,6 +29,9 @@
 #                  kept; writes: it moves up), the kernel assembles clean.
 # Prints one table row per case; a data failure names the first differing
 # sector.  Exit 0 when every case passes.
+# Each boot has its own timeout (VM_T); the whole suite, many boots, gets
+# lib.sh's watchdog at an hour instead of a single test's 15 minutes.
+TEST_TIMEOUT=${TEST_TIMEOUT:-3600}
 . "${TESTLIB:-$(dirname "$0")/../lib.sh}"
 need_fuse
 KDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
