@@ -37,7 +37,7 @@ wait_clear() {
 }
 
 one_seed() {
-	local seed=$1 a n m c
+	local seed=$1 a
 	create_all
 	rf_mount "$M" $(all_members)
 	for a in r1 r5; do echo 0.1 >"$M/$a.md/bitmap/time_base"; done
@@ -50,15 +50,9 @@ one_seed() {
 	done
 	cut_during_writes "$seed" "$M" r1 r5
 
-	local total=0
-	for a in "r1 2" "r5 4"; do
-		set -- $a
-		chunks_marked "seed $seed: $1" $BCHUNK bitmap_bits $(members "$1" "$2")
-		total=$((total + DATA_CHUNKS))
-	done
-	mount_and_check "seed $seed" "$M" "r1 r5" $(all_members)
+	marks_survive_cut "$seed" bitmap_bits
 	rf_umount "$M"
-	echo "seed $seed: $total member chunks written before the cut, each with its bits"
+	echo "seed $seed: $MARKED_CHUNKS member chunks written before the cut, each with its bits"
 }
 
 for seed in $(seq "$SEEDS"); do

@@ -340,6 +340,21 @@ mount_and_check() {
 	done
 }
 
+# marks_survive_cut SEED MARKS: the bitmap power-cut tests' verdict after
+# cut_during_writes on r1 (2 members) and r5 (4), as the test's members()
+# names them: every chunk with data is marked (chunks_marked, BCHUNK),
+# then mount_and_check on $M.  MARKED_CHUNKS is how many had data.
+marks_survive_cut() {
+	local seed=$1 marks=$2 a total=0
+	for a in "r1 2" "r5 4"; do
+		set -- $a
+		chunks_marked "seed $seed: $1" "$BCHUNK" "$marks" $(members "$1" "$2")
+		total=$((total + DATA_CHUNKS))
+	done
+	mount_and_check "seed $seed" "$M" "r1 r5" $(members r1 2) $(members r5 4)
+	MARKED_CHUNKS=$total
+}
+
 # bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
 # internal bitmap, one a line, read from the file as md-bitmap.c lays it
 # out (bitmap_super_t at super_offset + bitmap_offset, then the bits).
