@@ -127,6 +127,9 @@ uint64_t md_synced_upto(struct mddev *mddev)
 
 /* ---- superblocks ---- */
 
+#define SET_IF_DIFFERS(field, value) \
+	do { if ((field) != (value)) (field) = (value); } while (0)
+
 /* md's super_1_sync: array-wide fields from the mddev, per-member fields
  * kept, and dev_roles rebuilt so members we do not hold read as faulty. */
 static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
@@ -136,8 +139,14 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 
 	memcpy(sb->set_uuid, t->set_uuid, sizeof(sb->set_uuid));
 	memcpy(sb->set_name, t->set_name, sizeof(sb->set_name));
-	sb->major = t->major;
-	sb->minor = t->minor;
+	/* Where the superblock and the bitmap lie is set at assembly or add
+	 * and does not move; the bitmaps read it without sb_lock (their
+	 * area's place and room), so an update writes it only if it differs. */
+	SET_IF_DIFFERS(sb->major, t->major);
+	SET_IF_DIFFERS(sb->minor, t->minor);
+	SET_IF_DIFFERS(sb->logical_block_size, mddev->logical_block_size);
+	SET_IF_DIFFERS(sb->bitmap_offset, t->bitmap_offset);
+	SET_IF_DIFFERS(sb->max_dev, t->max_dev);
 	sb->ctime = t->ctime;
 	sb->utime = g_get_real_time() / G_USEC_PER_SEC;
 	sb->level = mddev->level;
@@ -145,14 +154,8 @@ static void sync_rdev_sb(struct mddev *mddev, struct md_rdev *rdev)
 	sb->size = mddev->dev_sectors;
 	sb->chunk_sectors = mddev->chunk_sectors;
 	sb->raid_disks = mddev->raid_disks;
-	sb->logical_block_size = mddev->logical_block_size;
-	/* Set at assembly and never moved: the bitmaps read it without
-	 * sb_lock, so an update writes it only if it differs. */
-	if (sb->bitmap_offset != t->bitmap_offset)
-		sb->bitmap_offset = t->bitmap_offset;
 	sb->events = mddev->events;
 	sb->resync_offset = mddev->in_sync ? mddev->resync_offset : 0;
-	sb->max_dev = t->max_dev;
 	memcpy(sb->dev_roles, t->dev_roles, sizeof(sb->dev_roles));
 
 	sb->feature_map = t->feature_map &
