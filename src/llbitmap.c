@@ -100,6 +100,12 @@ enum llbitmap_state llbitmap_next_state(enum llbitmap_state c,
 	if (c >= BitStateCount || action >= BitmapActionCount)
 		return BitNone;
 	enum llbitmap_state s = state_machine[c][action];
+	/* The daemon leaves a degraded array's Dirty chunks Dirty, so the
+	 * member that comes back may lack them: a sync then takes them too
+	 * (md's llbitmap as merged; the v4 patch skipped them, and a re-add
+	 * after a resync of the degraded array missed what it wrote). */
+	if (degraded && c == BitDirty && action == BitmapActionStartsync)
+		return BitSyncing;
 	if (s != BitDirty || action != BitmapActionStartwrite)
 		return s;
 	/* raid456 skips the initial parity build: a chunk's first write
@@ -134,6 +140,15 @@ static bool swap_state(uint8_t *byte, uint8_t *old, uint8_t new)
 					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
 }
 
+/* md's need_resync, not while degraded (md's llbitmap as merged): the
+ * chunks wait, NeedSync or Dirty, for the member that comes back, which
+ * a resync now would not reach. */
+static void want_sync(struct llbitmap *b, unsigned want)
+{
+	if (want && !atomic_load(&b->mddev->degraded))
+		atomic_fetch_or(&b->want, want);
+}
+
 static enum llbitmap_state next_of(struct llbitmap *b, uint8_t c,
 				   enum llbitmap_action action, unsigned *want)
 {
@@ -141,10 +156,8 @@ static enum llbitmap_state next_of(struct llbitmap *b, uint8_t c,
 		return BitNeedSync;
 	if (c == BitNeedSync)
 		*want |= LLBITMAP_WANT_RESYNC;
-	bool degraded = action == BitmapActionStartwrite && c <= BitClean &&
-			atomic_load(&b->mddev->degraded) > 0;
-
-	return llbitmap_next_state(c, action, b->raid456, degraded);
+	return llbitmap_next_state(c, action, b->raid456,
+				   atomic_load(&b->mddev->degraded) > 0);
 }
 
 /* md's llbitmap_infect_dirty_bits: the block is written anyway, so every
@@ -172,8 +185,7 @@ static void infect_block(struct llbitmap *b, size_t block_start, size_t skip)
 			}
 		}
 	}
-	if (want)
-		atomic_fetch_or(&b->want, want);
+	want_sync(b, want);
 }
 
 /* md's llbitmap_set_page_dirty: the chunk's block must reach the members
@@ -245,8 +257,7 @@ static enum llbitmap_state state_machine_run(struct llbitmap *b, uint64_t start,
 		return BitNone;
 	for (uint64_t p = start; p <= end && p < b->chunks; p++)
 		state = transition(b, p, action, &want);
-	if (want)
-		atomic_fetch_or(&b->want, want);
+	want_sync(b, want);
 	return state;
 }
 

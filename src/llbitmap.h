@@ -44,7 +44,8 @@ enum llbitmap_action {
 /* The state after action on a chunk in state c (BitNone: unchanged), with
  * the reference's two cases for a write that would make it Dirty: raid456's
  * first write to a chunk builds parity lazily, and a degraded array's
- * writes are synced onto the member that comes back: NeedSync. */
+ * writes are synced onto the member that comes back: NeedSync.  And md's
+ * as merged: a degraded array's sync takes Dirty chunks too (Syncing). */
 enum llbitmap_state llbitmap_next_state(enum llbitmap_state c,
 					enum llbitmap_action action,
 					bool raid456, bool degraded);

@@ -39,9 +39,12 @@ static int state_by_name(const char *name)
 
 /* The reference's two cases beside the table, for a write that would make
  * a chunk Dirty: raid456 (a chunk never written: parity not built) and a
- * degraded array (to be synced onto the member that comes back). */
+ * degraded array (to be synced onto the member that comes back); and md's
+ * as merged, a degraded array's sync of a Dirty chunk. */
 static int special_case(int c, int a, int cell, bool raid456, bool degraded)
 {
+	if (degraded && c == BitDirty && a == BitmapActionStartsync)
+		return BitSyncing;
 	if (a != BitmapActionStartwrite || cell != BitDirty)
 		return cell;
 	if ((raid456 && c == BitUnwritten) || degraded)
@@ -71,6 +74,10 @@ static void test_state_table(void)
 			==, BitNone);
 	g_assert_cmpint(llbitmap_next_state(BitSyncing, BitmapActionEndsync, false, true),
 			==, BitDirty);
+	g_assert_cmpint(llbitmap_next_state(BitDirty, BitmapActionStartsync, false, true),
+			==, BitSyncing);
+	g_assert_cmpint(llbitmap_next_state(BitDirty, BitmapActionStartsync, false, false),
+			==, BitNone);
 	g_assert_cmpint(llbitmap_next_state(BitStateCount, BitmapActionStartwrite, false, false),
 			==, BitNone);
 }
@@ -623,9 +630,10 @@ static void test_raid5_lazy(void)
 	ll_free(m);
 }
 
-/* Degraded: writes are NeedSync, which the daemon leaves and a recovery
- * onto the member coming back copies; what was written before stays
- * Dirty and is not copied again. */
+/* Degraded: writes are NeedSync, which the daemon leaves, and no resync
+ * is wanted; a recovery onto the member coming back (the array degraded
+ * until it ends) copies them and what was Dirty when it left (md's
+ * llbitmap as merged), not what was Clean. */
 static void test_degraded(void)
 {
 	struct mddev *m = ll_created(1, 2, SECTORS, true);
@@ -637,16 +645,17 @@ static void test_degraded(void)
 	write_chunk(m, 600, "b");
 	g_assert_cmpint(llbitmap_chunk_state(m, 600), ==, BitNeedSync);
 	g_assert_cmpint(disk_state(m, 0, 600), ==, BitNeedSync);
-	g_assert_cmpuint(llbitmap_sync_wanted(m), ==, LLBITMAP_WANT_RESYNC);
+	g_assert_cmpuint(llbitmap_sync_wanted(m), ==, 0);
 	llbitmap_ops.daemon_work(m);
 	g_assert_cmpint(llbitmap_chunk_state(m, 3), ==, BitDirty);
 	g_assert_cmpint(llbitmap_chunk_state(m, 600), ==, BitNeedSync);
-	atomic_store(&m->degraded, 0);
 	atomic_store(&m->sync_action, ACTION_RECOVER);
 	g_assert_cmpuint(llbitmap_ops.skip_sync_blocks(m, 600 * 128), ==, 0);
-	g_assert_false(llbitmap_ops.start_sync(m, 3 * 128, &blocks, false));
+	g_assert_false(llbitmap_ops.start_sync(m, 4 * 128, &blocks, false));
+	g_assert_true(llbitmap_ops.start_sync(m, 3 * 128, &blocks, false));
 	g_assert_true(llbitmap_ops.start_sync(m, 600 * 128, &blocks, false));
 	llbitmap_ops.close_sync(m);
+	atomic_store(&m->degraded, 0);
 	llbitmap_ops.daemon_work(m);
 	g_assert_cmpuint(count_state(m, BitClean), ==, CHUNKS);
 	ll_free(m);
