@@ -572,6 +572,25 @@ bool md_bitmap_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors)
 	return true;
 }
 
+bool md_bitmap_sync_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors)
+{
+	const struct bitmap_operations *ops = mddev->bitmap_ops;
+	bool skip = true;
+
+	if (!mddev->sync_bitmap_bounded)
+		return false;
+	/* every chunk is asked, so each one needing the sync is started */
+	while (sectors) {
+		uint64_t blocks = 0;
+		if (ops->start_sync(mddev, sector, &blocks, mddev->sync_bitmap_degraded))
+			skip = false;
+		blocks = blocks ? MIN(blocks, sectors) : sectors;
+		sector += blocks;
+		sectors -= blocks;
+	}
+	return skip;
+}
+
 /* md's llbitmap sets MD_RECOVERY_NEEDED as a chunk's state asks for a
  * sync: the sync thread runs one bounded by the bitmap once it is free. */
 void md_bitmap_check_wanted(struct mddev *mddev)

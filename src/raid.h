@@ -154,6 +154,13 @@ struct md_personality {
 	/* sync_request's sectors are the bitmap's too, so a resync or a
 	 * re-add's recovery may skip what it says is in sync. */
 	bool bitmap_bounds_sync;
+	/* A level whose sync walks other sectors than the bitmap covers
+	 * (raid10: member rows; its bitmap covers the array) asks the bitmap
+	 * itself, block by block (md_bitmap_sync_skips), and says here below
+	 * which bitmap sector a pass that reached sector has synced all
+	 * (0: not known before the pass ends). */
+	uint64_t (*bitmap_synced_below)(struct mddev *mddev, uint64_t sector,
+					enum sync_action action);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 	/* Hold normal IO off member sectors [sector, sector + max_sectors)
@@ -259,6 +266,10 @@ struct mddev {
 	atomic_bool recovery_intr;
 	atomic_bool stopping;
 	atomic_ullong curr_resync;        /* sector the running pass has reached */
+	/* The running pass may skip what the bitmap says is in sync (md:
+	 * not conf->fullsync), and whether the array stays degraded after
+	 * it (start_sync's degraded); the sync thread's own. */
+	bool sync_bitmap_bounded, sync_bitmap_degraded;
 	/* md's curr_resync_completed: where the pass began, then its last
 	 * checkpoint; sync_completed shows it. */
 	atomic_ullong resync_completed;
@@ -395,6 +406,11 @@ bool md_bitmap_blocks_synced(struct mddev *mddev, uint64_t sector);
  * never written, or in sync on a resync), for a level whose sync windows
  * are not the bitmap's sectors and that asks block by block (raid10). */
 bool md_bitmap_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors);
+/* md's md_bitmap_start_sync over a range of the bitmap's space, for a
+ * level with bitmap_synced_below: true when the running pass is bounded
+ * by the bitmap and no chunk of the range needs the sync; the chunks
+ * that do are started. */
+bool md_bitmap_sync_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors);
 /* Ask the bitmap what it wants of the sync thread and pass it on. */
 void md_bitmap_check_wanted(struct mddev *mddev);
 gint64 md_bitmap_daemon_sleep_us(struct mddev *mddev);

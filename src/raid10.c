@@ -488,7 +488,8 @@ static int sync_block(struct mddev *mddev, struct r10conf *conf,
 
 	/* The sync walks member rows, the bitmap covers the array: asked
 	 * here, per virtual block, as md's raid10_sync_request asks it. */
-	if (md_bitmap_skips(mddev, sector, sectors))
+	if (md_bitmap_skips(mddev, sector, sectors) ||
+	    md_bitmap_sync_skips(mddev, sector, sectors))
 		return 0;
 	while (sectors) {
 		uint64_t k = sectors;
@@ -641,6 +642,27 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 		sync_rows(mddev, conf, sector, end, action);
 	lower_barrier(&conf->barrier, 0, 1);
 	return r < 0 ? r : (int64_t)max_sectors;
+}
+
+/* A resync that reached member sector s finished every row before it,
+ * so every virtual chunk whose first copy lies there (sync_rows).  A
+ * recovery walks each member's sectors, which hold copies of virtual
+ * sectors out of order: nothing is known before it ends. */
+static uint64_t raid10_bitmap_synced_below(struct mddev *mddev, uint64_t s,
+					   enum sync_action action)
+{
+	struct r10conf *conf = mddev->private;
+	const struct geom *geo = &conf->geo;
+	uint64_t nchunks = mddev->array_sectors >> geo->chunk_shift;
+
+	if (action == ACTION_RECOVER)
+		return 0;
+	if (geo->near_copies == geo->raid_disks)
+		return s;
+	uint64_t k = s >> geo->chunk_shift;
+	uint64_t row = geo->far_offset ? k / geo->far_copies : k;
+	return MIN(div_up(row * geo->raid_disks, geo->near_copies), nchunks)
+	       << geo->chunk_shift;
 }
 
 /* Member and array sectors differ: the whole array is held, as the
@@ -797,6 +819,7 @@ const struct md_personality raid10_personality = {
 	.write = raid10_write,
 	.sync_request = raid10_sync_request,
 	.hold_window = raid10_hold_window,
+	.bitmap_synced_below = raid10_bitmap_synced_below,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
 	.status = raid10_status,

@@ -437,7 +437,7 @@ static bool bitmap_bounds(struct mddev *mddev, enum sync_action action,
 	int n = mddev->raid_disks;
 
 	if (!mddev->bitmap_ops || !mddev->bitmap_ops->start_sync ||
-	    !mddev->pers->bitmap_bounds_sync)
+	    !(mddev->pers->bitmap_bounds_sync || mddev->pers->bitmap_synced_below))
 		return false;
 	if (action == ACTION_RESYNC)
 		return true;
@@ -500,34 +500,23 @@ static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s, uint64_t *n)
 	return 0;
 }
 
-/* A level whose syncs do not walk the bitmap's space (raid10 resyncs
- * member rows; its bitmap covers the array): a whole resync of an array
- * missing no member takes every chunk through start_sync and end_sync, as
- * md's pass over the bitmap's space would, so the daemon may clear them. */
-static void bitmap_synced_whole(struct mddev *mddev)
+/* The bitmap sector below which a pass that reached s synced all. */
+static uint64_t bitmap_done(struct mddev *mddev, uint64_t s, enum sync_action action)
 {
-	const struct bitmap_operations *ops = mddev->bitmap_ops;
-	uint64_t size = md_bitmap_sectors(mddev), blocks = 0;
-
-	if (!ops || !ops->start_sync || !ops->end_sync)
-		return;
-	for (uint64_t s = 0; s < size; s += MAX(blocks, 1)) {
-		blocks = 0;
-		if (ops->start_sync(mddev, s, &blocks, false))
-			ops->end_sync(mddev, s, &blocks);
-	}
-	if (ops->close_sync)
-		ops->close_sync(mddev);
+	if (mddev->pers->bitmap_synced_below)
+		return mddev->pers->bitmap_synced_below(mddev, s, action);
+	return s;
 }
 
-static void bitmap_pass_end(struct mddev *mddev, uint64_t s, uint64_t end)
+static void bitmap_pass_end(struct mddev *mddev, enum sync_action action,
+			    uint64_t s, uint64_t end)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
 
 	if (s >= end && ops->close_sync)
 		ops->close_sync(mddev);
 	else if (ops->cond_end_sync)
-		ops->cond_end_sync(mddev, s, true);
+		ops->cond_end_sync(mddev, bitmap_done(mddev, s, action), true);
 }
 
 /* One pass of action over the component: 1 when it finished, 0 when
@@ -550,6 +539,8 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 				    : still_degraded(mddev));
 	uint64_t synced = 0;
 
+	mddev->sync_bitmap_bounded = bounded;
+	mddev->sync_bitmap_degraded = degraded;
 	if (bounded && mddev->bitmap_ops->cond_end_sync)
 		mddev->bitmap_ops->cond_end_sync(mddev, 0, false);
 	md_sync_marks_init(mddev, &st, start, last_ckpt);
@@ -565,7 +556,7 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		uint64_t n = MIN(stop - s, SYNC_WINDOW_SECTORS);
 		uint64_t skip = unwritten_skip(mddev, s, &n);
 
-		if (!skip && bounded)
+		if (!skip && bounded && !mddev->pers->bitmap_synced_below)
 			skip = bitmap_skip(mddev, s, &n, degraded);
 		if (skip) {
 			s = MIN(stop, s + skip);
@@ -591,7 +582,8 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		synced += r;
 		atomic_store(&mddev->curr_resync, s);
 		if (bounded && mddev->bitmap_ops->cond_end_sync)
-			mddev->bitmap_ops->cond_end_sync(mddev, s, false);
+			mddev->bitmap_ops->cond_end_sync(mddev, bitmap_done(mddev, s, action),
+							 false);
 		if (g_get_monotonic_time() - last_ckpt > CHECKPOINT_US) {
 			completed(mddev, action, targets, s);
 			last_ckpt = g_get_monotonic_time();
@@ -601,11 +593,9 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		sync_throttle(mddev, &st, start + synced);
 	}
 	completed(mddev, action, targets, s);
-	if (!bounded && action == ACTION_RESYNC && s >= end &&
-	    !atomic_load(&mddev->degraded))
-		bitmap_synced_whole(mddev);
+	mddev->sync_bitmap_bounded = false;
 	if (bounded) {
-		bitmap_pass_end(mddev, s, end);
+		bitmap_pass_end(mddev, action, s, end);
 		g_message("%s: %s by the bitmap: %" PRIu64 " of %" PRIu64
 			  " sectors synced", mddev->name,
 			  md_sync_action_name(action), synced, s - start);

@@ -3,7 +3,8 @@
 # the array: each virtual block asks the bitmap.  Created without
 # --assume-clean, the array's first resync writes nothing never written
 # (the members stay sparse); a check reads only what was; a recovery onto
-# a new member copies only the chunks written, and holds their data.
+# a new member copies only the chunks written, and holds their data; a
+# re-added one only those written while it was out.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
@@ -25,6 +26,32 @@ dd if="$T/w" of="$M/r" bs=1M seek=100 conv=notrunc,fsync status=none
 echo check >"$D/sync_action"
 wait_idle "$D"
 expect_eq "mismatch_cnt" "$(cat "$D/mismatch_cnt")" 0
+
+note "re-add: only the chunks written while the member was out"
+# d holds the odd 512 KiB chunks at member row c / 2: the 4 MiB of its
+# rows from 50 MiB are its copies of what was written at 100 MiB, Clean
+# once the daemon ran.  Spoilt while d is out, they stay so: the re-add
+# copies only NeedSync, the 4 MiB written at 300 MiB meanwhile.
+echo 1 >"$D/llbitmap/daemon_sleep"
+echo 1 >"$D/llbitmap/barrier_idle"
+bits() { sed -n "s/^$1 //p" "$D/llbitmap/bits"; }
+for i in $(seq 100); do [ "$(bits dirty)" = 0 ] && break; sleep 0.1; done
+expect_eq "dirty after the daemon" "$(bits dirty)" 0
+echo faulty >"$D/dev-d/state"
+random_file "$T/w2" $((4 * MiB))
+dd if="$T/w2" of="$M/r" bs=1M seek=300 conv=notrunc,fsync status=none
+doff=$(examine_field "$T/d" "Data Offset" | cut -d' ' -f1)
+dd if=/dev/urandom of="$T/d" bs=1M count=4 conv=notrunc status=none \
+   oflag=seek_bytes seek=$((doff * 512 + 50 * MiB))
+echo re-add >"$D/dev-d/state"
+wait_whole "$D"
+same_range "$M/r" $((300 * MiB)) "$T/w2" || fail "the run written while d was out"
+echo check >"$D/sync_action"
+wait_idle "$D"
+expect_eq "mismatch_cnt: d's spoilt Clean copies, not recovered" \
+	"$(cat "$D/mismatch_cnt")" $((4 * MiB / 512))
+echo repair >"$D/sync_action"
+wait_idle "$D"
 
 note "recovery onto a new member"
 echo faulty >"$D/dev-d/state"
