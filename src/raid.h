@@ -161,6 +161,11 @@ struct md_personality {
 	 * (0: not known before the pass ends). */
 	uint64_t (*bitmap_synced_below)(struct mddev *mddev, uint64_t sector,
 					enum sync_action action);
+	/* For such a level: whether the bitmap says nothing the member in
+	 * role slot keeps at [sector, sector + sectors) was ever written, so
+	 * a replacement need not copy it (md_do_sync's skip_sync_blocks). */
+	bool (*member_bitmap_skips)(struct mddev *mddev, int slot, uint64_t sector,
+				    uint64_t sectors);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 	/* Hold normal IO off member sectors [sector, sector + max_sectors)

@@ -665,6 +665,21 @@ static uint64_t raid10_bitmap_synced_below(struct mddev *mddev, uint64_t s,
 	       << geo->chunk_shift;
 }
 
+static bool raid10_member_bitmap_skips(struct mddev *mddev, int slot,
+				       uint64_t sector, uint64_t sectors)
+{
+	struct r10conf *conf = mddev->private;
+	uint64_t virt;
+
+	for (uint64_t s = sector, n; s < sector + sectors; s += n) {
+		n = MIN(sector + sectors, (s | conf->geo.chunk_mask) + 1) - s;
+		if (find_virt(mddev, conf, slot, s, &virt) &&
+		    !md_bitmap_skips(mddev, virt, n))
+			return false;
+	}
+	return true;
+}
+
 /* Member and array sectors differ: the whole array is held, as the
  * sync windows hold it. */
 static int64_t raid10_hold_window(struct mddev *mddev, uint64_t sector,
@@ -820,6 +835,7 @@ const struct md_personality raid10_personality = {
 	.sync_request = raid10_sync_request,
 	.hold_window = raid10_hold_window,
 	.bitmap_synced_below = raid10_bitmap_synced_below,
+	.member_bitmap_skips = raid10_member_bitmap_skips,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
 	.status = raid10_status,

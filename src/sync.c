@@ -380,6 +380,35 @@ static int copy_to_replacement(struct mddev *mddev, int slot, uint64_t sector,
 	return 0;
 }
 
+/* How far the bitmap is probed at a time: the smallest chunk of a
+ * bitmap that skips (llbitmap's 64 KiB). */
+#define SKIP_PROBE_SECTORS 128
+
+/* The sectors from s (before end) of slot's member that all need copying
+ * onto its replacement, or (*skip) that none do, by the bitmap of a level
+ * whose members hold the array out of order (member_bitmap_skips). */
+static uint64_t replace_run(struct mddev *mddev, int slot, uint64_t s,
+			    uint64_t end, bool *skip)
+{
+	bool (*skips)(struct mddev *, int, uint64_t, uint64_t) =
+		mddev->pers->member_bitmap_skips;
+	uint64_t e = s;
+
+	*skip = false;
+	if (!skips || !mddev->bitmap_ops)
+		return end - s;
+	do {
+		uint64_t next = MIN(end, (e / SKIP_PROBE_SECTORS + 1) * SKIP_PROBE_SECTORS);
+		bool k = skips(mddev, slot, e, next - e);
+		if (e == s)
+			*skip = k;
+		else if (k != *skip)
+			break;
+		e = next;
+	} while (e < end);
+	return e - s;
+}
+
 /* md's recovery onto a replacement reads the member it replaces while
  * that one works (raid1's and raid10's sync_request, raid5's
  * want_replace): the role's bytes, whatever the level keeps there.  The
@@ -396,7 +425,12 @@ static int64_t copy_replacements(struct mddev *mddev, uint64_t sector,
 			continue;
 		if (!buf)
 			buf = g_malloc(sectors << SECTOR_SHIFT);
-		r = copy_to_replacement(mddev, i, sector, sectors, buf);
+		for (uint64_t s = sector, n; s < sector + sectors && r == 0; s += n) {
+			bool skip;
+			n = replace_run(mddev, i, s, sector + sectors, &skip);
+			if (!skip)
+				r = copy_to_replacement(mddev, i, s, n, buf);
+		}
 	}
 	g_free(buf);
 	return r < 0 ? r : (int64_t)sectors;
@@ -477,11 +511,8 @@ static uint64_t bitmap_skip(struct mddev *mddev, uint64_t s, uint64_t *n,
 /* md_do_sync's skip_sync_blocks, for every action: what the bitmap says
  * was never written (llbitmap's Unwritten) has nothing to sync.  md asks
  * before each small sync_request; a window here is larger, so it ends
- * where the bitmap would skip again (probed every SKIP_PROBE_SECTORS, the
- * smallest chunk of a bitmap that skips: llbitmap's 64 KiB), lest a check
- * read what was never written. */
-#define SKIP_PROBE_SECTORS 128
-
+ * where the bitmap would skip again (probed every SKIP_PROBE_SECTORS),
+ * lest a check read what was never written. */
 static uint64_t unwritten_skip(struct mddev *mddev, uint64_t s, uint64_t *n)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;

@@ -265,6 +265,20 @@ wait_whole() {
 	wait_idle "$1"
 }
 
+# replaced CTLDIR MEMBER NEW: NEW joins as a spare and replaces MEMBER
+# (want_replacement); back once MEMBER is faulty and no sync runs.
+replaced() {
+	local i
+	echo "$3" >"$1/new_dev"
+	echo want_replacement >"$1/dev-$2/state"
+	for i in $(seq 600); do
+		grep -q faulty "$1/dev-$2/state" && break
+		sleep 0.1
+	done
+	grep -q faulty "$1/dev-$2/state" || fail "$2 not replaced: $(cat "$1/dev-$2/state")"
+	wait_idle "$1"
+}
+
 # kib FILE: the KiB the file holds (what a sparse member has allocated).
 kib() { du -k "$1" | cut -f1; }
 

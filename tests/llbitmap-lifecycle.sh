@@ -44,14 +44,7 @@ note "re-add recovered $((synced << 9)) bytes for $run written"
 	fail "re-add recovered $((synced << 9)) bytes, not about $run"
 
 note "replace: only what was ever written"
-echo "$T/c" >"$D/new_dev"
-echo want_replacement >"$D/dev-a/state"
-for i in $(seq 600); do
-	grep -q faulty "$D/dev-a/state" && break
-	sleep 0.1
-done
-grep -q faulty "$D/dev-a/state" || fail "a not replaced: $(cat "$D/dev-a/state")"
-wait_idle "$D"
+replaced "$D" a "$T/c"
 got=$(kib "$T/c")
 note "the replacement holds $got KiB for $((2 * run >> 10)) KiB written"
 [ "$got" -ge $((2 * run >> 10)) ] && [ "$got" -le $((4 * run >> 10)) ] ||

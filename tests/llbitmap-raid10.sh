@@ -3,8 +3,8 @@
 # the array: each virtual block asks the bitmap.  Created without
 # --assume-clean, the array's first resync writes nothing never written
 # (the members stay sparse); a check reads only what was; a recovery onto
-# a new member copies only the chunks written, and holds their data; a
-# re-added one only those written while it was out.
+# a new member or a replacement copies only the chunks written, and holds
+# their data; a re-added one only those written while it was out.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
@@ -52,6 +52,23 @@ expect_eq "mismatch_cnt: d's spoilt Clean copies, not recovered" \
 	"$(cat "$D/mismatch_cnt")" $((4 * MiB / 512))
 echo repair >"$D/sync_action"
 wait_idle "$D"
+
+note "replace: only the chunks ever written"
+truncate -s 1G "$T/f"
+replaced "$D" b "$T/f"
+note "the replacement holds $(kib "$T/f") KiB"
+# 12 MiB written, rounded out as for the recovery below.
+[ "$(kib "$T/f")" -le $((64 * 1024)) ] ||
+	fail "the replacement holds $(kib "$T/f") KiB for 12 MiB written"
+echo remove >"$D/dev-b/state"
+echo faulty >"$D/dev-a/state"      # f alone holds a's and b's copies
+same_range "$M/r" $((100 * MiB)) "$T/w" || fail "the first run not on f"
+same_range "$M/r" $((300 * MiB)) "$T/w2" || fail "the second run not on f"
+echo remove >"$D/dev-a/state"
+truncate -s 0 "$T/a"
+truncate -s 1G "$T/a"
+echo "$T/a" >"$D/new_dev"
+wait_whole "$D"
 
 note "recovery onto a new member"
 echo faulty >"$D/dev-d/state"
