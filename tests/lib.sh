@@ -187,35 +187,39 @@ chunks_writer() {
 	WRITER=$!
 }
 
-# cut_writer SEED DONE IMAGE1 IMAGE2: 4 KiB writes at places drawn from
-# SEED, alternately into IMAGE2 (its first 18 MiB) and IMAGE1 (6 MiB), no
-# fsync, the images held open (a close would flush); touches DONE after
-# the last and stays (WRITER is its pid) for the power cut to come.
+# cut_writer SEED DONE IMAGE...: 24 writes of 4 KiB at places drawn from
+# SEED, into each IMAGE in turn (the first 6 MiB of the first, up to 18
+# MiB of the others), no fsync, the images held open (a close would
+# flush); touches DONE after the last and stays (WRITER is its pid) for
+# the power cut to come.
 cut_writer() {
 	python3 - "$@" <<'PY' &
 import os, random, sys, time
 rnd = random.Random(int(sys.argv[1]))
-fds = [os.open(p, os.O_WRONLY) for p in sys.argv[3:5]]
+fds = [os.open(p, os.O_WRONLY) for p in sys.argv[3:]]
+spans = [6 << 20] + [min(18 << 20, os.fstat(fd).st_size) for fd in fds[1:]]
 for i in range(24):
-    fd, span = (fds[0], 6 << 20) if i % 2 else (fds[1], 18 << 20)
-    os.pwrite(fd, os.urandom(4096), rnd.randrange(span // 4096) * 4096)
+    k = (i + 1) % len(fds)
+    os.pwrite(fds[k], os.urandom(4096), rnd.randrange(spans[k] // 4096) * 4096)
 open(sys.argv[2], 'w').close()
 time.sleep(600)
 PY
 	WRITER=$!
 }
 
-# cut_during_writes SEED MNT A1 A2: cut_writer into MNT's images A1 and A2
-# (their power cut armed), then "cut SEED" on both and the daemon stopped.
+# cut_during_writes SEED MNT ARRAY...: cut_writer into MNT's images of
+# the ARRAYs (their power cut armed), then "cut SEED" on each and the
+# daemon stopped.
 cut_during_writes() {
-	local a i
+	local seed=$1 mnt=$2 a i
+	shift 2
 	rm -f "$T/wrote"
-	cut_writer "$1" "$T/wrote" "$2/$3" "$2/$4"
+	cut_writer "$seed" "$T/wrote" "${@/#/$mnt/}"
 	for i in $(seq 600); do [ -e "$T/wrote" ] && break; sleep 0.1; done
-	[ -e "$T/wrote" ] || fail "seed $1: the writer did not finish"
-	for a in "$3" "$4"; do echo "cut $1" >"$2/$a.md/fault/power_cut"; done
+	[ -e "$T/wrote" ] || fail "seed $seed: the writer did not finish"
+	for a; do echo "cut $seed" >"$mnt/$a.md/fault/power_cut"; done
 	kill -9 "$WRITER"; wait "$WRITER" 2>/dev/null || true
-	rf_umount "$2"
+	rf_umount "$mnt"
 }
 
 # expect_eq WHAT GOT WANT
@@ -324,13 +328,14 @@ with open(path, 'rb') as f:
 PY
 }
 
-# chunks_marked WHAT CHUNK_BYTES MARKS MEMBER...: every chunk with data on
-# any MEMBER is marked on each MEMBER, as `MARKS MEMBER` lists them (one a
-# line); DATA_CHUNKS is how many had data.
+# chunks_marked WHAT CHUNK_BYTES MARKS DATA MEMBER...: every chunk with
+# data on any MEMBER (as `DATA MEMBER CHUNK_BYTES` lists them, in the
+# bitmap's space) is marked on each MEMBER, as `MARKS MEMBER` lists them
+# (one a line); DATA_CHUNKS is how many had data.
 chunks_marked() {
-	local what=$1 chunk=$2 marks=$3 m c data=() got
-	shift 3
-	for m; do data+=($(written_chunks "$m" "$chunk")); done
+	local what=$1 chunk=$2 marks=$3 written=$4 m c data=() got
+	shift 4
+	for m; do data+=($($written "$m" "$chunk")); done
 	for m; do
 		got=" $($marks "$m" | tr '\n' ' ')"
 		for c in "${data[@]}"; do
@@ -354,19 +359,34 @@ mount_and_check() {
 	done
 }
 
-# marks_survive_cut SEED MARKS: the bitmap power-cut tests' verdict after
-# cut_during_writes on r1 (2 members) and r5 (4), as the test's members()
-# names them: every chunk with data is marked (chunks_marked, BCHUNK),
-# then mount_and_check on $M.  MARKED_CHUNKS is how many had data.
+# marks_survive_cut SEED ARRAY:N:MARKS[:DATA]...: the bitmap power-cut
+# tests' verdict after cut_during_writes: every chunk with data on the N
+# members of each ARRAY (as the test's members() names them) is marked on
+# each, as MARKS lists them (chunks_marked, BCHUNK; DATA, written_chunks
+# unless given, lists the data); then mount_and_check of them all on $M.
+# MARKED_CHUNKS is how many had data.
 marks_survive_cut() {
-	local seed=$1 marks=$2 a total=0
-	for a in "r1 2" "r5 4"; do
-		set -- $a
-		chunks_marked "seed $seed: $1" "$BCHUNK" "$marks" $(members "$1" "$2")
+	local seed=$1 a name n marks written total=0 names=() all=()
+	shift
+	for a; do
+		IFS=: read -r name n marks written <<<"$a"
+		chunks_marked "seed $seed: $name" "$BCHUNK" "$marks" \
+			"${written:-written_chunks}" $(members "$name" "$n")
 		total=$((total + DATA_CHUNKS))
+		names+=("$name")
+		all+=($(members "$name" "$n"))
 	done
-	mount_and_check "seed $seed" "$M" "r1 r5" $(members r1 2) $(members r5 4)
+	mount_and_check "seed $seed" "$M" "${names[*]}" "${all[@]}"
 	MARKED_CHUNKS=$total
+}
+
+# r10_written MEMBER CHUNK_BYTES: the chunks of the array whose data
+# MEMBER (NAME-K) of a raid10 near-2 array of 4 holds (written_chunks,
+# raid10 chunk CHUNK_BYTES): members 1 and 2 hold chunk 2r at row r,
+# members 3 and 4 chunk 2r + 1.
+r10_written() {
+	local k=${1##*-} r
+	for r in $(written_chunks "$1" "$2"); do echo $((2 * r + (k - 1) / 2)); done
 }
 
 # bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
