@@ -275,6 +275,10 @@ struct mddev {
 	 * not conf->fullsync), and whether the array stays degraded after
 	 * it (start_sync's degraded); the sync thread's own. */
 	bool sync_bitmap_bounded, sync_bitmap_degraded;
+	/* Sectors of the window that sync_request covered without IO, the
+	 * bitmap saying so inside it (md's *skipped), which the speed and the
+	 * pass's count of sectors synced leave out; the sync thread's own. */
+	uint64_t sync_skipped;
 	/* md's curr_resync_completed: where the pass began, then its last
 	 * checkpoint; sync_completed shows it. */
 	atomic_ullong resync_completed;

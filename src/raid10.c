@@ -29,6 +29,9 @@ struct r10conf {
 	 * touches scattered virtual sectors, so the barrier has one bucket
 	 * (IO names it as sector 0, one sector). */
 	struct mirror_barrier barrier;
+	/* Virtual sectors the running sync_request visited, and of those
+	 * the ones the bitmap let it skip (the sync thread's own). */
+	uint64_t sync_seen, sync_skipped;
 };
 
 /* One copy of a virtual sector: md's r10bio->devs[]. */
@@ -488,9 +491,12 @@ static int sync_block(struct mddev *mddev, struct r10conf *conf,
 
 	/* The sync walks member rows, the bitmap covers the array: asked
 	 * here, per virtual block, as md's raid10_sync_request asks it. */
+	conf->sync_seen += sectors;
 	if (md_bitmap_skips(mddev, sector, sectors) ||
-	    md_bitmap_sync_skips(mddev, sector, sectors))
+	    md_bitmap_sync_skips(mddev, sector, sectors)) {
+		conf->sync_skipped += sectors;
 		return 0;
+	}
 	while (sectors) {
 		uint64_t k = sectors;
 		find_phys(&conf->geo, sector, devs);
@@ -630,6 +636,7 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 	uint64_t end = sector + max_sectors;
 	int r = 0;
 
+	conf->sync_seen = conf->sync_skipped = 0;
 	raise_barrier(&conf->barrier, 0, 1);
 	if (action == ACTION_RECOVER)
 		r = recover_rows(mddev, conf, sector, MIN(end, conf->dev_sectors));
@@ -641,6 +648,11 @@ static int64_t raid10_sync_request(struct mddev *mddev, uint64_t sector,
 	else
 		sync_rows(mddev, conf, sector, end, action);
 	lower_barrier(&conf->barrier, 0, 1);
+	/* the window's share done without IO, for the speed (md's *skipped,
+	 * which raid10 says per block): what the bitmap skipped, or all of
+	 * a window holding no sector to sync (far copies' rows) */
+	mddev->sync_skipped = conf->sync_seen
+		? max_sectors * conf->sync_skipped / conf->sync_seen : max_sectors;
 	return r < 0 ? r : (int64_t)max_sectors;
 }
 

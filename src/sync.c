@@ -572,6 +572,7 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 
 	mddev->sync_bitmap_bounded = bounded;
 	mddev->sync_bitmap_degraded = degraded;
+	mddev->sync_skipped = 0;
 	if (bounded && mddev->bitmap_ops->cond_end_sync)
 		mddev->bitmap_ops->cond_end_sync(mddev, 0, false);
 	md_sync_marks_init(mddev, &st, start, last_ckpt);
@@ -610,7 +611,8 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 			break;
 		}
 		s += r;
-		synced += r;
+		synced += r - MIN(mddev->sync_skipped, (uint64_t)r);
+		mddev->sync_skipped = 0;
 		atomic_store(&mddev->curr_resync, s);
 		if (bounded && mddev->bitmap_ops->cond_end_sync)
 			mddev->bitmap_ops->cond_end_sync(mddev, bitmap_done(mddev, s, action),
