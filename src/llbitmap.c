@@ -156,8 +156,13 @@ static enum llbitmap_state next_of(struct llbitmap *b, uint8_t c,
 		return BitNeedSync;
 	if (c == BitNeedSync)
 		*want |= LLBITMAP_WANT_RESYNC;
-	return llbitmap_next_state(c, action, b->raid456,
-				   atomic_load(&b->mddev->degraded) > 0);
+	/* the array's degraded count only where it changes the answer: a
+	 * write to a Dirty chunk, the fast path, reads nothing shared */
+	bool degraded = ((action == BitmapActionStartwrite && c <= BitClean) ||
+			 (action == BitmapActionStartsync && c == BitDirty)) &&
+			atomic_load(&b->mddev->degraded) > 0;
+
+	return llbitmap_next_state(c, action, b->raid456, degraded);
 }
 
 /* md's llbitmap_infect_dirty_bits: the block is written anyway, so every
