@@ -305,7 +305,30 @@ cleanup() {
     [ -z "${RUN:-}" ] || rm -rf "$RUN"
 }
 
-run_vm() {
+# qemu under TCG has been seen to die of a segfault of its own (CI, qemu
+# 7.2). That says nothing about md, so such a run is tried once more, from
+# the members as they were before it.
+snapshot_members() {
+    local i
+    for i in "${!MEMBERS[@]}"; do
+        cp --sparse=always "${MEMBERS[i]}" "$RUN/snap$i"
+    done
+}
+
+restore_members() {
+    local i
+    for i in "${!MEMBERS[@]}"; do
+        cp --sparse=always "$RUN/snap$i" "${MEMBERS[i]}"
+    done
+}
+
+qemu_crashed() { # QEMU_RC
+    # 124 is timeout's own verdict and 137 its KILL; both are ours.
+    [ "$1" -gt 128 ] && [ "$1" -ne 137 ] && [ ! -s "$RUN/status" ]
+}
+
+run_vm_once() {
+    rm -f "$RUN/console" "$RUN/status"
     mkfifo "$RUN/console"
     read_console "$RUN/status" <"$RUN/console" &
     local rpid=$! qrc=0
@@ -316,6 +339,7 @@ run_vm() {
     wait "$QPID" || qrc=$?
     QPID=
     wait "$rpid" || true
+    QRC=$qrc
     if [ "$qrc" -eq 124 ]; then
         kvm_log "timeout after ${TIMEOUT}s"
         return 124
@@ -366,6 +390,19 @@ main() {
     build_qemu_cmd
     [ -z "$DEBUG" ] || kvm_log "${QEMU[*]}"
     run_vm
+}
+
+run_vm() {
+    local rc=0
+    snapshot_members
+    run_vm_once || rc=$?
+    if qemu_crashed "$QRC"; then
+        kvm_log "qemu itself died (rc $QRC); running the VM once more"
+        restore_members
+        rc=0
+        run_vm_once || rc=$?
+    fi
+    return "$rc"
 }
 
 main "$@"
