@@ -401,7 +401,8 @@ static int check_members(struct mddev *mddev, bool run)
 
 static void close_group(GPtrArray *group);
 
-static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool run)
+static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool run,
+				    struct md_rdev *bitmap_file)
 {
 	struct md_rdev *best = freshest(group);
 	char **why = g_new0(char *, group->len);
@@ -426,6 +427,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 	mddev->slots = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
 	mddev->replacements = g_new0(struct md_rdev *_Atomic, mddev->raid_disks);
 	mddev->rdevs = g_ptr_array_new();
+	mddev->bitmap_file = bitmap_file;
 	for (guint i = 0; i < group->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(group, i);
 		const char *r = why[i] ? why[i] : place_member(mddev, rdev);
@@ -442,6 +444,7 @@ static struct mddev *assemble_group(GPtrArray *group, int unit, bool ro, bool ru
 			fprintf(stderr, "raidfs: %s\n", err);
 	}
 	if (r < 0) {
+		mddev->bitmap_file = NULL;   /* md_assemble's still */
 		md_free(mddev);
 		return NULL;
 	}
@@ -454,20 +457,81 @@ static void close_group(GPtrArray *group)
 		rdev_close(g_ptr_array_index(group, i));
 }
 
-/* Open every path, group by set UUID, assemble each group.  Returns the
- * number of arrays started (added to arrays), or -EBUSY (nothing started)
- * if a member is claimed elsewhere; *members counts the files that held a
- * superblock at all. */
-int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
+/* The bitmap files given (mdadm -A --bitmap=FILE), opened; -EINVAL
+ * with the reason said for one that is not a classic md bitmap. */
+static int open_bitmap_files(const char *const *paths, bool ro, GPtrArray *files,
+			     GArray *uuids)
+{
+	for (; paths && *paths; paths++) {
+		struct md_rdev *rdev;
+		uint8_t uuid[16];
+		char err[512];
+		int r = md_bitmap_file_open(*paths, ro, &rdev, uuid, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "raidfs: %s\n", err);
+			return r;
+		}
+		g_ptr_array_add(files, rdev);
+		g_array_append_vals(uuids, uuid, 16);
+	}
+	return 0;
+}
+
+/* Which group each bitmap file is for (by the uuid in it, as the kernel
+ * checks it), into for_group; -EINVAL, said, for a file of no group or
+ * one whose array has an internal bitmap (md's SET_BITMAP_FILE: EEXIST). */
+static int match_bitmap_files(GPtrArray *order, GPtrArray *files, GArray *uuids,
+			      struct md_rdev **for_group)
+{
+	for (guint f = 0; f < files->len; f++) {
+		struct md_rdev *file = g_ptr_array_index(files, f);
+		const uint8_t *uuid = &g_array_index(uuids, uint8_t, 16 * f);
+		guint g = 0;
+		const struct md_sb *sb = NULL;
+		for (; g < order->len; g++) {
+			GPtrArray *group = g_ptr_array_index(order, g);
+			sb = &((struct md_rdev *)g_ptr_array_index(group, 0))->sb;
+			if (md_bitmap_uuid_matches(uuid, sb))
+				break;
+		}
+		if (g == order->len) {
+			fprintf(stderr, "raidfs: bitmap file %s: no array given has its "
+				"uuid\n", file->path);
+			return -EINVAL;
+		}
+		if (sb->feature_map & MD_FEATURE_BITMAP_OFFSET) {
+			fprintf(stderr, "raidfs: bitmap file %s: its array has an internal "
+				"bitmap\n", file->path);
+			return -EINVAL;
+		}
+		if (for_group[g]) {
+			fprintf(stderr, "raidfs: bitmap files %s and %s are for the same "
+				"array\n", for_group[g]->path, file->path);
+			return -EINVAL;
+		}
+		for_group[g] = file;
+	}
+	return 0;
+}
+
+/* Open every path, group by set UUID, assemble each group, each with its
+ * bitmap file if one is given.  Returns the number of arrays started
+ * (added to arrays), or (nothing started) -EBUSY if a member is claimed
+ * elsewhere or -EINVAL for a bitmap file that fits no array; *members
+ * counts the files that held a superblock at all. */
+int md_assemble(const char *const *paths, int npaths,
+		const char *const *bitmap_paths, bool ro, bool run,
 		GPtrArray *arrays, int *members)
 {
 	*members = 0;
 	GHashTable *groups = g_hash_table_new_full(g_bytes_hash, g_bytes_equal,
 		(GDestroyNotify)g_bytes_unref, (GDestroyNotify)g_ptr_array_unref);
 	GPtrArray *order = g_ptr_array_new();   /* groups in the order found */
-	int started = 0;
+	GPtrArray *files = g_ptr_array_new();
+	GArray *uuids = g_array_new(FALSE, FALSE, 1);
+	int started = open_bitmap_files(bitmap_paths, ro, files, uuids);
 
-	for (int i = 0; i < npaths; i++) {
+	for (int i = 0; started == 0 && i < npaths; i++) {
 		struct md_rdev *rdev;
 		char err[512];
 		int r = rdev_open(paths[i], ro, &rdev, err, sizeof(err));
@@ -495,18 +559,33 @@ int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
 		g_bytes_unref(key);
 		g_ptr_array_add(group, rdev);
 	}
+	struct md_rdev **for_group = g_new0(struct md_rdev *, order->len + 1);
+	if (started == 0)
+		started = match_bitmap_files(order, files, uuids, for_group);
 	for (guint i = 0; i < order->len; i++) {
 		if (started < 0) {
 			close_group(g_ptr_array_index(order, i));
 			continue;
 		}
 		struct mddev *mddev = assemble_group(g_ptr_array_index(order, i),
-						     arrays->len, ro, run);
+						     arrays->len, ro, run, for_group[i]);
 		if (mddev) {
 			g_ptr_array_add(arrays, mddev);
 			started++;
 		}
 	}
+	/* The files no array took: the array's md_free closes the others. */
+	for (guint f = 0; f < files->len; f++) {
+		bool taken = false;
+		for (guint i = 0; started >= 0 && i < arrays->len; i++)
+			taken |= ((struct mddev *)g_ptr_array_index(arrays, i))->bitmap_file ==
+				 g_ptr_array_index(files, f);
+		if (!taken)
+			rdev_close(g_ptr_array_index(files, f));
+	}
+	g_free(for_group);
+	g_ptr_array_free(files, TRUE);
+	g_array_free(uuids, TRUE);
 	g_ptr_array_free(order, TRUE);
 	g_hash_table_destroy(groups);
 	return started;

@@ -1,11 +1,13 @@
-/* The classic internal bitmap (md-bitmap.c, version 4): md's 16-bit
- * counter per chunk, a chunk's bit set and durable on every member before
- * the first write to it (unplug), cleared by the daemon after two idle
- * passes of daemon_sleep; events and events_cleared kept as md keeps
- * them, so the kernel and `mdadm -X` read what raidfs wrote. */
+/* The classic bitmap (md-bitmap.c, version 4), internal or in a file:
+ * md's 16-bit counter per chunk, a chunk's bit set and durable on every
+ * member (or in the file) before the first write to it (unplug), cleared
+ * by the daemon after two idle passes of daemon_sleep; events and
+ * events_cleared kept as md keeps them, so the kernel and `mdadm -X` read
+ * what raidfs wrote. */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "ctl.h"
 #include "raid.h"
@@ -34,6 +36,11 @@ struct bitmap {
 	unsigned chunkshift;          /* log2 of sectors a chunk */
 	size_t bytes;                 /* sb + bits, rounded to 512 */
 	bool stale;                   /* its events lag the array's */
+	/* md's bitmap_info.file, and the events its superblock last got;
+	 * kicked: a write to it failed, md's md_bitmap_file_kick. */
+	struct md_rdev *file;
+	uint64_t file_events;
+	atomic_bool file_kicked;
 
 	/* Counters, the bits as on disk (map: superblock then bits, the
 	 * bitmap area's image) and each page's state, under lock. */
@@ -56,8 +63,11 @@ struct bitmap {
 };
 
 
-static uint64_t bitmap_pos(struct md_rdev *rdev)
+/* Where the bitmap starts on rdev: a file's at its start. */
+static uint64_t bitmap_pos(const struct bitmap *b, struct md_rdev *rdev)
 {
+	if (rdev == b->file)
+		return 0;
 	return (uint64_t)((int64_t)rdev->sb.super_offset + rdev->sb.bitmap_offset)
 	       << SECTOR_SHIFT;
 }
@@ -88,6 +98,26 @@ static uint64_t bitmap_room(const struct md_rdev *rdev, const uint8_t *bsb,
 	return sectors;
 }
 
+/* md_bitmap_init_from_disk: a bitmap file holds every bit, to the byte
+ * (mdadm's CreateBitmap makes it no longer). */
+static int file_check(struct bitmap *b, char *err, size_t errlen)
+{
+	uint64_t bytes = BITMAP_SB_BYTES + (b->chunks + 7) / 8;
+	uint64_t size = rdev_file_sectors(b->file->fd) << SECTOR_SHIFT;
+	struct stat st;
+
+	if (fstat(b->file->fd, &st) == 0 && S_ISREG(st.st_mode))
+		size = (uint64_t)st.st_size;
+	if (size < bytes) {
+		snprintf(err, errlen, "%s: bitmap file too small: %" PRIu64 " bytes, "
+			 "its %" PRIu64 " chunks need %" PRIu64, b->file->path, size,
+			 b->chunks, bytes);
+		return -ENOSPC;
+	}
+	b->bytes = (size_t)bytes;
+	return 0;
+}
+
 /* md_bitmap_read_sb's checks, and that the bits md keeps for this array
  * fit where the bitmap lives, so a store never writes past it.  The size
  * comes from the array (md's resync_max_sectors: raid10's array size,
@@ -99,16 +129,14 @@ static int bitmap_check(struct mddev *mddev, struct md_rdev *rdev,
 	uint32_t behind = get32(sb + B_WRITE_BEHIND);
 	uint64_t sync_size = get64(sb + B_SYNC_SIZE);
 	uint64_t cover = md_bitmap_sectors(mddev);
-	uint8_t uuid[16];
 	char why[256] = "";
 
-	md_sb_uuid_kernel(&mddev->sb, uuid);
 	b->chunksize = get32(sb + B_CHUNKSIZE);
 	if (get32(sb + B_MAGIC) != BITMAP_MAGIC)
 		snprintf(why, sizeof(why), "bitmap magic 0x%08x is not md's", get32(sb + B_MAGIC));
 	else if (version < 3 || version > 4)
 		snprintf(why, sizeof(why), "bitmap version %u is not 3 or 4", version);
-	else if (memcmp(sb + B_UUID, mddev->sb.set_uuid, 16) && memcmp(sb + B_UUID, uuid, 16))
+	else if (!md_bitmap_uuid_matches(sb + B_UUID, &mddev->sb))
 		snprintf(why, sizeof(why), "bitmap uuid is not this array's");
 	else if (b->chunksize < 512 || (b->chunksize & (b->chunksize - 1)))
 		snprintf(why, sizeof(why), "bitmap chunksize %u is not a power of two of at "
@@ -128,6 +156,8 @@ static int bitmap_check(struct mddev *mddev, struct md_rdev *rdev,
 	b->chunkshift = (unsigned)__builtin_ctzll(per_chunk);
 	b->chunks = (cover + per_chunk - 1) / per_chunk;
 	uint64_t bytes = (BITMAP_SB_BYTES + (b->chunks + 7) / 8 + 511) & ~(uint64_t)511;
+	if (b->file)
+		return file_check(b, err, errlen);
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *r = g_ptr_array_index(mddev->rdevs, i);
 		uint64_t room = bitmap_room(r, sb, why, sizeof(why));
@@ -196,10 +226,17 @@ static void set_memory_bits(struct bitmap *b, uint64_t chunk, bool needed)
 
 /* ---- writing pages to the members ---- */
 
-/* The members that carry the bitmap: md writes every one in a role. */
+/* The members that carry the bitmap: md writes every one in a role; a
+ * bitmap file is the only place, unless it was kicked. */
 static unsigned bitmap_members(struct mddev *mddev, struct md_rdev **out)
 {
+	struct bitmap *b = mddev->bitmap;
 	unsigned n = 0;
+
+	if (b->file) {
+		out[0] = b->file;
+		return !atomic_load(&b->file_kicked);
+	}
 
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *rdev = g_ptr_array_index(mddev->rdevs, i);
@@ -252,7 +289,7 @@ static unsigned write_to_members(struct bitmap *b, struct md_rdev **members,
 			if (todo[j])
 				v[n++] = (struct mio){ .rdev = members[m], .write = true,
 					.abs = true, .buf = copy + (size_t)j * MAP_PAGE,
-					.off = bitmap_pos(members[m]) + (uint64_t)j * MAP_PAGE,
+					.off = bitmap_pos(b, members[m]) + (uint64_t)j * MAP_PAGE,
 					.len = page_len(b, j) };
 	mio_run(v + nm, n - nm);
 	unsigned nw = n;
@@ -268,6 +305,25 @@ static unsigned write_to_members(struct bitmap *b, struct md_rdev **members,
 	}
 	g_free(v);
 	return nfail;
+}
+
+/* md_bitmap_file_kick: a bitmap file that cannot be written is used no
+ * more.  The members' events then move on without it, so the next
+ * assembly finds it behind and resyncs in full (md writes BITMAP_STALE
+ * into it, which a failing file may not take). */
+static bool kick_file(struct mddev *mddev, struct bitmap *b)
+{
+	if (atomic_exchange(&b->file_kicked, true))
+		return false;
+	g_warning("%s: kicking failed bitmap file %s from array", mddev->name,
+		  b->file->path);
+	return true;
+}
+
+static void file_kick(struct mddev *mddev)
+{
+	if (kick_file(mddev, mddev->bitmap))
+		md_update_sb(mddev);
 }
 
 /* Write what mask says to every member, unless want is set and a write
@@ -298,8 +354,12 @@ static void write_pages_and_fail(struct mddev *mddev, uint8_t mask, uint64_t wan
 		g_free(copy);
 	}
 	pthread_mutex_unlock(&b->io_mutex);
-	for (unsigned i = 0; i < nfail; i++)
-		md_error(mddev, failed[i]);
+	for (unsigned i = 0; i < nfail; i++) {
+		if (failed[i] == b->file)
+			file_kick(mddev);
+		else
+			md_error(mddev, failed[i]);
+	}
 	g_free(failed);
 	g_free(members);
 }
@@ -602,12 +662,14 @@ static void init_from_disk(struct mddev *mddev, struct bitmap *b)
 
 static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
 {
-	struct md_rdev *rdev = first_usable(mddev);
+	struct md_rdev *rdev = mddev->bitmap_file ? mddev->bitmap_file
+						  : first_usable(mddev);
 	struct bitmap *b = g_new0(struct bitmap, 1);
 	uint8_t sb[BITMAP_SB_BYTES];
 
+	b->file = mddev->bitmap_file;
 	if (!rdev || mio_run(&(struct mio){ .rdev = rdev, .abs = true,
-			.off = bitmap_pos(rdev), .buf = sb, .len = sizeof(sb) }, 1) < 0) {
+			.off = bitmap_pos(b, rdev), .buf = sb, .len = sizeof(sb) }, 1) < 0) {
 		snprintf(err, errlen, "%s: cannot read the bitmap", mddev->name);
 		g_free(b);
 		return -EIO;
@@ -618,13 +680,14 @@ static int bitmap_load(struct mddev *mddev, char *err, size_t errlen)
 		return r;
 	}
 	bitmap_alloc(b);
-	if (mio_run(&(struct mio){ .rdev = rdev, .abs = true, .off = bitmap_pos(rdev),
+	if (mio_run(&(struct mio){ .rdev = rdev, .abs = true, .off = bitmap_pos(b, rdev),
 			.buf = b->map, .len = b->bytes }, 1) < 0) {
 		snprintf(err, errlen, "%s: cannot read the bitmap", mddev->name);
 		bitmap_free(b);
 		return -EIO;
 	}
 	b->events_cleared = get64(sb + B_EVENTS_CLEARED);
+	b->file_events = get64(sb + B_EVENTS);
 	/* md_bitmap_read_sb: a bitmap behind the array forces a full sync */
 	b->stale = get64(sb + B_EVENTS) < mddev->events ||
 		   (get32(sb + B_STATE) & (1u << BITMAP_STALE));
@@ -647,17 +710,10 @@ static void bitmap_destroy(struct mddev *mddev)
 	mddev->bitmap = NULL;
 }
 
-/* md_bitmap_update_sb, with each superblock write: events follow the
- * array's (events_cleared follows them down, md's rocking back), and the
- * member gets the bitmap's first page. */
-static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
+/* The bitmap superblock as md_bitmap_update_sb fills it in; returns the
+ * first len bytes of the image (b->lock taken here). */
+static uint8_t *sb_image(struct mddev *mddev, struct bitmap *b, size_t len)
 {
-	struct bitmap *b = mddev->bitmap;
-
-	/* a member that joined after the load: its area may be smaller */
-	if (b->bytes > bitmap_room(rdev, b->map, NULL, 0) * 512)
-		return -ENOSPC;
-	pthread_mutex_lock(&b->io_mutex);
 	pthread_mutex_lock(&b->lock);
 	if (mddev->events < b->events_cleared)
 		b->events_cleared = mddev->events;
@@ -665,16 +721,61 @@ static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
 	put64(b->map + B_EVENTS_CLEARED, b->events_cleared);
 	put32(b->map + B_DAEMON_SLEEP,
 	      (uint32_t)MAX(md_bitmap_daemon_sleep_us(mddev) / G_USEC_PER_SEC, 1));
+	uint8_t *copy = g_memdup2(b->map, len);
+	pthread_mutex_unlock(&b->lock);
+	return copy;
+}
+
+static int write_sb_page(struct bitmap *b, struct md_rdev *rdev, uint8_t *copy,
+			 size_t len)
+{
+	struct mio m = { .rdev = rdev, .write = true, .abs = true,
+			 .off = bitmap_pos(b, rdev), .buf = copy, .len = len };
+	int r = mio_run(&m, 1);
+
+	g_free(copy);
+	return r;
+}
+
+/* A bitmap file's superblock, once for each new events (md writes it
+ * once an update, not once a member).  A file that fails is kicked, not
+ * the member whose superblock is being written. */
+static void file_update_sb(struct mddev *mddev, struct bitmap *b)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&b->io_mutex);
+	if (!atomic_load(&b->file_kicked) && b->file_events != mddev->events) {
+		r = write_sb_page(b, b->file, sb_image(mddev, b, page_len(b, 0)),
+				  page_len(b, 0));
+		if (r == 0)
+			b->file_events = mddev->events;
+	}
+	pthread_mutex_unlock(&b->io_mutex);
+	if (r < 0)
+		kick_file(mddev, b);   /* this very update leaves it behind */
+}
+
+/* md_bitmap_update_sb, with each superblock write: events follow the
+ * array's (events_cleared follows them down, md's rocking back), and the
+ * member gets the bitmap's first page. */
+static int bitmap_update_sb(struct mddev *mddev, struct md_rdev *rdev)
+{
+	struct bitmap *b = mddev->bitmap;
+
+	if (b->file) {
+		file_update_sb(mddev, b);
+		return 0;
+	}
+	/* a member that joined after the load: its area may be smaller */
+	if (b->bytes > bitmap_room(rdev, b->map, NULL, 0) * 512)
+		return -ENOSPC;
 	/* a member still recovering may have joined with no bits at all:
 	 * all of them, as md's write_all for a new device */
 	size_t len = rdev_in_sync(rdev) ? page_len(b, 0) : b->bytes;
-	uint8_t *copy = g_memdup2(b->map, len);
-	pthread_mutex_unlock(&b->lock);
-	struct mio m = { .rdev = rdev, .write = true, .abs = true,
-			 .off = bitmap_pos(rdev), .buf = copy, .len = len };
-	int r = mio_run(&m, 1);
+	pthread_mutex_lock(&b->io_mutex);
+	int r = write_sb_page(b, rdev, sb_image(mddev, b, len), len);
 	pthread_mutex_unlock(&b->io_mutex);
-	g_free(copy);
 	return r;
 }
 
@@ -695,8 +796,11 @@ static void bitmap_status(struct mddev *mddev, GString *out)
 			}
 	pthread_mutex_unlock(&b->lock);
 	g_string_append_printf(out, "bitmap: %" PRIu64 "/%" PRIu64 " pages [%" PRIu64
-			       "KB], %uKB chunk\n", used, pages, used * 4,
+			       "KB], %uKB chunk", used, pages, used * 4,
 			       b->chunksize >> 10);
+	if (b->file)
+		g_string_append_printf(out, ", file: %s", b->file->path);
+	g_string_append_c(out, '\n');
 }
 
 /* ---- bitmap/: md's bitmap sysfs group ---- */
@@ -705,7 +809,10 @@ static void location_show(struct mddev *mddev, struct md_rdev *rdev, GString *ou
 {
 	struct md_rdev *r = first_usable(mddev);
 	(void)rdev;
-	g_string_append_printf(out, "%+d", r ? r->sb.bitmap_offset : 0);
+	if (mddev->bitmap_file)
+		g_string_append(out, "file");
+	else
+		g_string_append_printf(out, "%+d", r ? r->sb.bitmap_offset : 0);
 }
 
 static void chunksize_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
@@ -807,12 +914,63 @@ bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events)
 	return covers;
 }
 
+/* ---- a bitmap file, for mount ---- */
+
+int md_bitmap_file_open(const char *path, bool ro, struct md_rdev **out,
+			uint8_t uuid[16], char *err, size_t errlen)
+{
+	uint8_t sb[BITMAP_SB_BYTES];
+	int r = rdev_open_bitmap_file(path, ro, out, err, errlen);
+
+	if (r < 0)
+		return r;
+	ssize_t n = member_pread(NULL, *out, sb, sizeof(sb), 0);
+	const char *why = NULL;
+	if (n != (ssize_t)sizeof(sb) || get32(sb + B_MAGIC) != BITMAP_MAGIC)
+		why = "no md bitmap superblock at its start";
+	else if (get32(sb + B_VERSION) == BITMAP_MAJOR_LOCKLESS)
+		why = "an llbitmap, which md keeps only on the members";
+	else if (get32(sb + B_VERSION) < 3 || get32(sb + B_VERSION) > 4)
+		why = "bitmap version is not 3 or 4";
+	if (why) {
+		snprintf(err, errlen, "bitmap file %s: %s", path, why);
+		rdev_close(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	memcpy(uuid, sb + B_UUID, 16);
+	return 0;
+}
+
+/* mdadm writes a bitmap's uuid as it reads the array's, which for 0.90
+ * is the kernel's word order. */
+bool md_bitmap_uuid_matches(const uint8_t uuid[16], const struct md_sb *sb)
+{
+	uint8_t k[16];
+
+	md_sb_uuid_kernel(sb, k);
+	return !memcmp(uuid, sb->set_uuid, 16) || !memcmp(uuid, k, 16);
+}
+
 /* ---- a new bitmap, for create ---- */
+
+/* mdadm's CreateBitmap: 4K, doubled until 2^20 chunks cover the array. */
+static uint64_t file_chunk(uint64_t size)
+{
+	uint64_t c = 4096;
+
+	while (size > c << (20 - SECTOR_SHIFT))
+		c <<= 1;
+	return c;
+}
 
 int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
 			   uint32_t *chunk, char *err, size_t errlen)
 {
-	if (!want && room > 256)
+	if (!room) {
+		want = want ? want : file_chunk(size);
+		room = UINT32_MAX;
+	} else if (!want && room > 256)
 		room = 256;   /* mdadm: 128K of bitmap unless a chunk is asked */
 	if (room * 512 <= BITMAP_SB_BYTES) {
 		snprintf(err, errlen, "no room for a bitmap");
@@ -841,11 +999,13 @@ int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
 
 
 uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
-		       size_t *len)
+		       bool file, size_t *len)
 {
 	uint64_t chunks = (cover + (chunk >> SECTOR_SHIFT) - 1) / (chunk >> SECTOR_SHIFT);
 
-	*len = (BITMAP_SB_BYTES + (chunks + 7) / 8 + 4095) & ~(size_t)4095;
+	*len = BITMAP_SB_BYTES + (chunks + 7) / 8;
+	if (!file)
+		*len = (*len + 4095) & ~(size_t)4095;
 	uint8_t *buf = g_malloc(*len);
 	memset(buf, 0xff, *len);
 	memset(buf, 0, BITMAP_SB_BYTES);

@@ -16,6 +16,7 @@ struct create_opts {
 	bool assume_clean, force, redundant, layout_given;
 	bool bitmap;              /* -b internal or lockless */
 	bool llbitmap;            /* -b lockless (llbitmap): version 6 */
+	const char *bitmap_file;  /* -b PATH: the classic bitmap in a file */
 	uint64_t bitmap_chunk;    /* --bitmap-chunk bytes; 0: mdadm's default */
 };
 

@@ -344,6 +344,43 @@ static int plan_llbitmap(struct create_member *m, int n, const struct md_sb *t)
 	return 0;
 }
 
+/* mdadm's CreateBitmap: the file written before the members, every bit
+ * set; created (O_EXCL) unless --force, never over a member.  *made: the
+ * file is create's, to remove if the members cannot be written. */
+static int write_bitmap_file(const struct create_member *m, int n,
+			     const struct create_opts *o, const struct md_sb *t,
+			     bool *made)
+{
+	uint32_t chunk;
+	char err[200];
+	struct stat st;
+
+	if (md_bitmap_choose_chunk(bitmap_cover(t), 0, o->bitmap_chunk, &chunk, err,
+				   sizeof(err)) < 0)
+		return refuse("%s", err);
+	for (int i = 0; i < n; i++)
+		if (m[i].path && stat(o->bitmap_file, &st) == 0 &&
+		    st.st_dev == m[i].dev && st.st_ino == m[i].ino)
+			return refuse("bitmap file %s is the member %s", o->bitmap_file,
+				      m[i].path);
+	int fd = open(o->bitmap_file, O_WRONLY | O_CREAT | O_CLOEXEC |
+		      (o->force ? O_TRUNC : O_EXCL), 0644);
+	if (fd < 0 && errno == EEXIST)
+		return refuse("bitmap file %s already exists; --force overwrites it",
+			      o->bitmap_file);
+	if (fd < 0)
+		return refuse("bitmap file %s: %s", o->bitmap_file, g_strerror(errno));
+	*made = true;
+	size_t len;
+	uint8_t *buf = md_bitmap_new(t, bitmap_cover(t), chunk, true, &len);
+	int r = pwrite(fd, buf, len, 0) == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
+	if (r < 0)
+		r = refuse("bitmap file %s: %s", o->bitmap_file, g_strerror(errno));
+	g_free(buf);
+	close(fd);
+	return r;
+}
+
 /* mdadm's add_internal_bitmap and write_bitmap: the chunk for the room
  * left, every member's bitmap with every bit set (the array's resync
  * says which need syncing). */
@@ -363,7 +400,7 @@ static int plan_bitmap(struct create_member *m, int n, const struct create_opts 
 	for (int i = 0; i < n; i++)
 		if (m[i].path)
 			m[i].bitmap = md_bitmap_new(&m[i].sb, bitmap_cover(t), chunk,
-						    &m[i].bitmap_len);
+						    false, &m[i].bitmap_len);
 	return 0;
 }
 
@@ -531,9 +568,10 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 		r = open_members(m, total, o);
 	if (r == 0)
 		r = check_existing(m, total, o->force);
-	if (r == 0 && o->bitmap && !o->redundant)
+	if (r == 0 && (o->bitmap || o->bitmap_file) && !o->redundant)
 		r = refuse("--bitmap %s: %s has no redundancy to keep in step",
-			   o->llbitmap ? "lockless" : "internal", md_level_name(o->level));
+			   o->llbitmap ? "lockless" : o->bitmap ? "internal"
+			   : o->bitmap_file, md_level_name(o->level));
 	if (r == 0 && o->llbitmap && o->minor == 90)
 		r = refuse("--bitmap lockless needs 1.x metadata (0.90 keeps 60K for a "
 			   "bitmap)");
@@ -541,10 +579,15 @@ int raidfs_create(struct create_opts *o, char **paths, int npaths)
 		r = plan_members(m, total, o, &t);
 	if (r == 0)
 		r = plan_bitmap(m, total, o, &t);
+	bool file_made = false;
+	if (r == 0 && o->bitmap_file)
+		r = write_bitmap_file(m, total, o, &t, &file_made);
 	if (r == 0)
 		r = write_members(m, total);
 	if (r)
 		undo_members(m, total);
+	if (r && file_made)
+		unlink(o->bitmap_file);
 	close_members(m, total);
 	if (r == 0) {
 		char uuid[40];

@@ -151,19 +151,23 @@ static int check_geometry(struct create_opts *o, const char *level,
 	return 0;
 }
 
-/* -b none|internal|lockless and --bitmap-chunk, as mdadm's Create takes
- * them (llbitmap is mdadm's alias of lockless, whose chunk md chooses). */
+/* -b none|internal|lockless|PATH and --bitmap-chunk, as mdadm's Create
+ * takes them (llbitmap is mdadm's alias of lockless, whose chunk md
+ * chooses). */
 static int check_bitmap(struct create_opts *o, const char *bitmap,
 			const char *chunk)
 {
 	o->llbitmap = bitmap && (strcmp(bitmap, "lockless") == 0 ||
 				 strcmp(bitmap, "llbitmap") == 0);
 	o->bitmap = o->llbitmap || (bitmap && strcmp(bitmap, "internal") == 0);
-	if (bitmap && !o->bitmap && strcmp(bitmap, "none") != 0)
-		return refuse("--bitmap %s is not supported yet; use none, "
-			      "internal or lockless", bitmap);
-	if (chunk && (!o->bitmap || o->llbitmap))
-		return refuse("--bitmap-chunk needs --bitmap internal");
+	/* a slash, so that a mistyped type is not taken for a file name */
+	if (bitmap && !o->bitmap && strchr(bitmap, '/'))
+		o->bitmap_file = bitmap;
+	else if (bitmap && !o->bitmap && strcmp(bitmap, "none") != 0)
+		return refuse("--bitmap %s: give none, internal, lockless or the path "
+			      "of a bitmap file (with a /, as ./%s)", bitmap, bitmap);
+	if (chunk && ((!o->bitmap && !o->bitmap_file) || o->llbitmap))
+		return refuse("--bitmap-chunk needs --bitmap internal or a bitmap file");
 	if (chunk && (parse_size(chunk, &o->bitmap_chunk) < 0 ||
 		      o->bitmap_chunk < 4096 || !power_of_two(o->bitmap_chunk)))
 		return refuse("--bitmap-chunk %s: give a power of two of at least "
@@ -187,7 +191,7 @@ static int cmd_create(int argc, char **argv)
 		{ "chunk", 'c', 0, G_OPTION_ARG_STRING, &chunk, "Chunk size (default 512K)", "SIZE" },
 		{ "layout", 'p', 0, G_OPTION_ARG_STRING, &layout, "md layout name", "LAYOUT" },
 		{ "metadata", 'e', 0, G_OPTION_ARG_STRING, &metadata, "Superblock: 1.2 (default), 1.1, 1.0, 0.90", "VER" },
-		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none (default), internal or lockless (llbitmap)", "TYPE" },
+		{ "bitmap", 'b', 0, G_OPTION_ARG_STRING, &bitmap, "Write-intent bitmap: none (default), internal, lockless (llbitmap) or a file's path", "TYPE" },
 		{ "bitmap-chunk", 0, 0, G_OPTION_ARG_STRING, &bitmap_chunk, "Bitmap chunk (KiB or suffix; default as mdadm: at least 64M)", "SIZE" },
 		{ "assume-clean", 0, 0, G_OPTION_ARG_NONE, &assume_clean, "Skip the initial resync", NULL },
 		{ "name", 'N', 0, G_OPTION_ARG_STRING, &name, "Array name (the image's name)", "NAME" },
@@ -282,6 +286,8 @@ static int parse_mount_option(struct mount_opts *o, const char *opt)
 		num = &o->sync_speed_max;
 	else if (eq && klen == 7 && !strncmp(opt, "threads", klen))
 		num = &o->threads;
+	else if (eq && klen == 6 && !strncmp(opt, "bitmap", klen) && eq[1])
+		g_ptr_array_add(o->bitmaps, g_strdup(eq + 1));
 	else if (!g_strv_contains(ignored, opt))
 		return refuse("unknown mount option '%s'", opt);
 	if (num) {
@@ -443,13 +449,14 @@ static int daemon_fork(int *ready_fd)
 
 static int cmd_mount(int argc, char **argv)
 {
-	struct mount_opts o = { .threads = 16, .ready_fd = -1 };
+	struct mount_opts o = { .threads = 16, .ready_fd = -1,
+				.bitmaps = g_ptr_array_new_with_free_func(g_free) };
 	char **opts = NULL;
 	gboolean fg = FALSE, debug = FALSE, sloppy = FALSE, verbose = FALSE;
 	gboolean fake = FALSE, nomtab = FALSE;
-	char *type = NULL;
+	char *type = NULL, **bitmaps = NULL;
 	GOptionEntry entries[] = {
-		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts, "ro, allow_other, debug, run, sync_speed_min=N, sync_speed_max=N, threads=N", "OPTS" },
+		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts, "ro, allow_other, debug, run, sync_speed_min=N, sync_speed_max=N, threads=N, bitmap=FILE", "OPTS" },
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &fg, "Stay in the foreground", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "FUSE debug output (implies -f)", NULL },
 		{ "sloppy", 's', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sloppy, NULL, NULL },
@@ -457,6 +464,7 @@ static int cmd_mount(int argc, char **argv)
 		{ "fake", 'F', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &fake, NULL, NULL },
 		{ "no-mtab", 'n', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &nomtab, NULL, NULL },
 		{ "type", 't', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &type, NULL, NULL },
+		{ "bitmap", 'b', 0, G_OPTION_ARG_FILENAME_ARRAY, &bitmaps, "The classic bitmap of an array is in FILE (mdadm -A --bitmap; repeat for more arrays)", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	GPtrArray *paths = g_ptr_array_new_with_free_func(g_free);
@@ -472,6 +480,9 @@ static int cmd_mount(int argc, char **argv)
 	o.debug = debug;
 	if ((r = parse_mount_options(&o, opts)))
 		goto out;
+	for (char **b = bitmaps; b && *b; b++)
+		g_ptr_array_add(o.bitmaps, g_strdup(*b));
+	g_ptr_array_add(o.bitmaps, NULL);
 	r = 2;
 	if (argc < 3) {
 		refuse("mount needs SOURCE and MOUNTPOINT");
@@ -496,9 +507,10 @@ static int cmd_mount(int argc, char **argv)
 		goto out;
 	int members;
 	int started = md_assemble((const char *const *)paths->pdata, paths->len,
-				  o.ro, o.run, arrays, &members);
-	if (started == -EBUSY) {
-		r = 2;        /* said which member, and who serves it */
+				  (const char *const *)o.bitmaps->pdata, o.ro, o.run,
+				  arrays, &members);
+	if (started == -EBUSY || started == -EINVAL) {
+		r = 2;        /* said which file, and why */
 		goto out;
 	}
 	if (members == 0) {
@@ -520,6 +532,8 @@ out:
 	g_ptr_array_free(arrays, TRUE);
 	g_ptr_array_free(paths, TRUE);
 	g_strfreev(opts);
+	g_strfreev(bitmaps);
+	g_ptr_array_free(o.bitmaps, TRUE);
 	g_free(type);
 	free(mnt);
 	return r;

@@ -533,7 +533,7 @@ static int plan_member(struct mddev *mddev, struct new_member *n, char *err,
 	n->sb = t->sb;
 	random_uuid(n->sb.device_uuid);
 	n->saved_raid_disk = former_role(mddev, n, &want_nr);
-	if (mddev->bitmap_ops &&
+	if (mddev->bitmap_ops && !mddev->bitmap_file &&
 	    md_sb_bitmap_space(&t->sb, &start, &bitmap_sectors, err, errlen) < 0)
 		return -EINVAL;
 	n->sb.size = mddev->dev_sectors;
@@ -615,17 +615,8 @@ static int open_new(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: give the member's absolute path", path);
 		return -EINVAL;
 	}
-	int fd = member_open(path, O_RDWR, err, errlen);
-	if (fd == -ENODEV)
-		return -EINVAL;
-	if (fd < 0)
-		return fd;
-	int r = rdev_claim(fd, false, path, err, errlen);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	int fd = member_open_claimed(path, false, err, errlen);
+	return fd == -ENODEV ? -EINVAL : fd;
 }
 
 int md_hot_add(struct mddev *mddev, const char *path, char *err, size_t errlen)

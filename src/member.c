@@ -333,6 +333,47 @@ int member_open(const char *path, int flags, char *err, size_t errlen)
 	return fd;
 }
 
+int member_open_claimed(const char *path, bool ro, char *err, size_t errlen)
+{
+	int fd = member_open(path, ro ? O_RDONLY : O_RDWR, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	int r = rdev_claim(fd, ro, path, err, errlen);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static void rdev_set_file(struct md_rdev *rdev, int fd, const char *path)
+{
+	rdev->fd = fd;
+	rdev->path = g_strdup(path);
+	rdev->name = g_path_get_basename(path);
+	rdev->raid_disk = -1;
+	rdev->saved_raid_disk = -1;
+}
+
+/* A bitmap file (mdadm --bitmap=FILE): no superblock and no role, but
+ * member IO all the same, so that the power cut reaches it. */
+int rdev_open_bitmap_file(const char *path, bool ro, struct md_rdev **out,
+			  char *err, size_t errlen)
+{
+	int fd = member_open_claimed(path, ro, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	/* absolute, as md's mdstat names the file */
+	char *abs = realpath(path, NULL);
+	*out = g_new0(struct md_rdev, 1);
+	rdev_set_file(*out, fd, abs ? abs : path);
+	free(abs);
+	(*out)->desc_nr = -1;
+	return 0;
+}
+
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 	      size_t errlen)
 {
@@ -357,12 +398,8 @@ int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err,
 		g_free(rdev);
 		return r;
 	}
-	rdev->fd = fd;
-	rdev->path = g_strdup(path);
-	rdev->name = g_path_get_basename(path);
+	rdev_set_file(rdev, fd, path);
 	rdev->desc_nr = rdev->sb.dev_number;
-	rdev->raid_disk = -1;
-	rdev->saved_raid_disk = -1;
 	rdev->data_offset = rdev->sb.data_offset;
 	rdev->sectors = rdev->sb.data_size;
 	rdev->recovery_offset = rdev->sb.recovery_offset;

@@ -6,6 +6,7 @@ struct mount_opts {
 	bool ro, allow_other, debug, foreground, run;
 	unsigned threads;
 	unsigned sync_speed_min, sync_speed_max;   /* 0: md's defaults */
+	GPtrArray *bitmaps; /* bitmap=PATH and --bitmap: classic bitmap files */
 	int ready_fd;       /* the waiting parent's pipe; -1 in the foreground */
 };
 

@@ -191,11 +191,22 @@ void md_power_cut_join(struct mddev *mddev, struct md_rdev *rdev)
 		pc_arm(rdev, true);
 }
 
+/* What the power reaches: the members, and a bitmap file (md keeps it
+ * on some other disk, but it goes down with the machine all the same). */
+static GPtrArray *pc_targets(struct mddev *mddev)
+{
+	GPtrArray *v = md_rdevs_copy(mddev);
+
+	if (mddev->bitmap_file)
+		g_ptr_array_add(v, mddev->bitmap_file);
+	return v;
+}
+
 /* Blocks at risk over the array's members; -1 when not armed. */
 static int64_t pc_at_risk(struct mddev *mddev)
 {
 	int64_t n = -1;
-	GPtrArray *rdevs = md_rdevs_copy(mddev);
+	GPtrArray *rdevs = pc_targets(mddev);
 
 	for (guint i = 0; i < rdevs->len; i++) {
 		struct pc_layer *l = pc_of(g_ptr_array_index(rdevs, i));
@@ -261,7 +272,7 @@ static int power_cut(struct mddev *mddev, bool seeded, uint64_t seed)
 	atomic_store(&mddev->power_off, true);
 	if (mddev->power_lost)
 		mddev->power_lost(mddev);   /* no new requests from here */
-	GPtrArray *rdevs = md_rdevs_copy(mddev);
+	GPtrArray *rdevs = pc_targets(mddev);
 	g_ptr_array_sort(rdevs, by_desc_nr);
 	for (guint i = 0; i < rdevs->len; i++) {
 		struct pc_layer *l = pc_of(g_ptr_array_index(rdevs, i));
@@ -312,7 +323,7 @@ static int power_cut_store(struct mddev *mddev, struct md_rdev *rdev,
 	if (cmd == PC_ARM || cmd == PC_OFF) {
 		/* before the copy: a member added meanwhile is armed by one */
 		atomic_store(&mddev->power_cut_armed, cmd == PC_ARM);
-		GPtrArray *rdevs = md_rdevs_copy(mddev);
+		GPtrArray *rdevs = pc_targets(mddev);
 		for (guint i = 0; i < rdevs->len; i++)
 			pc_arm(g_ptr_array_index(rdevs, i), cmd == PC_ARM);
 		g_ptr_array_free(rdevs, TRUE);

@@ -1214,7 +1214,12 @@ int md_run(struct mddev *mddev, char *err, size_t errlen)
 	int r = mddev->pers->run(mddev, err, errlen);
 	if (r < 0)
 		return r;
-	if ((sb->feature_map & MD_FEATURE_BITMAP_OFFSET) && sb->bitmap_offset) {
+	if (mddev->bitmap_file) {
+		mddev->bitmap_ops = &bitmap_ops;   /* llbitmap has no file form */
+		r = mddev->bitmap_ops->load(mddev, err, errlen);
+		if (r < 0)
+			return r;
+	} else if ((sb->feature_map & MD_FEATURE_BITMAP_OFFSET) && sb->bitmap_offset) {
 		mddev->bitmap_ops = bitmap_ops_on_disk(mddev);
 		r = mddev->bitmap_ops->load(mddev, err, errlen);
 		if (r < 0)
@@ -1281,6 +1286,7 @@ void md_free(struct mddev *mddev)
 	}
 	if (mddev->bitmap_ops)
 		mddev->bitmap_ops->destroy(mddev);
+	rdev_close(mddev->bitmap_file);
 	g_free(mddev->slots);
 	g_free(mddev->replacements);
 	g_free(mddev->name);

@@ -204,6 +204,9 @@ struct mddev {
 	 * set to (an index of its types; 0: none). */
 	atomic_int bitmap_id;
 	struct bitmap *bitmap;
+	/* md's bitmap_info.file: the classic bitmap lives in this file (at
+	 * its start) rather than on the members; NULL: internal or none. */
+	struct md_rdev *bitmap_file;
 	/* md's bitmap_info.daemon_sleep, set by the bitmap's load or create:
 	 * the core's bitmap daemon calls daemon_work this often. */
 	atomic_uint bitmap_daemon_sleep_ms;
@@ -393,18 +396,26 @@ int md_discard(struct mddev *mddev, uint64_t off, uint64_t len);
 void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
 void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors);
 /* bitmap.c, for create: mdadm's add_internal_bitmap chunk (bytes) for
- * size sectors in room sectors (want 0: mdadm's default, at least 64M),
- * or -EINVAL with a line in err; and the new bitmap (superblock, every
- * bit set, as mdadm's write_bitmap) of *len bytes over cover sectors
- * (raid10's array, the component otherwise), for the member of sb. */
+ * size sectors in room sectors (want 0: mdadm's default, at least 64M;
+ * room 0: a bitmap file, CreateBitmap's default), or -EINVAL with a line
+ * in err; and the new bitmap (superblock, every bit set, as mdadm's
+ * write_bitmap) of *len bytes over cover sectors (raid10's array, the
+ * component otherwise), for the member of sb or, as long as its bits and
+ * no longer, a file. */
 int md_bitmap_choose_chunk(uint64_t size, uint64_t room, uint64_t want,
 			   uint32_t *chunk, char *err, size_t errlen);
 uint8_t *md_bitmap_new(const struct md_sb *sb, uint64_t cover, uint32_t chunk,
-		       size_t *len);
+		       bool file, size_t *len);
 /* md's re-add test (super_1_validate, events_cleared from get_stats): the
  * classic bitmap holds every write since events, so a member that left
  * then needs only the chunks it says; false for no bitmap or another. */
 bool md_bitmap_covers_since(struct mddev *mddev, uint64_t events);
+/* A bitmap file given to mount (mdadm -A --bitmap=FILE): opened as a
+ * role-less rdev once its superblock is md's classic one, whose uuid goes
+ * to uuid; and whether that uuid is the array of sb's. */
+int md_bitmap_file_open(const char *path, bool ro, struct md_rdev **out,
+			uint8_t uuid[16], char *err, size_t errlen);
+bool md_bitmap_uuid_matches(const uint8_t uuid[16], const struct md_sb *sb);
 /* Sectors the bitmap covers: md's resync_max_sectors. */
 uint64_t md_bitmap_sectors(struct mddev *mddev);
 /* Whether parity at sector (of the bitmap's space) may be trusted: md's
@@ -464,7 +475,11 @@ extern atomic_uint mio_fail_submits, mio_fail_waits;
 /* open(2) of a member file: only a regular file or block device, never
  * blocking on another kind; on failure -errno and a line in err. */
 int member_open(const char *path, int flags, char *err, size_t errlen);
+/* member_open, read-only or read-write, and rdev_claim'ed. */
+int member_open_claimed(const char *path, bool ro, char *err, size_t errlen);
 int rdev_open(const char *path, bool ro, struct md_rdev **out, char *err, size_t errlen);
+int rdev_open_bitmap_file(const char *path, bool ro, struct md_rdev **out,
+			  char *err, size_t errlen);
 void rdev_close(struct md_rdev *rdev);
 /* Let the member's file go (and its claim) at once, the fd number kept by
  * null_fd's file (/dev/null) so that nothing stray reaches another file
@@ -582,7 +597,8 @@ GPtrArray *md_rdevs_copy(struct mddev *mddev);
 void random_uuid(uint8_t uuid[16]);
 
 /* assemble.c */
-int md_assemble(const char *const *paths, int npaths, bool ro, bool run,
+int md_assemble(const char *const *paths, int npaths,
+		const char *const *bitmap_paths, bool ro, bool run,
 		GPtrArray *arrays, int *members);
 
 /* personalities */

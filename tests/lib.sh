@@ -31,7 +31,7 @@ sanitizer_clean() {
 # proc_start PID: when the process started (clock ticks since boot), empty
 # when there is none.  With its pid it names one process: pids come back
 # (pid_max may be 32768, and tests run side by side).
-proc_start() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+proc_start() { { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null || true; } | cut -d' ' -f20; }
 
 # track_daemon PID: the cleanup kills it if it still runs, and only it:
 # never another test's daemon that has taken one of our pids since.
@@ -389,11 +389,12 @@ r10_written() {
 	for r in $(written_chunks "$1" "$2"); do echo $((2 * r + (k - 1) / 2)); done
 }
 
-# bitmap_bits MEMBER: the chunks whose bit is set in MEMBER's classic
-# internal bitmap, one a line, read from the file as md-bitmap.c lays it
-# out (bitmap_super_t at super_offset + bitmap_offset, then the bits).
+# bitmap_bits MEMBER [POS]: the chunks whose bit is set in MEMBER's
+# classic internal bitmap, one a line, read from the file as md-bitmap.c
+# lays it out (bitmap_super_t at super_offset + bitmap_offset, or at POS,
+# 0 for a bitmap file; then the bits).
 bitmap_bits() {
-	python3 - "$1" "$(bitmap_pos "$1")" <<'PY'
+	python3 - "$1" "${2:-$(bitmap_pos "$1")}" <<'PY'
 import struct, sys
 with open(sys.argv[1], 'rb') as f:
     f.seek(int(sys.argv[2]))
@@ -410,13 +411,13 @@ for c in range(n):
 PY
 }
 
-# wait_bits MEMBER WANT: until MEMBER's set bits are WANT ("3 77 " or ""),
-# a minute at most.
+# wait_bits MEMBER WANT [POS]: until MEMBER's set bits (bitmap_bits) are
+# WANT ("3 77 " or ""), a minute at most.
 wait_bits() {
 	local i
 	for i in $(seq 600); do
-		[ "$(bitmap_bits "$1" | tr '\n' ' ')" = "$2" ] && return 0
+		[ "$(bitmap_bits "$1" ${3:-} | tr '\n' ' ')" = "$2" ] && return 0
 		sleep 0.1
 	done
-	fail "$1: bits $(bitmap_bits "$1" | tr '\n' ' '), want '$2'"
+	fail "$1: bits $(bitmap_bits "$1" ${3:-} | tr '\n' ' '), want '$2'"
 }

@@ -25,7 +25,7 @@ static struct mddev *bitmap_array(uint64_t resync_offset, bool set)
 		struct md_rdev *r = m->slots[i];
 		r->sb.feature_map |= MD_FEATURE_BITMAP_OFFSET;
 		r->sb.bitmap_offset = 8;
-		uint8_t *img = md_bitmap_new(&m->sb, SECTORS, CHUNK, &len);
+		uint8_t *img = md_bitmap_new(&m->sb, SECTORS, CHUNK, false, &len);
 		if (!set)
 			memset(img + 256, 0, len - 256);
 		/* the area ends at the data (24 sectors): 4K holds it */

@@ -1244,9 +1244,9 @@ static void test_assemble_leader_left_out(void)
 		g_assert_cmpint(md_sb_store(fds[i], &sb), ==, 0);
 	}
 	mallopt(M_PERTURB, 0xa5);
-	g_assert_cmpint(md_assemble((const char *const *)paths, 2, true, false, arrays,
+	g_assert_cmpint(md_assemble((const char *const *)paths, 2, NULL, true, false, arrays,
 				    &members), ==, 0);
-	g_assert_cmpint(md_assemble((const char *const *)paths, 3, true, false, arrays,
+	g_assert_cmpint(md_assemble((const char *const *)paths, 3, NULL, true, false, arrays,
 				    &members), ==, 1);
 	mallopt(M_PERTURB, 0);
 	g_assert_cmpint(members, ==, 3);
