@@ -13,7 +13,7 @@ KVM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Packages the harness runs on.  cpio and kmod (depmod) build the initramfs.
 # shellcheck disable=SC2034  # used by deps.sh
-KVM_HOST_PKGS=(qemu-system-x86 busybox-static mdadm cpio kmod)
+KVM_HOST_PKGS=(qemu-system-x86 busybox-static mdadm cpio kmod e2fsprogs)
 
 kvm_log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 kvm_die() { kvm_log "$*"; exit 99; }

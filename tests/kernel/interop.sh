@@ -27,6 +27,9 @@
 #                  kernel's resync moves only them.  Made by mdadm: raidfs
 #                  keeps mdadm -X's fields exact (no write: events_cleared
 #                  kept; writes: it moves up), the kernel assembles clean.
+#  bitmap file     the same with the bitmap in a file (create -b PATH,
+#                  mdadm --bitmap=FILE), carried to the guest in an ext2
+#                  image (md reads a bitmap file through bmap()).
 # Prints one table row per case; a data failure names the first differing
 # sector.  Exit 0 when every case passes.
 # Each boot has its own timeout (VM_T); the whole suite, many boots, gets
@@ -418,6 +421,7 @@ guest_create() { # NAME MD LEVEL LAYOUT E N DEGRADED PATDEV devs...
 	[ "$level" = 1 ] || opts="$opts --chunk=64"
 	[ "$e" = 0.90 ] || opts="$opts --name=$name"
 	if [ "$deg" = bitmap ]; then opts="$opts --bitmap=internal"
+	elif [ "${deg#file=}" != "$deg" ]; then opts="$opts --bitmap=${deg#file=}"
 	elif redundant "$level"; then opts="$opts --bitmap=none"; fi
 	cat <<EOF
 echo "== create $name"
@@ -789,9 +793,10 @@ lifecycle() {
 # and dirty bits, the superblock's events, and a digest of the other fields
 # (UUID, chunksize, daemon, sync size, bits).  The same text runs in the
 # guest (busybox sh) and on the host.
+# A second argument: the bitmap is in that file, the superblock on DEV.
 BMX_FN='bmx() {
 	local x e c d o s
-	x=$(mdadm -X "$1" 2>&1)
+	x=$(mdadm -X "${2:-$1}" 2>&1)
 	e=$(echo "$x" | sed -n "s/^ *Events : //p")
 	c=$(echo "$x" | sed -n "s/^ *Events Cleared : //p")
 	d=$(echo "$x" | sed -n "s/^ *Bitmap : .*, \([0-9]*\) dirty.*/\1/p")
@@ -801,11 +806,12 @@ BMX_FN='bmx() {
 }'
 eval "$BMX_FN"
 
-# bm_x FILE: bmx of a member file on the host, through a read-only loop device.
+# bm_x FILE [BITMAP_FILE]: bmx of a member file on the host, through a
+# read-only loop device.
 bm_x() {
 	local dev
 	dev=$(losetup -f --show -r "$1") || { echo "no-loop-device"; return; }
-	bmx "$dev"
+	bmx "$dev" ${2:-}
 	losetup -d "$dev"
 }
 
@@ -842,39 +848,48 @@ bm_data_disks() {
 	case $1 in 4|5) echo $(($2 - 1));; 6) echo $(($2 - 2));; *) echo 1;; esac
 }
 
-# bm_wait_bits WANT FILES...: until every member's set bits are WANT (a
-# minute); else says what they are.
+# bm_bits FILE: the bits of a member's internal bitmap or of a bitmap
+# file (NAME.bm).
+bm_bits() { case $1 in *.bm) bitmap_bits "$1" 0;; *) bitmap_bits "$1";; esac; }
+
+# bm_wait_bits WANT FILES...: until every member's (or the file's) set bits
+# are WANT (a minute); else says what they are.
 bm_wait_bits() {
 	local want=$1 end=$((SECONDS + 60)) f ok
 	shift
 	while [ $SECONDS -lt $end ]; do
 		ok=1
-		for f; do [ "$(bitmap_bits "$f" | tr '\n' ' ')" = "$want" ] || { ok=0; break; }; done
+		for f; do [ "$(bm_bits "$f" | tr '\n' ' ')" = "$want" ] || { ok=0; break; }; done
 		[ $ok = 1 ] && return 0
 		sleep 0.2
 	done
 	for f; do
-		printf '%s: %s bits set (%s); ' "${f##*/}" "$(bitmap_bits "$f" | wc -l)" \
-			"$(bitmap_bits "$f" | tr '\n' ' ' | cut -c1-24)"
+		printf '%s: %s bits set (%s); ' "${f##*/}" "$(bm_bits "$f" | wc -l)" \
+			"$(bm_bits "$f" | tr '\n' ' ' | cut -c1-24)"
 	done
 	echo "want '$want'"
 	return 1
 }
 
 # Dirty cases: writes to BM_CHUNKS only, fsynced, then the daemon dies.
+# BF: the bitmap in that file rather than on the members.
 bm_dirty_write() { # NAME LEVEL N KIND
 	local name=$1 level=$2 n=$3 kind=$4 dir=$T/$1 c d
-	local md=$T/mnt/$1.md img=$T/mnt/$1
+	local md=$T/mnt/$1.md img=$T/mnt/$1 bits=() where=(-b internal)
 	make_members "$dir" "$n" 32M
 	mapfile -t mem < <(members_of "$dir")
-	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" -b internal \
+	bits=("${mem[@]}")
+	[ -z "${BF:-}" ] || bits=("$BF") where=(-b "$BF")
+	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" "${where[@]}" \
 		--bitmap-chunk $((BM_B >> 10))K "${mem[@]}" >/dev/null
-	rf_mount "$T/mnt" "${mem[@]}"
+	[ -z "${BF:-}" ] || where=(--bitmap "$BF")
+	[ -n "${BF:-}" ] || where=()
+	rf_mount "$T/mnt" "${where[@]}" "${mem[@]}"
 	wait_idle "$md"
 	random_file "$dir/p1" "$PAT1"
 	dd if="$dir/p1" of="$img" bs=1M conv=notrunc,fsync status=none
 	echo 0.2 >"$md/bitmap/time_base"
-	{ printf 'raidfs keeps the bits of create: '; bm_wait_bits "" "${mem[@]}"; } >"$dir/verdict" &&
+	{ printf 'raidfs keeps the bits of create: '; bm_wait_bits "" "${bits[@]}"; } >"$dir/verdict" &&
 		rm "$dir/verdict"
 	# As under steady writes: the bits stay, the array stays active.
 	echo 60 >"$md/bitmap/time_base"
@@ -888,7 +903,7 @@ bm_dirty_write() { # NAME LEVEL N KIND
 	cat "$img" >"$dir/expect"
 	# Every member's bits say the chunks written, before the daemon dies.
 	if [ ! -e "$dir/verdict" ]; then
-		{ printf 'the bits after the writes: '; bm_wait_bits "$BM_CHUNKS " "${mem[@]}"; } >"$dir/verdict" &&
+		{ printf 'the bits after the writes: '; bm_wait_bits "$BM_CHUNKS " "${bits[@]}"; } >"$dir/verdict" &&
 			rm "$dir/verdict"
 	fi
 	if [ "$kind" = cut ]; then
@@ -916,9 +931,9 @@ bm_clean_write() { # NAME LEVEL N KIND
 bm_guest() {
 	local name=$1 md=$2 kind=$3 d
 	shift 3
-	for d; do echo "echo \"BMX $name pre $d \$(bmx $d)\""; done
+	for d; do echo "echo \"BMX $name pre $d \$(bmx $d ${BMFILE:-})\""; done
 	echo "io0=\$(io $*)"
-	guest_assembled "$name" "$md" "" "$*" <<EOF
+	guest_assembled "$name" "$md" "${ASM_OPTS:-}" "$*" <<EOF
 	first=\$(cat /sys/block/$md/md/sync_action)
 	bm=\$(sed -n "/^$md :/,/^\\\$/p" /proc/mdstat | grep -c "bitmap:")
 	if [ $kind = dirty ]; then
@@ -941,7 +956,7 @@ bm_guest() {
 	stale=\$(dmesg | grep -c "$md: .*out of date")
 	echo "RESULT $name first=\$first bitmap=\$bm resyncs=\$rs stale=\$stale action=\$a resync_start=\$r state=\$st mismatch=\$mm"
 EOF
-	for d; do echo "echo \"BMX $name post $d \$(bmx $d)\""; done
+	for d; do echo "echo \"BMX $name post $d \$(bmx $d ${BMFILE:-})\""; done
 }
 
 # The guest script's prelude: bmx, and io DEVS: each one's sectors read
@@ -1070,10 +1085,11 @@ bm_d2_cases() {
 	printf '%s\n' "kbm1 1 2" "kbm10 10 4" "kbm4 4 3" "kbm5 5 3" "kbm6 6 4"
 }
 
-# bm_host_x NAME WHEN: mdadm -X of every member into $T/NAME/x-WHEN.
-bm_host_x() {
+# bm_host_x NAME WHEN [FILE]: mdadm -X of every member (of the bitmap in
+# FILE, with the member's superblock) into $T/NAME/x-WHEN.
+bm_host_x() { # NAME WHEN [BITMAP_FILE]
 	local f
-	for f in $(members_of "$T/$1"); do echo "${f##*/} $(bm_x "$f")"; done >"$T/$1/x-$2"
+	for f in $(members_of "$T/$1"); do echo "${f##*/} $(bm_x "$f" ${3:-})"; done >"$T/$1/x-$2"
 }
 
 # bm_host_cmp NAME WHEN CLEARED: each member's mdadm -X at WHEN against
@@ -1098,33 +1114,73 @@ bm_host_cmp() {
 }
 
 # The host's part between the boots: raidfs reads, then writes; what
-# goes wrong ends in $T/NAME/verdict.
-bm_d2_host() { # NAME
-	local name=$1 img=$T/mnt/$1 md=$T/mnt/$1.md v d m line
-	local verdict=$T/$1/verdict
+# goes wrong ends in $T/NAME/verdict.  FILE: the bitmap is in that file,
+# out of NAME's ext2 image first and back into it after.
+bm_d2_host() { # NAME [FILE]
+	local name=$1 bf=${2:-} img=$T/mnt/$1 md=$T/mnt/$1.md v d m line
+	local verdict=$T/$1/verdict want="none [bitmap] llbitmap" opts=()
+	if [ -n "$bf" ]; then
+		rm -f "$bf"
+		debugfs -R "dump /$name.bm $bf" "$T/$name/bf.img" >/dev/null 2>&1
+		[ -s "$bf" ] || { echo "no $name.bm in the guest's ext2 image" >"$verdict"; return; }
+		opts=(--bitmap "$bf") want="$want file"
+	fi
 	mapfile -t mem < <(members_of "$T/$name")
-	bm_host_x "$name" created
+	bm_host_x "$name" created "$bf"
 	while read -r m line; do
 		v=$(bm_in_step "mdadm -X of $m as md left it" "$line" 0)
 		[ -z "$v" ] || { echo "$v" >"$verdict"; return; }
 	done <"$T/$name/x-created"
-	rf_mount "$T/mnt" "${mem[@]}"
+	rf_mount "$T/mnt" "${opts[@]}" "${mem[@]}"
 	v=$(cat "$md/bitmap_type")
+	[ -z "$bf" ] || v="$v $(cat "$md/bitmap/location")"
 	d=$(first_diff "$T/pat1" "$img" 0 "$PAT1")
 	rf_umount "$T/mnt"
-	[ "$v" = "none [bitmap] llbitmap" ] || { echo "bitmap_type reads '$v'" >"$verdict"; return; }
+	[ "$v" = "$want" ] || { echo "bitmap_type (and location) read '$v'" >"$verdict"; return; }
 	[ -z "$d" ] || { echo "raidfs reads different data: $d" >"$verdict"; return; }
-	bm_host_x "$name" read
+	bm_host_x "$name" read "$bf"
 	v=$(bm_host_cmp "$name" read same)
 	[ -z "$v" ] || { echo "$v" >"$verdict"; return; }
-	rf_mount "$T/mnt" "${mem[@]}"
+	rf_mount "$T/mnt" "${opts[@]}" "${mem[@]}"
 	random_file "$T/$name/p2" "$PAT2"
 	dd if="$T/$name/p2" of="$img" bs=1M oflag=seek_bytes seek=$PAT2_OFF conv=notrunc,fsync status=none
 	cat "$img" >"$T/$name/expect"
 	rf_umount "$T/mnt"
-	bm_host_x "$name" written
+	bm_host_x "$name" written "$bf"
 	v=$(bm_host_cmp "$name" written up)
-	[ -z "$v" ] || echo "$v" >"$verdict"
+	[ -z "$v" ] || { echo "$v" >"$verdict"; return; }
+	[ -z "$bf" ] || bf_pack "$name"
+}
+
+# d2_host_step NAME LEVEL LOG HOST BITMAP: after mdadm's create (its
+# LOG), the host's part (HOST NAME); true when the case goes on to the
+# kernel's assembly, else its row is made (BITMAP: that column).
+d2_host_step() {
+	local v
+	v=$(result "$1" "$3")
+	if [ "$v" != created ]; then
+		echo "mdadm could not create it: ${v:-no result}" >"$T/$1/verdict"
+	else
+		"$4" "$1"
+	fi
+	v=$(cat "$T/$1/verdict" 2>/dev/null) || return 0
+	row "$1" "$2" - 1.2 "$5" "kernel->raidfs->kernel" "$v"
+	return 1
+}
+
+# d2_verify SCRIPT LOG OUT BITMAP: the kernel assembles the caller's
+# judged cases (its disks, seek: OUT's size in MiB) again; their rows.
+d2_verify() {
+	[ ${#judged[@]} != 0 ] || return 0
+	truncate -s "${seek}M" "$3"
+	sed -i "s|@OUT@|/dev/vd$(dev_letter ${#disks[@]})|g" "$1"
+	vm_batch "$1" "$2" "${disks[@]}" "$3"
+	local c name level s size
+	for c in "${judged[@]}"; do
+		read -r name level s size <<<"$c"
+		row "$name" "$level" - 1.2 "$4" "kernel->raidfs->kernel" \
+			"$(bm_judge "$name" "$level" clean "$2" "$3" "$s" "$size" 0 "$PAT1" "$PAT2_OFF" "$PAT2")"
+	done
 }
 
 bm_direction2() {
@@ -1147,15 +1203,7 @@ bm_direction2() {
 	local -a judged=()
 	for c in "${cases[@]}"; do
 		read -r name level devs <<<"$c"
-		v=$(result "$name" "$T/bm2c.log")
-		if [ "$v" != created ]; then
-			echo "mdadm could not create it: ${v:-no result}" >"$T/$name/verdict"
-		else
-			bm_d2_host "$name"
-		fi
-		if v=$(cat "$T/$name/verdict" 2>/dev/null); then
-			row "$name" "$level" - 1.2 internal "kernel->raidfs->kernel" "$v"
-		else
+		if d2_host_step "$name" "$level" "$T/bm2c.log" bm_d2_host internal; then
 			size=$(stat -c %s "$T/$name/expect")
 			OUT=/dev/vd$(dev_letter ${#disks[@]}) SEEK=$seek \
 				bm_guest "$name" md$k clean $devs >>"$verify"
@@ -1164,14 +1212,7 @@ bm_direction2() {
 		fi
 		k=$((k + 1))
 	done
-	[ ${#judged[@]} != 0 ] || return 0
-	truncate -s "${seek}M" "$out"
-	vm_batch "$verify" "$T/bm2v.log" "${disks[@]}" "$out"
-	for c in "${judged[@]}"; do
-		read -r name level seek size <<<"$c"
-		row "$name" "$level" - 1.2 internal "kernel->raidfs->kernel" \
-			"$(bm_judge "$name" "$level" clean "$T/bm2v.log" "$out" "$seek" "$size" 0 "$PAT1" "$PAT2_OFF" "$PAT2")"
-	done
+	d2_verify "$verify" "$T/bm2v.log" "$out" internal
 }
 
 bitmap() {
@@ -1182,11 +1223,103 @@ bitmap() {
 	bm_direction2
 }
 
+# ---- bitmap file: the classic bitmap in a file, both directions ----
+# md reads a bitmap file through bmap(), so it must lie on a block
+# filesystem: each case's file travels in an ext2 image of its own, a disk
+# the guest mounts at /bf-NAME.
+
+# bf_pack NAME: $T/NAME/bf.img, an ext2 image of $T/NAME/bf/ (the file).
+bf_pack() {
+	mke2fs -q -F -t ext2 -d "$T/$1/bf" "$T/$1/bf.img" 8M ||
+		fail "mke2fs of $1's bitmap file"
+}
+
+# bf_attach NAME SCRIPT: NAME's members and then its image join the
+# caller's disks (devs: the members' names in the guest), and SCRIPT
+# mounts the image.
+bf_attach() {
+	mapfile -t devs < <(lc_devs "${#disks[@]}" $(members_of "$T/$1"))
+	mapfile -t -O "${#disks[@]}" disks < <(members_of "$T/$1")
+	disks+=("$T/$1/bf.img")
+	echo "mkdir -p /bf-$1 && mount -t ext2 /dev/vd$(dev_letter $((${#disks[@]} - 1))) /bf-$1" >>"$2"
+}
+
+# bf_guest NAME MD HOW SCRIPT: bm_guest of NAME (at the caller's seek)
+# assembled with its file, then the image unmounted.
+bf_guest() {
+	OUT=@OUT@ SEEK=$seek ASM_OPTS="--bitmap=/bf-$1/$1.bm" BMFILE=/bf-$1/$1.bm \
+		bm_guest "$1" "$2" "$3" "${devs[@]}" >>"$4"
+	echo "umount /bf-$1" >>"$4"
+}
+
+# Direction 1: raidfs makes the file (SIGKILL / power cut after fsynced
+# writes to BM_CHUNKS); the kernel assembles with it and resyncs only them.
+bf_d1_cases() { printf '%s\n' "bfk1 1 2 kill" "bfk5 5 3 cut"; }
+
+# Direction 2: mdadm makes the file; raidfs keeps it exact, reading and
+# then writing; the kernel assembles with it again, clean.
+bf_d2_cases() { printf '%s\n' "kbf1 1 2" "kbf5 5 3"; }
+
+bf_d2_host() { bm_d2_host "$1" "$T/$1/bf/$1.bm"; }
+
+bitmap_file() {
+	command -v python3 >/dev/null || skip "no python3 (bitmap_bits)"
+	note "bitmap file: raidfs's to the kernel after a crash; mdadm's through raidfs"
+	local -a disks=("$T/pat1") d1=() d2=() judged=()
+	local a=$T/bfa.sh out=$T/bfa-out seek=0 k=1 name level n kind devs size c v
+	random_file "$T/pat1" "$PAT1"
+	bm_guest_prelude >"$a"
+	while read -r name level n kind; do
+		mkdir -p "$T/$name/bf"
+		BF=$T/$name/bf/$name.bm bm_dirty_write "$name" "$level" "$n" "$kind"
+		bf_pack "$name"
+		bf_attach "$name" "$a"
+		size=$(stat -c %s "$T/$name/expect")
+		bf_guest "$name" md$k dirty "$a"
+		d1+=("$name $level $kind $seek $size")
+		seek=$((seek + (size >> 20) + 1)) k=$((k + 1))
+	done < <(bf_d1_cases)
+	while read -r name level n; do
+		make_members "$T/$name" "$n" 24M
+		mkdir -p "$T/$name/bf"
+		bf_pack "$name"
+		bf_attach "$name" "$a"
+		guest_create "$name" md$k "$level" - 1.2 "$n" "file=/bf-$name/$name.bm" \
+			/dev/vda "${devs[@]}" >>"$a"
+		echo "umount /bf-$name" >>"$a"
+		d2+=("$name $level $n")
+		k=$((k + 1))
+	done < <(bf_d2_cases)
+	truncate -s "${seek}M" "$out"
+	sed -i "s|@OUT@|/dev/vd$(dev_letter ${#disks[@]})|g" "$a"
+	# the guest's ext2 images come back with the files md wrote
+	vm_batch "$a" "$T/bfa.log" "${disks[@]}" "$out"
+	for c in "${d1[@]}"; do
+		read -r name level kind cseek size <<<"$c"
+		v=$(cat "$T/$name/verdict" 2>/dev/null) ||
+			v=$(bm_judge "$name" "$level" dirty "$T/bfa.log" "$out" "$cseek" "$size")
+		row "$name" "$level" - 1.2 file "$(bm_direction "$kind")" "$v"
+	done
+	local b=$T/bfb.sh
+	disks=("$T/pat1") seek=0 k=1
+	bm_guest_prelude >"$b"
+	for c in "${d2[@]}"; do
+		read -r name level n <<<"$c"
+		d2_host_step "$name" "$level" "$T/bfa.log" bf_d2_host file || continue
+		bf_attach "$name" "$b"
+		size=$(stat -c %s "$T/$name/expect")
+		bf_guest "$name" md$k clean "$b"
+		judged+=("$name $level $seek $size")
+		seek=$((seek + (size >> 20) + 1)) k=$((k + 1))
+	done
+	d2_verify "$b" "$T/bfb.log" "$T/bfb-out" file
+}
+
 command -v qemu-system-x86_64 >/dev/null || skip "no qemu (tests/kernel/deps.sh installs it)"
 # INTEROP_PARTS picks parts by hand (e.g. "direction2"); all by default.
 # Every layout runs on metadata 1.2, the default layouts on each version;
 # INTEROP_FULL=1 runs every layout on 1.0 and 1.1 as well (twice as long).
-for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle bitmap}; do
+for part in ${INTEROP_PARTS:-direction1 dirty direction2 faulted lifecycle bitmap bitmap_file}; do
 	"$part"
 done
 
