@@ -546,6 +546,9 @@ bool md_sync_idle(struct mddev *mddev, struct sync_state *st, bool init);
  * foreground IO since the last look). */
 gint64 md_sync_delay(struct mddev *mddev, struct sync_state *st, uint64_t pos,
 		     gint64 now_us);
+/* Wait as md_sync_delay says, each delay whole, until it says go or the
+ * pass is interrupted (sync_lock not held). */
+void md_sync_throttle(struct mddev *mddev, struct sync_state *st, uint64_t pos);
 const char *md_sync_action_name(enum sync_action action);
 int md_sync_action_parse(const char *s, enum sync_action *action);
 void md_safemode_start(struct mddev *mddev);

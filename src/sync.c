@@ -199,19 +199,21 @@ unsigned md_sync_speed(struct mddev *mddev, gint64 now)
 	return (pos - mark) / 2 / (uint64_t)MAX(secs, 1);
 }
 
-/* Wait as md_sync_delay says, until it says go or the pass is
- * interrupted. */
-static void sync_throttle(struct mddev *mddev, struct sync_state *st,
-			  uint64_t pos)
+/* Each delay is waited out whole: a wakeup of sync_cond (llbitmap sends
+ * one for every chunk a write makes NeedSync) must not have md_sync_idle
+ * look again microseconds later and find the array idle. */
+void md_sync_throttle(struct mddev *mddev, struct sync_state *st, uint64_t pos)
 {
 	gint64 now = g_get_monotonic_time(), d;
 
 	while ((d = md_sync_delay(mddev, st, pos, now)) > 0) {
+		gint64 until = now + d;
+		bool stop;
 		pthread_mutex_lock(&mddev->sync_lock);
-		bool stop = interrupted_locked(mddev);
-		if (!stop)
+		while (!(stop = interrupted_locked(mddev)) &&
+		       g_get_monotonic_time() < until)
 			md_cond_wait_until(&mddev->sync_cond, &mddev->sync_lock,
-					  now + d);
+					  until);
 		pthread_mutex_unlock(&mddev->sync_lock);
 		if (stop)
 			return;
@@ -623,7 +625,7 @@ static int sync_pass(struct mddev *mddev, enum sync_action action,
 		}
 		/* md's speed counts the IO done (io_sectors), not what the
 		 * bitmap let the pass skip */
-		sync_throttle(mddev, &st, start + synced);
+		md_sync_throttle(mddev, &st, start + synced);
 	}
 	completed(mddev, action, targets, s);
 	mddev->sync_bitmap_bounded = false;

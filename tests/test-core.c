@@ -835,6 +835,49 @@ static void test_throttle_marks_forget(void)
 	g_assert_cmpuint(speed, <=, 1100);
 }
 
+/* Foreground writes that each wake the sync thread (llbitmap's NeedSync
+ * does): 8 sectors and a broadcast of sync_cond every millisecond for
+ * 300 ms, as a write load of 4K at a time. */
+static gpointer waking_writer(gpointer data)
+{
+	struct mddev *m = data;
+
+	for (int i = 0; i < 300; i++) {
+		atomic_fetch_add(&m->fg_sectors, 8);
+		pthread_mutex_lock(&m->sync_lock);
+		pthread_cond_broadcast(&m->sync_cond);
+		pthread_mutex_unlock(&m->sync_lock);
+		g_usleep(1000);
+	}
+	return NULL;
+}
+
+/* A sync above the floor stands aside for the whole of each delay, however
+ * often it is woken: looked at again a moment after a wakeup, the array
+ * seemed idle (a write or two since), and the sync ran at full speed
+ * under the writes. */
+static void test_throttle_waits_out_wakeups(void)
+{
+	struct mddev m;
+	struct sync_state st;
+
+	throttle_start(&m, &st, 0, 1u << 30);
+	pthread_mutex_init(&m.sync_lock, NULL);
+	md_cond_init(&m.sync_cond);
+	m.sync_action = ACTION_RESYNC;
+	gint64 t0 = g_get_monotonic_time();
+	md_sync_marks_init(&m, &st, 0, t0);
+	atomic_fetch_add(&m.fg_sectors, 4096);   /* busy from the start */
+	GThread *w = g_thread_new("writer", waking_writer, &m);
+	md_sync_throttle(&m, &st, 100 * MIB_SECTORS);
+	gint64 waited = g_get_monotonic_time() - t0;
+	g_thread_join(w);
+	/* at least one delay of md_sync_delay, whole */
+	g_assert_cmpint(waited, >=, 100 * 1000);
+	pthread_cond_destroy(&m.sync_cond);
+	pthread_mutex_destroy(&m.sync_lock);
+}
+
 /* ---- member set changes (manage.c) ---- */
 
 /* Until nothing is degraded and the sync thread is idle. */
@@ -1131,6 +1174,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/core/sync/throttle-min-floor", test_throttle_min_floor);
 	g_test_add_func("/core/sync/throttle-marks-forget",
 			test_throttle_marks_forget);
+	g_test_add_func("/core/sync/throttle-waits-out-wakeups",
+			test_throttle_waits_out_wakeups);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
