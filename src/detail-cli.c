@@ -208,6 +208,22 @@ static void print_size(const char *label, long long kib)
 	printf("%s : %lld%s\n", label, kib, md_human_size(kib << 10, h, sizeof(h)));
 }
 
+/* mdadm's "Intent Bitmap": Internal, or a bitmap file's path (mdadm asks
+ * md with GET_BITMAP_FILE; mdstat names it). */
+static void print_bitmap(const struct array_ctl *a)
+{
+	char **lines = ctl_mdstat(a);
+	const char *where = "Internal";
+
+	for (int i = 0; lines[i]; i++) {
+		char *f = strstr(lines[i], ", file: ");
+		if (f && strstr(lines[i], "bitmap: "))
+			where = f + strlen(", file: ");
+	}
+	printf("     Intent Bitmap : %s\n\n", where);
+	g_strfreev(lines);
+}
+
 static void detail_sizes(const struct array_ctl *a, int level, int members)
 {
 	char *version = ctl_get(a, "metadata_version");
@@ -222,7 +238,7 @@ static void detail_sizes(const struct array_ctl *a, int level, int members)
 	printf("     Total Devices : %d\n", members);
 	printf("       Persistence : Superblock is persistent\n\n");
 	if (ctl_is(a, "consistency_policy", "bitmap"))
-		printf("     Intent Bitmap : Internal\n\n");
+		print_bitmap(a);
 	g_free(version);
 	g_free(lname);
 }

@@ -187,19 +187,47 @@ static char *member_read(const struct array_ctl *a, const char *dev,
 	return s;
 }
 
-/* mdstat's "NAME : active raid1 b[1] a[0](F)": each member's desc_nr. */
-static int mdstat_number(const struct array_ctl *a, const char *member)
+/* An array's lines in mdstat are indented; md ends them with a blank
+ * one, and the next array's starts with its name. */
+static bool array_line(const char *l)
+{
+	if (*l != ' ')
+		return false;
+	while (*l == ' ')
+		l++;
+	return *l != '\0';
+}
+
+char **ctl_mdstat(const struct array_ctl *a)
 {
 	char *dir = g_path_get_dirname(a->image);
 	char *p = g_build_filename(dir, "mdstat", NULL), *text = read_all(p);
 	char *head = g_strconcat(a->name, " : ", NULL);
-	int number = -1;
-
 	char **lines = g_strsplit(text ? text : "", "\n", -1);
-	for (int i = 0; lines[i] && number < 0; i++) {
+	GPtrArray *out = g_ptr_array_new();
+
+	for (int i = 0; lines[i]; i++) {
 		if (!g_str_has_prefix(lines[i], head))
 			continue;
-		char **tok = g_strsplit(lines[i] + strlen(head), " ", -1);
+		g_ptr_array_add(out, g_strdup(lines[i] + strlen(head)));
+		for (i++; lines[i] && array_line(lines[i]); i++)
+			g_ptr_array_add(out, g_strdup(lines[i]));
+		break;
+	}
+	g_ptr_array_add(out, NULL);
+	g_strfreev(lines);
+	g_free(text); g_free(head); g_free(p); g_free(dir);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* mdstat's "NAME : active raid1 b[1] a[0](F)": each member's desc_nr. */
+static int mdstat_number(const struct array_ctl *a, const char *member)
+{
+	char **lines = ctl_mdstat(a);
+	int number = -1;
+
+	if (lines[0]) {
+		char **tok = g_strsplit(lines[0], " ", -1);
 		for (int j = 0; tok[j]; j++) {
 			char *b = strrchr(tok[j], '[');
 			if (b && (size_t)(b - tok[j]) == strlen(member) &&
@@ -209,7 +237,6 @@ static int mdstat_number(const struct array_ctl *a, const char *member)
 		g_strfreev(tok);
 	}
 	g_strfreev(lines);
-	g_free(text); g_free(head); g_free(p); g_free(dir);
 	return number;
 }
 

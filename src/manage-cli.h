@@ -23,6 +23,9 @@ char *ctl_read(const struct array_ctl *a, const char *file);
 /* The same, "" when it cannot be read. */
 char *ctl_get(const struct array_ctl *a, const char *file);
 bool ctl_is(const struct array_ctl *a, const char *file, const char *value);
+/* The array's lines in the mount's mdstat, the first after "NAME : ";
+ * none when it is not there (g_strfreev). */
+char **ctl_mdstat(const struct array_ctl *a);
 long long ctl_num(const struct array_ctl *a, const char *file);
 int level_of(const struct array_ctl *a);
 /* The array's UUID as its uuid file reads it, without the dashes. */

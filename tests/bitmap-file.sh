@@ -89,6 +89,8 @@ expect_eq "bitmap/location" "$(cat "$D/bitmap/location")" file
 expect_eq "bitmap/chunksize" "$(cat "$D/bitmap/chunksize")" $BCHUNK
 grep -qF "64KB chunk, file: $(realpath "$T/r5.bm")" "$M/mdstat" ||
 	fail "mdstat: $(cat "$M/mdstat")"
+expect_eq "detail" "$("$RAIDFS" detail "$M/r1" | grep "Intent Bitmap")" \
+	"     Intent Bitmap : $(realpath "$T/r1.bm")"
 for a in r1 r5; do echo 0.1 >"$M/$a.md/bitmap/time_base"; done
 wait_bits "$T/r1.bm" "" 0
 wait_bits "$T/r5.bm" "" 0
