@@ -141,7 +141,7 @@ GPtrArray *fz_assemble(struct fz_set *s, bool ro, bool run)
 		fz_path(s->fds[i], paths[i]);
 		p[i] = paths[i];
 	}
-	md_assemble(p, s->n, ro, run, arrays, &members);
+	md_assemble(p, s->n, NULL, ro, run, arrays, &members);
 	return arrays;
 }
 
