@@ -155,9 +155,9 @@ static int bitmap_check(struct mddev *mddev, struct md_rdev *rdev,
 	uint64_t per_chunk = b->chunksize >> SECTOR_SHIFT;
 	b->chunkshift = (unsigned)__builtin_ctzll(per_chunk);
 	b->chunks = (cover + per_chunk - 1) / per_chunk;
-	uint64_t bytes = (BITMAP_SB_BYTES + (b->chunks + 7) / 8 + 511) & ~(uint64_t)511;
 	if (b->file)
 		return file_check(b, err, errlen);
+	uint64_t bytes = (BITMAP_SB_BYTES + (b->chunks + 7) / 8 + 511) & ~(uint64_t)511;
 	for (guint i = 0; i < mddev->rdevs->len; i++) {
 		struct md_rdev *r = g_ptr_array_index(mddev->rdevs, i);
 		uint64_t room = bitmap_room(r, sb, why, sizeof(why));

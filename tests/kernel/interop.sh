@@ -875,16 +875,14 @@ bm_wait_bits() {
 # BF: the bitmap in that file rather than on the members.
 bm_dirty_write() { # NAME LEVEL N KIND
 	local name=$1 level=$2 n=$3 kind=$4 dir=$T/$1 c d
-	local md=$T/mnt/$1.md img=$T/mnt/$1 bits=() where=(-b internal)
+	local md=$T/mnt/$1.md img=$T/mnt/$1 made=(-b internal) given=()
 	make_members "$dir" "$n" 32M
 	mapfile -t mem < <(members_of "$dir")
-	bits=("${mem[@]}")
-	[ -z "${BF:-}" ] || bits=("$BF") where=(-b "$BF")
-	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" "${where[@]}" \
+	local bits=("${mem[@]}")
+	[ -z "${BF:-}" ] || bits=("$BF") made=(-b "$BF") given=(--bitmap "$BF")
+	"$RAIDFS" create -l "$level" -n "$n" -c 64K -N "$name" "${made[@]}" \
 		--bitmap-chunk $((BM_B >> 10))K "${mem[@]}" >/dev/null
-	[ -z "${BF:-}" ] || where=(--bitmap "$BF")
-	[ -n "${BF:-}" ] || where=()
-	rf_mount "$T/mnt" "${where[@]}" "${mem[@]}"
+	rf_mount "$T/mnt" "${given[@]}" "${mem[@]}"
 	wait_idle "$md"
 	random_file "$dir/p1" "$PAT1"
 	dd if="$dir/p1" of="$img" bs=1M conv=notrunc,fsync status=none
