@@ -72,7 +72,8 @@ struct bitmap_operations {
 	 * 0 or MD_BITMAP_WANT_* bits (md's llbitmap sets MD_RECOVERY_NEEDED
 	 * with MD_RECOVERY_SYNC, or MD_RECOVERY_LAZY_RECOVER for a raid456
 	 * chunk's first write).  Cheap when there is nothing: the core asks
-	 * after every write. */
+	 * after every write while no request is pending, and every
+	 * daemon_sleep. */
 	unsigned (*sync_wanted)(struct mddev *mddev);
 
 	void (*status)(struct mddev *mddev, GString *out);   /* mdstat line */

@@ -145,7 +145,9 @@ static bool swap_state(uint8_t *byte, uint8_t *old, uint8_t new)
  * a resync now would not reach. */
 static void want_sync(struct llbitmap *b, unsigned want)
 {
-	if (want && !atomic_load(&b->mddev->degraded))
+	/* read first: writes into NeedSync chunks ask again and again */
+	if (want && !atomic_load(&b->mddev->degraded) &&
+	    (atomic_load(&b->want) & want) != want)
 		atomic_fetch_or(&b->want, want);
 }
 

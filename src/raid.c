@@ -592,15 +592,19 @@ bool md_bitmap_sync_skips(struct mddev *mddev, uint64_t sector, uint64_t sectors
 }
 
 /* md's llbitmap sets MD_RECOVERY_NEEDED as a chunk's state asks for a
- * sync: the sync thread runs one bounded by the bitmap once it is free. */
+ * sync: the sync thread runs one bounded by the bitmap once it is free.
+ * A request still pending is sent again, as md_check_recovery looks
+ * again every daemon_sleep, for a sync thread that could not take it. */
 void md_bitmap_check_wanted(struct mddev *mddev)
 {
 	const struct bitmap_operations *ops = mddev->bitmap_ops;
 
-	if (!ops || !ops->sync_wanted || !ops->sync_wanted(mddev))
+	if (!ops || !ops->sync_wanted)
 		return;
-	atomic_store(&mddev->bitmap_sync_pending, true);
-	md_wakeup_recovery(mddev);
+	if (ops->sync_wanted(mddev))
+		atomic_store(&mddev->bitmap_sync_pending, true);
+	if (atomic_load(&mddev->bitmap_sync_pending))
+		md_wakeup_recovery(mddev);
 }
 
 void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)
@@ -612,7 +616,12 @@ void md_bitmap_start_write(struct mddev *mddev, uint64_t sector, uint64_t sector
 	ops->start_write(mddev, sector, sectors);
 	if (ops->unplug)
 		ops->unplug(mddev, true);
-	md_bitmap_check_wanted(mddev);
+	/* Once a sync is asked for, a write into a NeedSync chunk need not
+	 * ask again: the pass it starts, or the daemon's next request, finds
+	 * the chunk, and a wakeup per write would wake the throttled sync
+	 * thread at every write. */
+	if (!atomic_load(&mddev->bitmap_sync_pending))
+		md_bitmap_check_wanted(mddev);
 }
 
 void md_bitmap_end_write(struct mddev *mddev, uint64_t sector, uint64_t sectors)

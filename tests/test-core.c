@@ -878,6 +878,57 @@ static void test_throttle_waits_out_wakeups(void)
 	pthread_mutex_destroy(&m.sync_lock);
 }
 
+/* ---- the bitmap's requests to the sync thread ---- */
+
+static unsigned asked;
+
+static void no_write(struct mddev *mddev, uint64_t offset, uint64_t sectors)
+{
+	(void)mddev, (void)offset, (void)sectors;
+}
+
+/* Every write lands in a NeedSync chunk: each asks for a sync. */
+static unsigned always_wanted(struct mddev *mddev)
+{
+	(void)mddev;
+	asked++;
+	return MD_BITMAP_WANT_RESYNC;
+}
+
+/* Writes into NeedSync chunks wake the sync thread once per request, not
+ * once each: every wakeup broke the throttled sync thread's wait, a
+ * context switch per write.  Once the request is taken, the next write
+ * asks again; the daemon sends a pending request again. */
+static void test_bitmap_wakeup_once(void)
+{
+	static const struct bitmap_operations ops = {
+		.name = "fake", .start_write = no_write, .sync_wanted = always_wanted,
+	};
+	struct mddev m = { .bitmap_ops = &ops };
+
+	pthread_mutex_init(&m.sync_lock, NULL);
+	md_cond_init(&m.sync_cond);
+	asked = 0;
+	md_bitmap_start_write(&m, 0, 8);
+	g_assert_true(atomic_load(&m.recovery_needed));
+	g_assert_true(atomic_load(&m.bitmap_sync_pending));
+	atomic_store(&m.recovery_needed, false);
+	for (int i = 1; i < 1000; i++)
+		md_bitmap_start_write(&m, (uint64_t)i * 8, 8);
+	g_assert_false(atomic_load(&m.recovery_needed));
+	g_assert_cmpuint(asked, ==, 1);
+	/* the sync thread takes the request (needed_action) */
+	atomic_store(&m.bitmap_sync_pending, false);
+	md_bitmap_start_write(&m, 0, 8);
+	g_assert_true(atomic_load(&m.recovery_needed));
+	/* the bitmap daemon, with the request still pending */
+	atomic_store(&m.recovery_needed, false);
+	md_bitmap_check_wanted(&m);
+	g_assert_true(atomic_load(&m.recovery_needed));
+	pthread_cond_destroy(&m.sync_cond);
+	pthread_mutex_destroy(&m.sync_lock);
+}
+
 /* ---- member set changes (manage.c) ---- */
 
 /* Until nothing is degraded and the sync thread is idle. */
@@ -1176,6 +1227,7 @@ int main(int argc, char **argv)
 			test_throttle_marks_forget);
 	g_test_add_func("/core/sync/throttle-waits-out-wakeups",
 			test_throttle_waits_out_wakeups);
+	g_test_add_func("/core/bitmap/wakeup-once-per-request", test_bitmap_wakeup_once);
 	g_test_add_func("/core/error/sb-write-fails-member", test_sb_write_fails_member);
 	g_test_add_func("/core/error/raid0-broken", test_raid0_error);
 	g_test_add_func("/core/error/linear-broken", test_linear_error);
