@@ -198,13 +198,15 @@ verdicts() {
 main() {
 	bench_start
 	setup_tmpfs "$TMPFS_SIZE" mnt
-	local l b c k
+	local l b c k i
 	# Rounds over the whole table, so that a slow spell of the machine
-	# spreads over every cell instead of deciding one.
+	# spreads over every cell instead of deciding one; each round starts
+	# a row with another bitmap, so no cell always runs first.
 	for ((k = 1; k <= ROUNDS; k++)); do
 		for l in "${LEVELS[@]}"; do
 			for c in '' clean; do
-				for b in "${BITMAPS[@]}"; do
+				for ((i = 0; i < ${#BITMAPS[@]}; i++)); do
+					b=${BITMAPS[(i + k - 1) % ${#BITMAPS[@]}]}
 					fio_case "$l" "$b" "$c" "$k"
 				done
 			done
