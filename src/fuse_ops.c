@@ -8,9 +8,13 @@
 #include <fuse_lowlevel.h>
 #include <malloc.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "ctl.h"
+#include "log.h"
 #include "mount.h"
 #include "names.h"
 
@@ -1136,15 +1140,39 @@ static void keep_buffers(void)
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
-/* The mount is up: hold no directory, and let the parent that waits for
- * "ready" return, its stdio released (a caller reading our output gets its
- * end of file). */
+/* systemd's Type=notify without libsystemd: STATE to $NOTIFY_SOCKET, a
+ * path or, after '@', a name in the abstract namespace. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), 0, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + strlen(path)) < 0)
+		g_warning("cannot tell systemd %s: %s", state, g_strerror(errno));
+	close(fd);
+}
+
+/* The mount is up: hold no directory, tell systemd, and let the parent
+ * that waits for "ready" return, its stdio released (a caller reading our
+ * output gets its end of file), our messages going to the system log. */
 static void daemon_ready(int ready_fd)
 {
 	if (chdir("/") < 0)
 		perror("raidfs: chdir /");
+	notify_systemd("READY=1");
 	if (ready_fd < 0)
 		return;
+	log_to_system();
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, STDIN_FILENO);
@@ -1200,6 +1228,7 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 	/* The loop returns the signal that ended it, or -errno on failure. */
 	ret = fuse_session_loop_mt(se, cfg) < 0 ? 1 : 0;
 	fuse_loop_cfg_destroy(cfg);
+	notify_systemd("STOPPING=1");
 	pthread_mutex_lock(&fs->notify_lock);
 	fs->notifying = false;   /* the unmount closes the device */
 	pthread_mutex_unlock(&fs->notify_lock);

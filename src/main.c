@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "log.h"
 #include "mount.h"
 
 /* One line saying what is wrong; the exit status for bad input. */
@@ -32,6 +33,15 @@ bool parse_options(GOptionEntry *entries, const char *params,
 	GOptionContext *ctx = g_option_context_new(params);
 	GError *err = NULL;
 
+	/* the usage line names the program: "raidfs create", not "create" */
+	if (!g_get_prgname()) {
+		char *base = g_path_get_basename((*argv)[0]);
+		char *name = g_str_has_prefix(base, "mount.") ? g_strdup(base) :
+			     g_strconcat("raidfs ", base, NULL);
+		g_set_prgname(name);
+		g_free(name);
+		g_free(base);
+	}
 	g_option_context_set_summary(ctx, summary);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	bool ok = g_option_context_parse(ctx, argc, argv, &err);
@@ -555,9 +565,13 @@ static int help(FILE *out, int status)
 int main(int argc, char **argv)
 {
 	char *prog = g_path_get_basename(argv[0]);
-	bool as_mount = strcmp(prog, "mount.raidfs") == 0;
+	/* mount(8)'s helpers: -t raidfs, and -t fuse.raidfs as /proc/mounts
+	 * shows the type */
+	bool as_mount = !strcmp(prog, "mount.raidfs") ||
+			!strcmp(prog, "mount.fuse.raidfs");
 
 	g_free(prog);
+	log_init();
 	if (as_mount)
 		return cmd_mount(argc, argv);
 	if (argc < 2)
@@ -569,14 +583,20 @@ int main(int argc, char **argv)
 		printf("raidfs %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (!strcmp(cmd, "create") || !strcmp(cmd, "-C"))
+	/* mdadm's spellings of the same commands */
+	if (!strcmp(cmd, "--create") || !strcmp(cmd, "-C"))
+		cmd = argv[1] = "create";
+	if (!strcmp(cmd, "--examine") || !strcmp(cmd, "-E"))
+		cmd = argv[1] = "examine";
+	if (!strcmp(cmd, "--detail") || !strcmp(cmd, "-D"))
+		cmd = argv[1] = "detail";
+	if (!strcmp(cmd, "create"))
 		return cmd_create(argc - 1, argv + 1);
-	if (!strcmp(cmd, "examine") || !strcmp(cmd, "-E"))
+	if (!strcmp(cmd, "examine"))
 		return cmd_examine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
 	if (raidfs_manage_known(cmd))
 		return raidfs_manage(argc - 1, argv + 1);
-	fprintf(stderr, "raidfs: unknown command '%s'\n", cmd);
-	return help(stderr, 2);
+	return refuse("unknown command '%s'; 'raidfs --help' lists the commands", cmd);
 }
