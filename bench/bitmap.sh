@@ -80,7 +80,7 @@ fio_case() {
 	wait_mounted "$work/mnt/$a" "${PID_OF_ARRAY[$a]}" mdstat ||
 		die "raidfs mount of $a failed: $(cat "$work/$a.log")"
 	PATH_OF[$a]=$work/mnt/$a/a
-	SIZE=$(($(cat "$work/mnt/$a/a.md/array_size") >> 10))M
+	SIZE=$(($(stat -c %s "${PATH_OF[$a]}") >> 20))M
 	run_job "$JOB" "$a"
 	SYNCING[${a%-*}]=$(cat "$work/mnt/$a/a.md/sync_action")
 	stop_array "$a"

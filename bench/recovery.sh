@@ -128,7 +128,7 @@ bench_array() {
 		die "raidfs create of $a failed: $(cat "$work/$a.log")"
 	mount_array "$a"
 	PATH_OF[$a]=$work/mnt/$a/$a
-	SIZE=$(($(ctl "$a" array_size) >> 10))M
+	SIZE=$(($(stat -c %s "${PATH_OF[$a]}") >> 20))M
 	prefill "$a"
 	run_job "$JOB" "$a"
 	stop_array "$a"

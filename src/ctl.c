@@ -102,8 +102,9 @@ static int array_state_store(struct mddev *mddev, struct md_rdev *rdev,
 static void array_size_show(struct mddev *mddev, struct md_rdev *rdev,
 			    GString *out)
 {
-	(void)rdev;
-	g_string_append_printf(out, "%" PRIu64, mddev->array_sectors / 2);
+	(void)rdev, (void)mddev;
+	/* md's: a size set by hand, else the personality's, "default" */
+	g_string_append(out, "default");
 }
 
 static void component_size_show(struct mddev *mddev, struct md_rdev *rdev,
@@ -173,7 +174,9 @@ static void last_sync_action_show(struct mddev *mddev, struct md_rdev *rdev,
 				  GString *out)
 {
 	(void)rdev;
-	g_string_append(out, md_sync_action_name(mddev->last_sync_action));
+	/* md's before any sync ran: a pass never leaves idle here */
+	g_string_append(out, mddev->last_sync_action == ACTION_IDLE ? "none" :
+			md_sync_action_name(mddev->last_sync_action));
 }
 
 /* md's: no sync thread running (idle, or frozen) says none. */

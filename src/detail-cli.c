@@ -224,6 +224,15 @@ static void print_bitmap(const struct array_ctl *a)
 	g_strfreev(lines);
 }
 
+/* The image's size, as mdadm takes the device's (array_size says
+ * "default" unless a size was set). */
+static long long image_kib(const struct array_ctl *a)
+{
+	struct stat st;
+
+	return stat(a->image, &st) < 0 ? -1 : (long long)(st.st_size >> 10);
+}
+
 static void detail_sizes(const struct array_ctl *a, int level, int members)
 {
 	char *version = ctl_get(a, "metadata_version");
@@ -231,7 +240,7 @@ static void detail_sizes(const struct array_ctl *a, int level, int members)
 
 	printf("%s:\n           Version : %s\n", a->image, version);
 	printf("        Raid Level : %s\n", lname);
-	print_size("        Array Size", ctl_num(a, "array_size"));
+	print_size("        Array Size", image_kib(a));
 	if (level >= 1)
 		print_size("     Used Dev Size", ctl_num(a, "component_size"));
 	printf("      Raid Devices : %lld\n", ctl_num(a, "raid_disks"));

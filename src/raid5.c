@@ -374,9 +374,10 @@ static bool bitmap_synced(struct req *rq, const struct stripe *sh)
 }
 
 /* md's handle_stripe_dirtying: count the members each method must read,
- * what the stripe cache holds not counted; rmw only when strictly cheaper,
- * never where parity may be stale nor over data still held back (the
- * member's old data is not what the cache holds). */
+ * what the stripe cache holds not counted; rmw when cheaper (on a tie too
+ * with rmw_level 2, never with 0), never where parity may be stale nor
+ * over data still held back (the member's old data is not what the cache
+ * holds). */
 static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int failed)
 {
 	struct r5conf *c = rq->conf;
@@ -402,8 +403,11 @@ static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int faile
 	if (full == c->data_disks)
 		return MODE_FULL;
 	sh->reads = rcw;
+	int level = atomic_load(&c->rmw_level);
+	bool cheaper = level == PARITY_PREFER_RMW ? rmw <= rcw : rmw < rcw;
 	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev) ||
-	    !bitmap_synced(rq, sh) || sh->held || rmw >= rcw)
+	    !bitmap_synced(rq, sh) || sh->held || level == PARITY_DISABLE_RMW ||
+	    !cheaper)
 		return MODE_RCW;
 	sh->reads = rmw;
 	return MODE_RMW;
@@ -1511,6 +1515,7 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	memset(c->zero, 0, MAX_STRIPE_SECTORS << SECTOR_SHIFT);
 	c->window = MIN(c->chunk, MAX_WINDOW);
 	c->stripe_cache_size = NR_STRIPES;
+	c->rmw_level = PARITY_ENABLE_RMW;
 	sc_init(&c->cache, c->raid_disks, c->window, cache_windows(c));
 	pthread_mutex_init(&c->wb_lock, NULL);
 	md_cond_init(&c->wb_cond);
@@ -1606,9 +1611,49 @@ static void stripe_cache_active_show(struct mddev *mddev, struct md_rdev *rdev,
 			       sc_active(&c->cache) * (c->window / STRIPE_SECTORS));
 }
 
+static void rmw_level_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	struct r5conf *c = mddev->private;
+
+	(void)rdev;
+	g_string_append_printf(out, "%d", atomic_load(&c->rmw_level));
+}
+
+static int rmw_level_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	struct r5conf *c = mddev->private;
+	unsigned v;
+
+	(void)rdev;
+	if (ctl_parse_uint(val, &v) < 0 || v > PARITY_PREFER_RMW)
+		return -EINVAL;
+	atomic_store(&c->rmw_level, (int)v);
+	return 0;
+}
+
+/* md's stripe_size: a stripe_head's bytes, a multiple of 4096 up to the
+ * page, so on a 4K-page machine 4096 and nothing else. */
+static void stripe_size_show(struct mddev *mddev, struct md_rdev *rdev, GString *out)
+{
+	(void)mddev, (void)rdev;
+	g_string_append_printf(out, "%d", STRIPE_SECTORS << SECTOR_SHIFT);
+}
+
+static int stripe_size_store(struct mddev *mddev, struct md_rdev *rdev, const char *val)
+{
+	unsigned v;
+
+	(void)mddev, (void)rdev;
+	if (ctl_parse_uint(val, &v) < 0 || v != STRIPE_SECTORS << SECTOR_SHIFT)
+		return -EINVAL;
+	return 0;
+}
+
 static const struct md_attr raid5_attrs[] = {
 	{ "stripe_cache_size", 0644, stripe_cache_size_show, stripe_cache_size_store },
 	{ "stripe_cache_active", 0444, stripe_cache_active_show, NULL },
+	{ "rmw_level", 0644, rmw_level_show, rmw_level_store },
+	{ "stripe_size", 0644, stripe_size_show, stripe_size_store },
 	{ NULL, 0, NULL, NULL },
 };
 

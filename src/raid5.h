@@ -45,6 +45,7 @@ struct r5conf {
 	uint64_t busy[NR_STRIPE_LOCKS / 64];
 	uint32_t window;              /* sectors: the chunk, or MAX_WINDOW of it */
 	atomic_uint stripe_cache_size; /* md's, in STRIPE_SECTORS stripe_heads */
+	atomic_int rmw_level;         /* md's PARITY_*_RMW */
 	struct stripe_cache cache;
 	GThread *raid5d;              /* writes back what waits too long */
 	pthread_mutex_t wb_lock;      /* guards wb_stop, raid5d's sleep */
@@ -58,6 +59,13 @@ struct rowmap {
 	int syndrome_disks;           /* pq_gen's data vectors */
 	int16_t dev_of[MAX_DISKS];    /* data index -> member */
 	int16_t slot_of[MAX_DISKS];   /* member -> syndrome slot, -1 for P/Q */
+};
+
+/* md's rmw_level: whether a partial write may read-modify-write. */
+enum {
+	PARITY_DISABLE_RMW = 0,       /* reconstruct-write only */
+	PARITY_ENABLE_RMW,            /* the cheaper; reconstruct on a tie */
+	PARITY_PREFER_RMW,            /* the cheaper; read-modify on a tie */
 };
 
 enum stripe_mode {

@@ -37,7 +37,7 @@ note "detail of a healthy raid1"
 R1=$M/r1
 expect_field "$R1" Version 1.2
 expect_field "$R1" "Raid Level" raid1
-field "$R1" "Array Size" | grep -Eq "^$(cat "$M/r1.md/array_size") \([0-9]+\.[0-9]{2} MiB [0-9]+\.[0-9]{2} MB\)\$" ||
+field "$R1" "Array Size" | grep -Eq "^$(( $(stat -c %s "$R1") / 1024 )) \([0-9]+\.[0-9]{2} MiB [0-9]+\.[0-9]{2} MB\)\$" ||
 	fail "Array Size: $(field "$R1" "Array Size")"
 field "$R1" "Used Dev Size" | grep -Eq "^$(cat "$M/r1.md/component_size") \([0-9.]+ MiB [0-9.]+ MB\)\$" ||
 	fail "Used Dev Size: $(field "$R1" "Used Dev Size")"

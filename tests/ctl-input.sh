@@ -195,6 +195,14 @@ for a in r1 r5 r0; do
 		refused "$f" "${NONE[@]}" 16 ' 300' '300 ' '0x100' '300\n300' 32769
 		taken "$f" 512 512
 		taken "$f" 256 256
+		f=$D/rmw_level; row rmw_level
+		refused "$f" "${NONE[@]}" 3 ' 1' '1 ' '1\n1'
+		taken "$f" 2 2
+		taken "$f" 0 0
+		taken "$f" 1 1
+		f=$D/stripe_size; row stripe_size
+		refused "$f" "${NONE[@]}" 0 512 8192 ' 4096' '4096 '
+		taken "$f" 4096 4096
 	fi
 done
 

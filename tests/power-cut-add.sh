@@ -17,7 +17,7 @@ cut_add() {
 		--member-size 16M "$@" "${members[@]}" >/dev/null
 	local img=$M/$name md=$M/$name.md new=$T/${name}new
 	rf_mount "$M" -o sync_speed_max=4000 "${members[@]}"
-	random_file "$T/data" $(($(cat "$md/array_size") * 1024))
+	random_file "$T/data" $(stat -c %s "${md%.md}")
 	dd if="$T/data" of="$img" bs=1M conv=notrunc,fsync status=none
 	echo faulty >"$md/dev-${name}1/state"
 	echo remove >"$md/dev-${name}1/state"
@@ -63,7 +63,7 @@ armed_then_added() {
 	"$RAIDFS" create -l 1 -n 2 -N b --assume-clean --member-size 16M \
 		"${members[@]}" >/dev/null
 	rf_mount "$M" -o sync_speed_max=2000 "${members[@]}"
-	random_file "$T/bdata" $(($(cat "$md/array_size") * 1024))
+	random_file "$T/bdata" $(stat -c %s "${md%.md}")
 	dd if="$T/bdata" of="$M/b" bs=1M conv=notrunc,fsync status=none
 	echo faulty >"$md/dev-b1/state"
 	echo remove >"$md/dev-b1/state"

@@ -23,7 +23,7 @@ cut_recovery() {
 		--member-size 16M "$@" "${members[@]}" >/dev/null
 	local img=$M/$name md=$M/$name.md vm=$T/$name$victim
 	rf_mount "$M" "${members[@]}"
-	random_file "$T/data" $(($(cat "$md/array_size") * 1024))
+	random_file "$T/data" $(stat -c %s "${md%.md}")
 	dd if="$T/data" of="$img" bs=1M conv=notrunc,fsync status=none
 	rf_umount "$M"
 

@@ -21,7 +21,7 @@ recover() {
 		--member-size 24M "$@" "${members[@]}" >/dev/null
 	local img="$T/mnt/$name" md="$T/mnt/$name.md" vm="$T/$name$victim"
 	rf_mount "$T/mnt" "${members[@]}"
-	local size=$(($(cat "$md/array_size") * 1024))
+	local size=$(stat -c %s "${md%.md}")
 	random_file "$T/data" "$size"
 	dd if="$T/data" of="$img" bs=1M conv=notrunc,fsync status=none
 	rf_umount "$T/mnt"

@@ -53,7 +53,7 @@ setup() {
 	"$RAIDFS" create -l "$1" -n "$2" -x 1 -N "$NAME" --assume-clean \
 		--member-size 16M "${MEMBERS[@]}" >/dev/null
 	rf_mount "$M" "${MEMBERS[@]}"
-	random_file "$T/data" $(($(cat "$MD/array_size") * 1024))
+	random_file "$T/data" $(stat -c %s "${MD%.md}")
 	dd if="$T/data" of="$M/$NAME" bs=1M conv=notrunc,fsync status=none
 	echo $SLOW >"$MD/sync_speed_max"
 	echo want_replacement >"$MD/dev-x1/state"

@@ -68,7 +68,7 @@ setup() {
 	"$RAIDFS" create -l "$level" -n "$n" -N "$name" --assume-clean \
 		--member-size 16M "$@" "${MEMBERS[@]}" >/dev/null
 	rf_mount "$M" "${MEMBERS[@]}"
-	DATA_LEN=$(($(cat "$M/$name.md/array_size") * 1024))
+	DATA_LEN=$(stat -c %s "$M/$name")
 	random_file "$T/data" "$DATA_LEN"
 	dd if="$T/data" of="$M/$name" bs=1M conv=notrunc,fsync status=none
 	rf_umount "$M"
