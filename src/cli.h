@@ -35,4 +35,6 @@ bool parse_options(GOptionEntry *entries, const char *params,
  * command's name as argv[0]. */
 bool raidfs_manage_known(const char *name);
 void raidfs_manage_help(FILE *out);
+/* raidfs status [MOUNTPOINT...]: argv[0] is "status". */
+int raidfs_status(int argc, char **argv);
 int raidfs_manage(int argc, char **argv);

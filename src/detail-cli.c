@@ -461,3 +461,159 @@ int do_detail(const struct array_ctl *a, GPtrArray *v)
 	g_free(s.action);
 	return 0;
 }
+
+/* ---- status: every array of a mount, a line each ---- */
+
+/* mdstat's "[UU_]": which roles are up. */
+static char *roles_up(const struct array_ctl *a)
+{
+	char **lines = ctl_mdstat(a);
+	char *up = NULL;
+
+	GRegex *re = g_regex_new("\\[[U_]+\\]", 0, 0, NULL);
+
+	for (int i = 0; lines[i] && !up; i++) {
+		GMatchInfo *m;
+		if (g_regex_match(re, lines[i], 0, &m))
+			up = g_match_info_fetch(m, 0);
+		g_match_info_free(m);
+	}
+	g_regex_unref(re);
+	g_strfreev(lines);
+	return up ? up : g_strdup("");
+}
+
+/* bitmap_type's bracketed choice, as md shows it: "none [bitmap] llbitmap" */
+static char *bitmap_in_use(const struct array_ctl *a)
+{
+	char *types = ctl_get(a, "bitmap_type");
+	char *open = strchr(types, '['), *close = open ? strchr(open, ']') : NULL;
+	char *in_use = close ? g_strndup(open + 1, close - open - 1) : g_strdup(types);
+
+	g_free(types);
+	return in_use;
+}
+
+static int by_name(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+#define STATUS_FORMAT "  %-12s %-7s %10s  %-8s %-15s %-9s"
+
+/* "data  raid5  2.0 GiB  clean  [UU_] degraded  llbitmap  recover 42.3% ..." */
+static void status_line(const struct array_ctl *a, GString *out)
+{
+	char *level = ctl_get(a, "level"), *state = ctl_get(a, "array_state");
+	char *bitmap = bitmap_in_use(a), *up = roles_up(a);
+	char *glib = g_format_size_full((guint64)image_kib(a) << 10,
+					G_FORMAT_SIZE_IEC_UNITS);
+	/* GLib puts a no-break space before the unit: a plain one for awk */
+	char **words = g_strsplit(glib, "\xc2\xa0", -1);
+	char *size = g_strjoinv(" ", words);
+
+	g_strfreev(words);
+	g_free(glib);
+	struct sync_status s = { 0 };
+
+	if (ctl_num(a, "degraded") > 0) {
+		char *d = g_strconcat(up, " degraded", NULL);
+		g_free(up);
+		up = d;
+	}
+	g_string_append_printf(out, STATUS_FORMAT, a->name, level, size, state, up,
+			       bitmap);
+	if (sync_status_read(a, &s) && strcmp(s.action, "idle") &&
+	    strcmp(s.action, "frozen")) {
+		g_string_append_c(out, ' ');
+		progress_text(&s, s.total ? MIN(s.done, s.total) * 1000 / s.total : 0, out);
+	}
+	g_string_append_c(out, '\n');
+	g_free(s.action);
+	g_free(level), g_free(state), g_free(bitmap), g_free(up), g_free(size);
+}
+
+/* The arrays of one mount: every NAME with NAME.md/ beside it. */
+static int status_mount(const char *mnt, GString *out)
+{
+	char *mdstat = g_build_filename(mnt, "mdstat", NULL);
+	GDir *d = g_dir_open(mnt, 0, NULL);
+	bool ours = d && g_file_test(mdstat, G_FILE_TEST_IS_REGULAR);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	const char *n;
+
+	g_free(mdstat);
+	while (ours && (n = g_dir_read_name(d)))
+		if (g_str_has_suffix(n, ".md"))
+			g_ptr_array_add(names, g_strndup(n, strlen(n) - 3));
+	if (d)
+		g_dir_close(d);
+	if (!ours) {
+		g_ptr_array_free(names, TRUE);
+		return refuse("%s is not a raidfs mount (no mdstat in it)", mnt);
+	}
+	g_ptr_array_sort(names, by_name);
+	g_string_append_printf(out, "%s:%s\n", mnt, names->len ? "" : " no arrays");
+	if (names->len)
+		g_string_append_printf(out, STATUS_FORMAT " %s\n", "ARRAY", "LEVEL",
+				       "SIZE", "STATE", "ROLES", "BITMAP", "SYNC");
+	for (guint i = 0; i < names->len; i++) {
+		char *image = g_build_filename(mnt, g_ptr_array_index(names, i), NULL);
+		struct array_ctl a;
+		if (array_ctl_open(image, &a) == 0) {
+			status_line(&a, out);
+			array_ctl_free(&a);
+		}
+		g_free(image);
+	}
+	g_ptr_array_free(names, TRUE);
+	return 0;
+}
+
+/* Every raidfs mount /proc/mounts lists. */
+static GPtrArray *raidfs_mounts(void)
+{
+	GPtrArray *v = g_ptr_array_new_with_free_func(g_free);
+	char *text = NULL;
+
+	if (!g_file_get_contents("/proc/mounts", &text, NULL, NULL))
+		return v;
+	char **lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i]; i++) {
+		char **f = g_strsplit(lines[i], " ", 4);
+		if (g_strv_length(f) >= 3 && !strcmp(f[2], "fuse.raidfs"))
+			g_ptr_array_add(v, g_strcompress(f[1]));   /* \040 and such */
+		g_strfreev(f);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	return v;
+}
+
+int raidfs_status(int argc, char **argv)
+{
+	GOptionEntry none[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
+
+	if (!parse_options(none, "[MOUNTPOINT...]",
+			   "Every array of each raidfs mount (all of them when none is "
+			   "given), a line each: level, size, state, members, bitmap, sync.",
+			   &argc, &argv))
+		return 2;
+	GPtrArray *mnts = raidfs_mounts();
+	int r = 0;
+	if (argc > 1) {
+		g_ptr_array_set_size(mnts, 0);
+		for (int i = 1; i < argc; i++)
+			g_ptr_array_add(mnts, g_strdup(argv[i]));
+	}
+	if (!mnts->len)
+		printf("no raidfs mount\n");
+	for (guint i = 0; i < mnts->len; i++) {
+		GString *out = g_string_new(NULL);
+		r = status_mount(g_ptr_array_index(mnts, i), out) ?: r;
+		fputs(out->str, stdout);
+		g_string_free(out, TRUE);
+	}
+	g_ptr_array_free(mnts, TRUE);
+	return r;
+}

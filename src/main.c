@@ -554,7 +554,8 @@ static int help(FILE *out, int status)
 	fputs("usage: raidfs COMMAND [OPTIONS] ...\n\n"
 	      "  create  [-l LEVEL -n N ...] MEMBER...   write md superblocks\n"
 	      "  examine MEMBER...                       print superblocks (-E)\n"
-	      "  mount   [-o OPTS] [-f] SOURCE... DIR    serve arrays over FUSE\n\n"
+	      "  mount   [-o OPTS] [-f] SOURCE... DIR    serve arrays over FUSE\n"
+	      "  status  [MOUNTPOINT...]                 every array, a line each\n\n"
 	      "On an array image in the mount (IMAGE, its control files in "
 	      "IMAGE.md/):\n", out);
 	raidfs_manage_help(out);
@@ -596,6 +597,8 @@ int main(int argc, char **argv)
 		return cmd_examine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "mount"))
 		return cmd_mount(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return raidfs_status(argc - 1, argv + 1);
 	if (raidfs_manage_known(cmd))
 		return raidfs_manage(argc - 1, argv + 1);
 	return refuse("unknown command '%s'; 'raidfs --help' lists the commands", cmd);

@@ -89,15 +89,14 @@ static int ctl_write(const struct array_ctl *a, const char *file,
 	return r;
 }
 
-static void array_ctl_free(struct array_ctl *a)
+void array_ctl_free(struct array_ctl *a)
 {
 	g_free(a->image);
 	g_free(a->dir);
 	g_free(a->name);
 }
 
-/* IMAGE is an array image in a raidfs mount: IMAGE.md/ is beside it. */
-static int array_ctl_open(const char *image, struct array_ctl *a)
+int array_ctl_open(const char *image, struct array_ctl *a)
 {
 	struct stat st;
 

@@ -18,6 +18,11 @@ struct cli_member {
 	int number;               /* md's desc_nr, from mdstat; -1 unknown */
 };
 
+/* IMAGE is an array image in a raidfs mount: IMAGE.md/ is beside it;
+ * else a refusal (2), said. */
+int array_ctl_open(const char *image, struct array_ctl *a);
+void array_ctl_free(struct array_ctl *a);
+
 /* IMAGE.md/FILE without its newline; NULL when it cannot be read. */
 char *ctl_read(const struct array_ctl *a, const char *file);
 /* The same, "" when it cannot be read. */
@@ -40,3 +45,4 @@ bool member_in_sync(const struct cli_member *m);
 /* detail-cli.c */
 int do_detail(const struct array_ctl *a, GPtrArray *members);
 int do_wait(const struct array_ctl *a);
+

@@ -169,4 +169,16 @@ refused r10 "r10 would fail" "$RAIDFS" fail "$R10" "$T/r10b"
 refused r10 "r10 would fail" "$RAIDFS" fail "$R10" "$T/r10d"
 expect_field "$R10" State "clean, degraded"
 
+note "status: every array of the mount, a line each"
+"$RAIDFS" status "$M" >"$T/status" || fail "raidfs status $M failed"
+expect_eq "status heading" "$(sed -n 1p "$T/status")" "$M:"
+expect_eq "status arrays" "$(awk 'NR > 2 { print $1 }' "$T/status" | tr '\n' ' ')" "r0 r1 r10 r5 "
+grep -Eq '^  r10 +raid10 +[0-9.]+ MiB +clean +\[_U_U\] degraded +none *$' "$T/status" ||
+	fail "status r10: $(grep ' r10 ' "$T/status")"
+grep -Eq '^  r5 +raid5 .* \[UU_\] degraded ' "$T/status" ||
+	fail "status r5: $(grep ' r5 ' "$T/status")"
+# with no mount point: every raidfs mount, this one among them
+"$RAIDFS" status | grep -qx "$M:" || fail "raidfs status does not find $M"
+refused r1 "not a raidfs mount" "$RAIDFS" status "$T"
+
 rf_umount "$M"

@@ -62,8 +62,11 @@ complete_words() {   # WORDS...: what completing the last word offers
 		printf "%s\n" "${COMPREPLY[@]}"' "$comp" "$@"
 }
 [ "$(complete_words raidfs cre)" = create ] || fail "raidfs cre<TAB> offers: $(complete_words raidfs cre)"
-complete_words raidfs create -b '' | grep -qx internal || fail "create -b <TAB> does not offer internal"
-complete_words raidfs create --le | grep -qx -- --level || fail "create --le<TAB> does not offer --level"
+# (whole, then grep: grep -q leaving early would fail the pipe)
+offered=$(complete_words raidfs create -b '')
+grep -qx internal <<<"$offered" || fail "create -b <TAB> offers: $offered"
+offered=$(complete_words raidfs create --le)
+grep -qx -- --level <<<"$offered" || fail "create --le<TAB> offers: $offered"
 out=$(bash -c '. "$0"' "$comp" 2>&1) && fail "sourced without bash-completion, it says nothing"
 grep -q 'needs bash-completion' <<<"$out" || fail "without bash-completion it says: $out"
 note "completion: commands, -b values, options; alone it says it needs bash-completion"
