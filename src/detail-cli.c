@@ -533,8 +533,10 @@ static void status_line(const struct array_ctl *a, GString *out)
 	g_free(level), g_free(state), g_free(bitmap), g_free(up), g_free(size);
 }
 
-/* The arrays of one mount: every NAME with NAME.md/ beside it. */
-static int status_mount(const char *mnt, GString *out)
+/* The arrays of one mount: every NAME with NAME.md/ beside it.  One
+ * named by the user that is none is refused; one /proc/mounts listed may
+ * be gone or dead by now, which a line says. */
+static int status_mount(const char *mnt, bool named, GString *out)
 {
 	char *mdstat = g_build_filename(mnt, "mdstat", NULL);
 	GDir *d = g_dir_open(mnt, 0, NULL);
@@ -550,6 +552,10 @@ static int status_mount(const char *mnt, GString *out)
 		g_dir_close(d);
 	if (!ours) {
 		g_ptr_array_free(names, TRUE);
+		if (!named) {
+			g_string_append_printf(out, "%s: not answering\n", mnt);
+			return 0;
+		}
 		return refuse("%s is not a raidfs mount (no mdstat in it)", mnt);
 	}
 	g_ptr_array_sort(names, by_name);
@@ -600,8 +606,9 @@ int raidfs_status(int argc, char **argv)
 			   &argc, &argv))
 		return 2;
 	GPtrArray *mnts = raidfs_mounts();
+	bool named = argc > 1;
 	int r = 0;
-	if (argc > 1) {
+	if (named) {
 		g_ptr_array_set_size(mnts, 0);
 		for (int i = 1; i < argc; i++)
 			g_ptr_array_add(mnts, g_strdup(argv[i]));
@@ -610,7 +617,7 @@ int raidfs_status(int argc, char **argv)
 		printf("no raidfs mount\n");
 	for (guint i = 0; i < mnts->len; i++) {
 		GString *out = g_string_new(NULL);
-		r = status_mount(g_ptr_array_index(mnts, i), out) ?: r;
+		r = status_mount(g_ptr_array_index(mnts, i), named, out) ?: r;
 		fputs(out->str, stdout);
 		g_string_free(out, TRUE);
 	}

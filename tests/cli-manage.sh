@@ -177,8 +177,10 @@ grep -Eq '^  r10 +raid10 +[0-9.]+ MiB +clean +\[_U_U\] degraded +none *$' "$T/st
 	fail "status r10: $(grep ' r10 ' "$T/status")"
 grep -Eq '^  r5 +raid5 .* \[UU_\] degraded ' "$T/status" ||
 	fail "status r5: $(grep ' r5 ' "$T/status")"
-# with no mount point: every raidfs mount, this one among them
-"$RAIDFS" status | grep -qx "$M:" || fail "raidfs status does not find $M"
+# with no mount point: every raidfs mount, this one among them (other
+# tests' may come and go meanwhile)
+"$RAIDFS" status >"$T/status" || fail "raidfs status failed: $(cat "$T/status")"
+grep -qx "$M:" "$T/status" || fail "raidfs status does not find $M: $(cat "$T/status")"
 refused r1 "not a raidfs mount" "$RAIDFS" status "$T"
 
 rf_umount "$M"
