@@ -58,7 +58,9 @@ for opt in ro allow_other debug run sync_speed_min sync_speed_max threads bitmap
 done
 for p in raidfs.8 mount.raidfs.8; do
 	[ -f "$MANDIR/$p" ] || fail "no built man page $p"
-	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=all -l "$MANDIR/$p" 2>&1 >/dev/null)
+	# (an installed path longer than a line, distcheck's say, cannot break)
+	warn=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -l "$MANDIR/$p" 2>&1 >/dev/null |
+		grep -v "warning .*: can't break line" || true)
 	[ -z "$warn" ] || fail "man -l $p warns: $warn"
 	! grep -q '@[a-zA-Z_]*@' "$MANDIR/$p" || fail "$p has an unsubstituted @...@"
 done

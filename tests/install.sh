@@ -78,7 +78,9 @@ mkdir "$T/src"
 cat >"$T/inner.sh" <<'SH'
 set -euo pipefail
 T=$1 bin=$2 mnt=$1/mnt
-trap 'pkill -9 -f -- " $mnt\$" || true' EXIT
+# the helper's command line: SOURCE MNT, then any -o mount(8) passes
+served=" $mnt( |\$)"
+trap 'pkill -9 -f -- "$served" || true' EXIT
 sbin=$(readlink -f /sbin)
 mount -t tmpfs -o mode=755 none "$sbin"
 for h in mount.raidfs mount.fuse.raidfs; do ln -s "$bin" "$sbin/$h"; done
@@ -88,7 +90,7 @@ up() {   # HOW: the image served, then unmounted
 	grep -E " $mnt fuse.raidfs " /proc/mounts >/dev/null ||
 		{ echo "$1: /proc/mounts: $(grep " $mnt " /proc/mounts)"; exit 1; }
 	umount "$mnt"
-	while pgrep -f -- " $mnt\$" >/dev/null; do sleep 0.1; done
+	while pgrep -f -- "$served" >/dev/null; do sleep 0.1; done
 	echo "$1: ok"
 }
 mount -t raidfs "$T/src" "$mnt"; up "mount -t raidfs"
