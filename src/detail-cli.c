@@ -468,9 +468,8 @@ int do_detail(const struct array_ctl *a, GPtrArray *v)
 static char *roles_up(const struct array_ctl *a)
 {
 	char **lines = ctl_mdstat(a);
-	char *up = NULL;
-
 	GRegex *re = g_regex_new("\\[[U_]+\\]", 0, 0, NULL);
+	char *up = NULL;
 
 	for (int i = 0; lines[i] && !up; i++) {
 		GMatchInfo *m;
@@ -511,11 +510,10 @@ static void status_line(const struct array_ctl *a, GString *out)
 	/* GLib puts a no-break space before the unit: a plain one for awk */
 	char **words = g_strsplit(glib, "\xc2\xa0", -1);
 	char *size = g_strjoinv(" ", words);
+	struct sync_status s = { 0 };
 
 	g_strfreev(words);
 	g_free(glib);
-	struct sync_status s = { 0 };
-
 	if (ctl_num(a, "degraded") > 0) {
 		char *d = g_strconcat(up, " degraded", NULL);
 		g_free(up);

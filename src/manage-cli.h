@@ -45,4 +45,3 @@ bool member_in_sync(const struct cli_member *m);
 /* detail-cli.c */
 int do_detail(const struct array_ctl *a, GPtrArray *members);
 int do_wait(const struct array_ctl *a);
-
