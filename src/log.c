@@ -2,6 +2,7 @@
  * written as mdadm writes its own: one plain "raidfs: ..." line on
  * standard error.  A daemon in the background has no terminal: its
  * messages go to the journal where one runs, to syslog otherwise. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,9 @@
 #include "log.h"
 
 static atomic_bool to_system;
+/* GLib's journald writer opens its socket on first use, unguarded: two
+ * threads logging at once race on it (TSan saw two sync threads do so). */
+static pthread_mutex_t system_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *field(const GLogField *fields, gsize n, const char *key)
 {
@@ -39,9 +43,10 @@ static GLogWriterOutput writer(GLogLevelFlags level, const GLogField *fields,
 	if (!msg || g_log_writer_default_would_drop(level, field(fields, n, "GLIB_DOMAIN")))
 		return G_LOG_WRITER_HANDLED;
 	if (atomic_load(&to_system)) {
-		if (g_log_writer_journald(level, fields, n, data) == G_LOG_WRITER_HANDLED)
-			return G_LOG_WRITER_HANDLED;
-		syslog(syslog_priority(level), "%s", msg);
+		pthread_mutex_lock(&system_lock);
+		if (g_log_writer_journald(level, fields, n, data) != G_LOG_WRITER_HANDLED)
+			syslog(syslog_priority(level), "%s", msg);
+		pthread_mutex_unlock(&system_lock);
 		return G_LOG_WRITER_HANDLED;
 	}
 	fprintf(stderr, "raidfs: %s\n", msg);
