@@ -16,7 +16,9 @@ awk '/^## Using it/ { on = 1; next }
 mkdir "$T/try"
 MOUNTS+=("$T/try/mnt")
 # a loop device the block leaves behind, should a step after losetup fail
-trap 'rc=$?; losetup -j "$T/try/mnt/data" -O NAME -n | xargs -r losetup -d; (exit $rc); cleanup' EXIT
+# (set +e first: under errexit "(exit 1)" would end the trap before cleanup)
+trap 'rc=$?; set +e; losetup -j "$T/try/mnt/data" -O NAME -n | xargs -r losetup -d
+      (exit $rc); cleanup' EXIT
 (cd "$T/try" && PATH=$(dirname "$RAIDFS"):$PATH bash -euo pipefail -x "$T/block.sh") \
 	>"$T/out" 2>&1 || { tail -n 30 "$T/out"; fail "the README's block failed"; }
 note "ran $(grep -c . "$T/block.sh") lines; last: $(tail -n 1 "$T/out")"
