@@ -6,7 +6,7 @@
 need_fuse
 
 LOOP=
-trap 'rc=$?; [ -z "$LOOP" ] || losetup -d "$LOOP"; (exit $rc); cleanup' EXIT
+trap 'rc=$?; set +e; [ -z "$LOOP" ] || losetup -d "$LOOP"; (exit $rc); cleanup' EXIT
 
 # A mount point of its own for the table, so a refused mount leaves nothing.
 M=$T/mnt
