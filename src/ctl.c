@@ -462,6 +462,44 @@ static int safe_mode_delay_store(struct mddev *mddev, struct md_rdev *rdev,
 	return 0;
 }
 
+/* md's kstrtobool: y/n, t/f, 1/0, on/off, by their first letters only. */
+int ctl_parse_bool(const char *val, bool *out)
+{
+	switch (val[0]) {
+	case 'y': case 'Y': case 't': case 'T': case '1':
+		*out = true;
+		return 0;
+	case 'n': case 'N': case 'f': case 'F': case '0':
+		*out = false;
+		return 0;
+	case 'o': case 'O':
+		if (val[1] == 'n' || val[1] == 'N' || val[1] == 'f' || val[1] == 'F') {
+			*out = val[1] == 'n' || val[1] == 'N';
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void fail_last_dev_show(struct mddev *mddev, struct md_rdev *rdev,
+			       GString *out)
+{
+	(void)rdev;
+	g_string_append_printf(out, "%d", atomic_load(&mddev->fail_last_dev));
+}
+
+static int fail_last_dev_store(struct mddev *mddev, struct md_rdev *rdev,
+			       const char *val)
+{
+	bool v;
+
+	(void)rdev;
+	if (ctl_parse_bool(val, &v) < 0)
+		return -EINVAL;
+	atomic_store(&mddev->fail_last_dev, v);
+	return 0;
+}
+
 static void max_read_errors_show(struct mddev *mddev, struct md_rdev *rdev,
 				 GString *out)
 {
@@ -521,6 +559,7 @@ const struct md_attr md_attrs[] = {
 	ATTR_RO(mismatch_cnt), ATTR_RO(resync_start),
 	ATTR_RO(consistency_policy), ATTR_RW(bitmap_type),
 	ATTR_RW(safe_mode_delay), ATTR_RW(max_read_errors), ATTR_WO(new_dev),
+	ATTR_RW(fail_last_dev),
 	ATTR_RO(events),
 	{ NULL, 0, NULL, NULL },
 };

@@ -32,6 +32,8 @@ char *ctl_value(const char *buf, size_t size);
 int ctl_parse_uint(const char *val, unsigned *out);
 /* Decimal digits, all of val, 64 bits. */
 int ctl_parse_u64(const char *val, uint64_t *out);
+/* md's kstrtobool: y/n, t/f, 1/0, on/off, by their first letters. */
+int ctl_parse_bool(const char *val, bool *out);
 /* sync_speed_min/max: a positive number, or "system" giving 0. */
 int ctl_parse_speed(const char *val, unsigned *out);
 /* safe_mode_delay: seconds with up to 3 decimals, in ms, at most max_ms. */

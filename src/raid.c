@@ -361,11 +361,22 @@ static bool md_error_locked(struct mddev *mddev, struct md_rdev *rdev)
 	int flags = atomic_load(&rdev->flags);
 	/* A recovering member holds no data yet: degraded counts it already. */
 	bool active = rdev->raid_disk >= 0 && (flags & RDEV_IN_SYNC);
-	/* Mirrors never fail the last copy of the data: its errors go back
-	 * to the caller instead.  Other levels fail it and the array stops. */
-	bool last = mddev->pers->keeps_last_copy && active &&
-		    !md_enough(mddev, rdev->raid_disk);
-	if (!(flags & RDEV_FAULTY) && !last) {
+	/* Mirrors keep the member holding the last copy of the data, so it
+	 * can still be read, unless fail_last_dev says otherwise; either
+	 * way the array is broken and refuses writes (md's raid1_error).
+	 * Other levels fail the member and the array stops. */
+	if (mddev->pers->keeps_last_copy && active &&
+	    !md_enough(mddev, rdev->raid_disk)) {
+		bool keep = !atomic_load(&mddev->fail_last_dev);
+		if (!atomic_exchange(&mddev->broken, true) &&
+		    !atomic_load(&mddev->power_off))
+			g_warning("%s: member %s failed, the last copy of the data:"
+				  " array has failed%s", mddev->name, rdev->name,
+				  keep ? ", member kept for reads" : "");
+		if (keep)
+			return false;
+	}
+	if (!(flags & RDEV_FAULTY)) {
 		atomic_fetch_or(&rdev->flags, RDEV_FAULTY);
 		atomic_fetch_and(&rdev->flags, ~RDEV_IN_SYNC);
 		if (active)

@@ -228,6 +228,7 @@ struct mddev {
 	GPtrArray *removed;
 	atomic_int degraded;
 	atomic_bool broken;       /* md's MD_BROKEN: writes fail, reads go on */
+	atomic_bool fail_last_dev; /* md's: the last copy's member fails too */
 	/* fsync: md_write_end counts completed writes; md_flush records the
 	 * count it sampled once every member has flushed. */
 	atomic_ullong writes_done;

@@ -120,6 +120,19 @@ for a in r1 r5 r0; do
 	taken "$f" 2147483647 2147483647
 	taken "$f" 20 20
 
+	# md's kstrtobool: the first letters only (so "1junk" is 1)
+	f=$D/fail_last_dev; row fail_last_dev
+	refused "$f" '\n' ' ' '\t' '\n\n' '+1' '-1' 'inf' '4294967296' '1\0' 'idle\nidle' \
+		'arm ' ' arm' 'maybe' 'ox' 'Ox' '2'
+	taken "$f" y 1
+	taken "$f" n 0
+	taken "$f" on 1
+	taken "$f" off 0
+	taken "$f" true 1
+	taken "$f" False 0
+	taken "$f" 1junk 1
+	taken "$f" 0 0
+
 	f=$D/sync_action; row sync_action
 	refused "$f" "${NONE[@]}" 'Check' ' idle' 'idle ' 'idlex' 'reshape' 'check\ncheck'
 	# md's words only, whole; the ones md never takes, and the switches
