@@ -224,7 +224,7 @@ main() {
 		sigkill_resync "$b"
 	done
 	cleanup_big
-	print_tables
+	tables print_tables
 	verdicts
 }
 

@@ -133,7 +133,7 @@ main() {
 			run_job "$w" "$t"
 		done
 	done
-	print_table
+	tables print_table
 	verdicts
 }
 

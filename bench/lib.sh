@@ -36,7 +36,7 @@ log() { echo "== $*" >&2; }
 # is there.
 need_packages() {
 	local missing=() pair
-	for pair in fio=fio jq=jq "$@"; do
+	for pair in fio=fio jq=jq gnuplot=gnuplot-nox "$@"; do
 		command -v "${pair%%=*}" >/dev/null || missing+=("${pair#*=}")
 	done
 	((${#missing[@]} == 0)) && return 0
@@ -182,6 +182,16 @@ verdict() {
 		echo "FAIL $5: $r (target >= $4)"
 		return 1
 	fi
+}
+
+# tables PRINTER: the tables PRINTER prints, on stdout as ever, and drawn
+# as PNG bar charts (chart.sh) into BENCH_CHARTS, the files named on stderr.
+tables() {
+	local md=$work/$BENCH.md
+	local dir=${BENCH_CHARTS:-bench-results/$BENCH-$(date +%Y%m%d-%H%M%S)}
+	"$@" | tee "$md"
+	"$here/chart.sh" "$md" "$dir" "$BENCH" | sed 's/^/== chart: /' >&2 ||
+		log "no charts drawn"
 }
 
 # The first line under every table.

@@ -135,7 +135,7 @@ main() {
 	done
 	degrade_r5
 	run_job seq-read r5d
-	print_table
+	tables print_table
 	verdicts
 }
 

@@ -186,7 +186,7 @@ main() {
 	for a in "${ARRAYS[@]}"; do
 		bench_array "$a"
 	done
-	print_table
+	tables print_table
 	verdicts
 }
 

@@ -483,7 +483,7 @@ static char *roles_up(const struct array_ctl *a)
 }
 
 /* bitmap_type's bracketed choice, as md shows it: "none [bitmap] llbitmap" */
-static char *bitmap_in_use(const struct array_ctl *a)
+char *bitmap_in_use(const struct array_ctl *a)
 {
 	char *types = ctl_get(a, "bitmap_type");
 	char *open = strchr(types, '['), *close = open ? strchr(open, ']') : NULL;

@@ -76,6 +76,27 @@ static int linear_discard(struct mddev *mddev, uint64_t off, uint64_t len)
 	return md_map_discard(mddev, linear_map, off, len);
 }
 
+/* Each member holds one run of the array, after the members before it. */
+static int linear_layout_rows(const struct md_geometry *g, int rows,
+			      uint64_t *row_of, int64_t *cells)
+{
+	uint64_t most = 0, start = 0;
+
+	for (int s = 0; s < g->raid_disks; s++)
+		most = MAX(most, g->member_sectors[s] / g->chunk_sectors);
+	int n = MIN((uint64_t)rows, most);
+	for (int i = 0; i < n; i++)
+		row_of[i] = i;
+	for (int s = 0; s < g->raid_disks; s++) {
+		uint64_t have = g->member_sectors[s] / g->chunk_sectors;
+		for (int i = 0; i < n; i++)
+			cells[i * g->raid_disks + s] = (uint64_t)i < have
+				? (int64_t)(start + i) : CELL_NONE;
+		start += have;
+	}
+	return n;
+}
+
 static void linear_status(struct mddev *mddev, GString *out)
 {
 	g_string_append_printf(out, " %uk rounding", mddev->chunk_sectors / 2);
@@ -93,5 +114,6 @@ const struct md_personality linear_personality = {
 	.write = linear_write,
 	.error_handler = md_fail_array,
 	.discard = linear_discard,
+	.layout_rows = linear_layout_rows,
 	.status = linear_status,
 };

@@ -672,7 +672,8 @@ struct target {
 	struct array_ctl a;
 	GPtrArray *members;
 	struct cli_member *m;
-	const char *arg, *with;
+	const char *arg;
+	const char *file;         /* replace --with, show --png */
 };
 
 static int need_member(const struct target *t)
@@ -685,6 +686,7 @@ static int run_check(struct target *t) { return request_sync(&t->a, "check"); }
 static int run_repair(struct target *t) { return request_sync(&t->a, "repair"); }
 static int run_stop(struct target *t) { return do_stop(&t->a); }
 static int run_wait(struct target *t) { return do_wait(&t->a); }
+static int run_show(struct target *t) { return do_show(&t->a, t->members, t->file); }
 static int run_add(struct target *t) { return do_add(&t->a, t->members, t->arg); }
 
 static int run_fail(struct target *t)
@@ -706,7 +708,7 @@ static int run_readd(struct target *t)
 
 static int run_replace(struct target *t)
 {
-	return t->m ? do_replace(&t->a, t->members, t->m, t->with)
+	return t->m ? do_replace(&t->a, t->members, t->m, t->file)
 		    : need_member(t);
 }
 
@@ -738,6 +740,10 @@ static const struct manage_cmd manage_cmds[] = {
 	  "Rewrite mismatched copies and parity (sync_action: repair).", run_repair },
 	{ "stop", "", "stop one array; the others go on",
 	  "Stop the array cleanly (array_state: inactive); the mount serves the others.", run_stop },
+	{ "show", " [--png FILE]", "members, layout, sync and bitmap at a glance",
+	  "Show the members and their states, where each keeps which chunks (the "
+	  "layout's first rows), the sync's progress and the bitmap's chunks: as "
+	  "text, or as a picture in FILE (PNG, 1024x768).", run_show },
 	{ "wait", "", "wait for the running sync",
 	  "Wait for the running sync, showing its progress; exit 0 when the array "
 	  "is then idle and whole, 1 when not.", run_wait },
@@ -766,9 +772,9 @@ void raidfs_manage_help(FILE *out)
 	}
 }
 
-static int run_target(const struct manage_cmd *c, char **args, const char *with)
+static int run_target(const struct manage_cmd *c, char **args, const char *file)
 {
-	struct target t = { .arg = args[1], .with = with };
+	struct target t = { .arg = args[1], .file = file };
 	int r = array_ctl_open(args[0], &t.a);
 
 	if (r)
@@ -786,20 +792,26 @@ static int run_target(const struct manage_cmd *c, char **args, const char *with)
 int raidfs_manage(int argc, char **argv)
 {
 	const struct manage_cmd *c = manage_cmd_find(argv[0]);
-	char *with = NULL;
+	char *file = NULL;
 	GOptionEntry none[] = { { NULL, 0, 0, 0, NULL, NULL, NULL } };
 	GOptionEntry replace[] = {
-		{ "with", 0, 0, G_OPTION_ARG_FILENAME, &with, "The file to replace MEMBER with (added first)", "FILE" },
+		{ "with", 0, 0, G_OPTION_ARG_FILENAME, &file, "The file to replace MEMBER with (added first)", "FILE" },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL },
+	};
+	GOptionEntry show[] = {
+		{ "png", 0, 0, G_OPTION_ARG_FILENAME, &file, "Draw the picture into FILE instead", "FILE" },
 		{ NULL, 0, 0, 0, NULL, NULL, NULL },
 	};
 	char *params = g_strconcat("IMAGE", c->params, NULL);
-	int want = *c->params ? 3 : 2, r = 2;
+	/* IMAGE, and MEMBER or FILE unless the parameters are all options */
+	int want = *c->params && c->params[1] != '[' ? 3 : 2, r = 2;
 
-	if (parse_options(c->run == run_replace ? replace : none, params,
-			  c->summary, &argc, &argv))
-		r = argc == want ? run_target(c, argv + 1, with)
+	if (parse_options(c->run == run_replace ? replace
+			  : c->run == run_show ? show : none,
+			  params, c->summary, &argc, &argv))
+		r = argc == want ? run_target(c, argv + 1, file)
 				 : refuse("usage: raidfs %s %s", c->name, params);
 	g_free(params);
-	g_free(with);
+	g_free(file);
 	return r;
 }

@@ -45,3 +45,8 @@ bool member_in_sync(const struct cli_member *m);
 /* detail-cli.c */
 int do_detail(const struct array_ctl *a, GPtrArray *members);
 int do_wait(const struct array_ctl *a);
+/* bitmap_type's word in brackets: "none", "bitmap" or "llbitmap" */
+char *bitmap_in_use(const struct array_ctl *a);
+
+/* show-cli.c: as text, or the picture into png */
+int do_show(const struct array_ctl *a, GPtrArray *members, const char *png);

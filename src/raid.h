@@ -107,6 +107,18 @@ enum sync_action {
 	ACTION_CHECK, ACTION_REPAIR,
 };
 
+/* The geometry alone, for a picture of where md keeps what (raidfs show):
+ * the array need not run, or be here at all. */
+struct md_geometry {
+	int level;
+	uint32_t layout;
+	uint32_t chunk_sectors;   /* the picture's unit: the chunk, or 64 KiB */
+	int raid_disks;
+	uint64_t dev_sectors;     /* component size */
+	const uint64_t *member_sectors; /* per slot: linear's and raid0's */
+};
+enum { CELL_P = -1, CELL_Q = -2, CELL_NONE = -3 };
+
 struct md_personality {
 	const char *name;         /* "raid1", as mdstat lists it */
 	int level;
@@ -166,6 +178,13 @@ struct md_personality {
 	 * a replacement need not copy it (md_do_sync's skip_sync_blocks). */
 	bool (*member_bitmap_skips)(struct mddev *mddev, int slot, uint64_t sector,
 				    uint64_t sectors);
+	/* For pictures: up to rows rows of chunks that show the layout, the
+	 * level choosing which (raid10's far copies sit far down).  row_of[i]
+	 * is the member chunk row of picture row i, cells[i * raid_disks +
+	 * slot] what is there: an array chunk number, CELL_P, CELL_Q or
+	 * CELL_NONE.  Returns the rows filled. */
+	int (*layout_rows)(const struct md_geometry *g, int rows,
+			   uint64_t *row_of, int64_t *cells);
 	/* Extra status in mdstat's second line ("[2/2] [UU]"). */
 	void (*status)(struct mddev *mddev, GString *out);
 	/* Hold normal IO off member sectors [sector, sector + max_sectors)

@@ -157,6 +157,24 @@ static void raid0_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_o
 	*io_opt = *io_min * mddev->raid_disks;
 }
 
+/* Zone 0's rows, every member taking a chunk in turn; a picture's first
+ * rows lie in it unless a member is smaller than they reach. */
+static int raid0_layout_rows(const struct md_geometry *g, int rows,
+			     uint64_t *row_of, int64_t *cells)
+{
+	uint64_t zone0 = UINT64_MAX;
+
+	for (int s = 0; s < g->raid_disks; s++)
+		zone0 = MIN(zone0, g->member_sectors[s] / g->chunk_sectors);
+	int n = MIN((uint64_t)rows, zone0);
+	for (int i = 0; i < n; i++) {
+		row_of[i] = i;
+		for (int s = 0; s < g->raid_disks; s++)
+			cells[i * g->raid_disks + s] = (int64_t)i * g->raid_disks + s;
+	}
+	return n;
+}
+
 static void raid0_status(struct mddev *mddev, GString *out)
 {
 	g_string_append_printf(out, " %uk chunks", mddev->chunk_sectors / 2);
@@ -173,6 +191,7 @@ const struct md_personality raid0_personality = {
 	.read = raid0_read,
 	.write = raid0_write,
 	.error_handler = md_fail_array,
+	.layout_rows = raid0_layout_rows,
 	.discard = raid0_discard,
 	.io_hints = raid0_io_hints,
 	.status = raid0_status,

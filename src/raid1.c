@@ -278,6 +278,20 @@ static int64_t raid1_hold_window(struct mddev *mddev, uint64_t sector,
 	return r;
 }
 
+/* Every member holds every chunk, in the same place. */
+static int raid1_layout_rows(const struct md_geometry *g, int rows,
+			     uint64_t *row_of, int64_t *cells)
+{
+	int n = MIN((uint64_t)rows, g->dev_sectors / g->chunk_sectors);
+
+	for (int i = 0; i < n; i++) {
+		row_of[i] = i;
+		for (int s = 0; s < g->raid_disks; s++)
+			cells[i * g->raid_disks + s] = i;
+	}
+	return n;
+}
+
 static void raid1_status(struct mddev *mddev, GString *out)
 {
 	g_string_append_printf(out, " [%d/%d] ", mddev->raid_disks,
@@ -298,6 +312,7 @@ const struct md_personality raid1_personality = {
 	.write = raid1_write,
 	.sync_request = raid1_sync_request,
 	.bitmap_bounds_sync = true,
+	.layout_rows = raid1_layout_rows,
 	.discard = raid1_discard,
 	.status = raid1_status,
 	.hold_window = raid1_hold_window,

@@ -832,6 +832,50 @@ static void raid10_status(struct mddev *mddev, GString *out)
 	md_status_slots(mddev, out);
 }
 
+/* The picture's rows: from the start, and with far copies (not offset)
+ * half of them from where the first far copies begin. */
+static int picture_rows(const struct r10conf *conf, int rows, uint64_t *row_of)
+{
+	const struct geom *geo = &conf->geo;
+	int bands = geo->far_copies > 1 && !geo->far_offset ? 2 : 1;
+	uint64_t member_rows = conf->dev_sectors >> geo->chunk_shift;
+	uint64_t stride = geo->stride >> geo->chunk_shift;
+	int per = MIN((uint64_t)rows / bands, member_rows / bands);
+
+	for (int i = 0; i < per * bands; i++)
+		row_of[i] = (i / per) * stride + i % per;
+	return per * bands;
+}
+
+/* Every copy of the chunks near the start lands in a picture row (a far
+ * copy in the second band), wherever the layout puts it. */
+static int raid10_layout_rows(const struct md_geometry *g, int rows,
+			      uint64_t *row_of, int64_t *cells)
+{
+	struct r10conf *conf = g_new0(struct r10conf, 1);
+	int copies = setup_geo(&conf->geo, g->layout, g->chunk_sectors,
+			       g->raid_disks);
+	int n = 0;
+
+	if (copies > 0) {
+		conf->copies = copies;
+		calc_sectors(conf, g->dev_sectors);
+		n = picture_rows(conf, rows, row_of);
+	}
+	struct r10dev *devs = g_new(struct r10dev, MAX(copies, 1));
+	uint64_t chunks = array_chunks(&conf->geo, g->dev_sectors);
+	for (uint64_t c = 0; n && c < MIN(chunks, (uint64_t)(n + 2) * g->raid_disks); c++) {
+		find_phys(&conf->geo, c << conf->geo.chunk_shift, devs);
+		for (int k = 0; k < copies; k++)
+			for (int i = 0; i < n; i++)
+				if (row_of[i] == devs[k].addr >> conf->geo.chunk_shift)
+					cells[i * g->raid_disks + devs[k].devnum] = c;
+	}
+	g_free(devs);
+	g_free(conf);
+	return n;
+}
+
 const struct md_personality raid10_personality = {
 	.name = "raid10",
 	.level = 10,
@@ -850,5 +894,6 @@ const struct md_personality raid10_personality = {
 	.member_bitmap_skips = raid10_member_bitmap_skips,
 	.discard = raid10_discard,
 	.io_hints = raid10_io_hints,
+	.layout_rows = raid10_layout_rows,
 	.status = raid10_status,
 };

@@ -1563,6 +1563,35 @@ static void raid5_io_hints(struct mddev *mddev, unsigned *io_min, unsigned *io_o
 	*io_opt = *io_min * c->data_disks;
 }
 
+/* Row r is stripe r: its data chunks in order, and P (and Q) where the
+ * layout rotates them. */
+static int raid5_layout_rows(const struct md_geometry *g, int rows,
+			     uint64_t *row_of, int64_t *cells)
+{
+	const struct md_personality *pers = md_find_personality(g->level);
+	struct r5conf *c = g_new0(struct r5conf, 1);
+	struct rowmap m;
+	int n = MIN((uint64_t)rows, g->dev_sectors / g->chunk_sectors);
+
+	c->level = g->level;
+	c->algorithm = g->level == 4 ? ALGORITHM_PARITY_N : (int)g->layout;
+	c->raid_disks = g->raid_disks;
+	c->max_degraded = pers->max_degraded;
+	c->data_disks = c->raid_disks - c->max_degraded;
+	for (int i = 0; i < n; i++) {
+		int64_t *row = cells + (size_t)i * g->raid_disks;
+		stripe_map(c, i, &m);
+		row_of[i] = i;
+		row[m.pd] = CELL_P;
+		if (m.qd >= 0)
+			row[m.qd] = CELL_Q;
+		for (int d = 0; d < c->data_disks; d++)
+			row[m.dev_of[d]] = (int64_t)i * c->data_disks + d;
+	}
+	g_free(c);
+	return n;
+}
+
 /* md's raid5_status. */
 static void raid5_status(struct mddev *mddev, GString *out)
 {
@@ -1665,6 +1694,7 @@ static const struct md_attr raid5_attrs[] = {
 	.bitmap_sector = raid5_bitmap_sector, .bitmap_bounds_sync = true, \
 	.hold_window = raid5_hold_window,                               \
 	.io_hints = raid5_io_hints,                                     \
+	.layout_rows = raid5_layout_rows,                               \
 	.writeback = raid5_writeback, .attrs = raid5_attrs,             \
 	.status = raid5_status
 

@@ -6,7 +6,7 @@
 # warning.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 MANDIR=${RAIDFS_MANDIR:-$(dirname "$RAIDFS")/../doc}
-COMMANDS=(create examine mount status detail fail remove add re-add replace check repair stop wait)
+COMMANDS=(create examine mount status detail fail remove add re-add replace check repair stop wait show)
 
 help=$("$RAIDFS" --help)
 for c in "${COMMANDS[@]}"; do
