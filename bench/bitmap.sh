@@ -4,18 +4,19 @@
 # (4, near 2) and raid5 (4) arrays with no bitmap, md's classic bitmap and
 # llbitmap, each created with and without --assume-clean (without it, the
 # initial resync of "none" and "bitmap" runs under fio at md's default
-# speeds; llbitmap has none to run).  Then the resync after a SIGKILL of a
+# speeds; llbitmap has none to run).  A row's three arrays are mounted
+# side by side and measured in turns, round after round.  Then the resync after a SIGKILL of a
 # 16 GiB raid1 with 1% written, llbitmap against none.  Members live on a
 # private tmpfs (the SIGKILL arrays on BENCH_BIG_DIR: none's resync writes
 # a whole member).  Prints two Markdown tables and a PASS/FAIL line per
 # target.
 #
-# Usage: bench/bitmap.sh                (as root; about 12 minutes)
+# Usage: bench/bitmap.sh                (as root; about 16 minutes)
 # Environment:
 #   RAIDFS          the raidfs binary (default: ../src/raidfs next to this script)
-#   BENCH_RUNTIME   seconds measured per fio job (default 8; each adds a 2 s ramp)
-#   BENCH_ROUNDS    rounds over every cell, the median taken (default 3)
-#   BENCH_MEMBER    member size of the fio arrays (default 2G)
+#   BENCH_RUNTIME   seconds measured per fio job (default 5; each adds a 2 s ramp)
+#   BENCH_ROUNDS    rounds over every cell, the median taken (default 5)
+#   BENCH_MEMBER    member size of the fio arrays (default 1G)
 #   BENCH_BIG       member size of the SIGKILL arrays (default 16G)
 #   BENCH_BIG_DIR   where the SIGKILL arrays' members go (default /var/tmp)
 #   BENCH_KEEP_JSON a directory to copy fio's JSON results into
@@ -24,13 +25,13 @@
 set -euo pipefail
 
 BENCH=bitmap
-RUNTIME=${BENCH_RUNTIME:-8}
-ROUNDS=${BENCH_ROUNDS:-3}
-MEMBER_SIZE=${BENCH_MEMBER:-2G}
+RUNTIME=${BENCH_RUNTIME:-5}
+ROUNDS=${BENCH_ROUNDS:-5}
+MEMBER_SIZE=${BENCH_MEMBER:-1G}
 BIG=${BENCH_BIG:-16G}
 BIG_DIR=${BENCH_BIG_DIR:-/var/tmp}
-# One array at a time; a resync writes its members whole.
-TMPFS_SIZE=$(($(numfmt --from=iec "$MEMBER_SIZE") * 4 + (512 << 20)))
+# A row's three arrays at a time; a resync writes its members whole.
+TMPFS_SIZE=$(($(numfmt --from=iec "$MEMBER_SIZE") * 12 + (512 << 20)))
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 LEVELS=(1 10 5)
@@ -68,9 +69,10 @@ cleanup_big() {
 
 members() { local i; for ((i = 0; i < NMEMB[$2]; i++)); do echo "$work/$1/m$i"; done; }
 
-# fio_case LEVEL BITMAP CLEAN ROUND: one cell of the table, once.
-fio_case() {
-	local l=$1 b=$2 clean=$3 a=r$1-$2-$3-$4
+# mount_case LEVEL BITMAP CLEAN: one array of a row, created and mounted;
+# without --assume-clean its initial sync waits frozen for its turn.
+mount_case() {
+	local l=$1 b=$2 clean=$3 a=r$1-$2-$3
 	mkdir -p "$work/$a" "$work/mnt/$a"
 	"$RAIDFS" create -l "$l" -n "${NMEMB[$l]}" -N a -b "$b" \
 		${clean:+--assume-clean} --member-size "$MEMBER_SIZE" \
@@ -79,12 +81,44 @@ fio_case() {
 	PID_OF_ARRAY[$a]=$!
 	wait_mounted "$work/mnt/$a" "${PID_OF_ARRAY[$a]}" mdstat ||
 		die "raidfs mount of $a failed: $(cat "$work/$a.log")"
+	[[ -n $clean ]] || echo frozen >"$work/mnt/$a/a.md/sync_action"
 	PATH_OF[$a]=$work/mnt/$a/a
-	SIZE=$(($(stat -c %s "${PATH_OF[$a]}") >> 20))M
-	run_job "$JOB" "$a"
-	SYNCING[${a%-*}]=$(cat "$work/mnt/$a/a.md/sync_action")
-	stop_array "$a"
-	rm -rf "${work:?}/$a"
+}
+
+# measure A ROUND CLEAN: one fio run on array A; without CLEAN its
+# initial sync runs only meanwhile, so no array's sync slows another's run.
+measure() {
+	local a=$1 md=$work/mnt/$1/a.md
+	[[ -n $3 ]] || echo idle >"$md/sync_action"
+	PATH_OF[$a-$2]=${PATH_OF[$a]}
+	run_job "$JOB" "$a-$2"
+	if [[ -z $3 ]]; then
+		local now
+		now=$(cat "$md/sync_action")
+		[[ $now == idle ]] || SYNCING[$a]=$now
+		echo frozen >"$md/sync_action"
+	fi
+}
+
+# fio_row LEVEL CLEAN: the row's three arrays mounted side by side, then
+# a warm-up round (tmpfs allocating the members' first pages) and ROUNDS
+# rounds of one run on each, the order rotated every round, so a slow
+# spell of the machine falls on every bitmap alike.
+fio_row() {
+	local l=$1 c=$2 b k i n=${#BITMAPS[@]}
+	for b in "${BITMAPS[@]}"; do
+		mount_case "$l" "$b" "$c"
+	done
+	SIZE=$(($(stat -c %s "${PATH_OF[r$l-none-$c]}") >> 20))M
+	for ((k = 0; k <= ROUNDS; k++)); do
+		for ((i = 0; i < n; i++)); do
+			measure "r$l-${BITMAPS[(i + k) % n]}-$c" "$k" "$c"
+		done
+	done
+	for b in "${BITMAPS[@]}"; do
+		stop_array "r$l-$b-$c"
+		rm -rf "${work:?}/r$l-$b-$c"
+	done
 }
 
 # sigkill_resync BITMAP: a 16 GiB raid1, 1% written in one run and the
@@ -153,7 +187,7 @@ median() {
 print_tables() {
 	local l b c row
 	echo
-	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; median of $ROUNDS rounds"
+	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; a row's arrays side by side, a warm-up round, then the median of $ROUNDS rounds"
 	echo
 	echo "| ${LABEL[$JOB]} | none | bitmap | llbitmap | llbitmap / none |"
 	echo '|---|---:|---:|---:|---:|'
@@ -198,18 +232,10 @@ verdicts() {
 main() {
 	bench_start
 	setup_tmpfs "$TMPFS_SIZE" mnt
-	local l b c k i
-	# Rounds over the whole table, so that a slow spell of the machine
-	# spreads over every cell instead of deciding one; each round starts
-	# a row with another bitmap, so no cell always runs first.
-	for ((k = 1; k <= ROUNDS; k++)); do
-		for l in "${LEVELS[@]}"; do
-			for c in '' clean; do
-				for ((i = 0; i < ${#BITMAPS[@]}; i++)); do
-					b=${BITMAPS[(i + k - 1) % ${#BITMAPS[@]}]}
-					fio_case "$l" "$b" "$c" "$k"
-				done
-			done
+	local l b c
+	for l in "${LEVELS[@]}"; do
+		for c in '' clean; do
+			fio_row "$l" "$c"
 		done
 	done
 	for l in "${LEVELS[@]}"; do
