@@ -17,6 +17,8 @@ declare -A LABEL=(
 	[rand-read-psync]='rand read 4K psync QD1 (IOPS)'
 	[rand-write-aio]='rand write 4K libaio QD32 direct (IOPS)'
 	[rand-read-aio]='rand read 4K libaio QD32 direct (IOPS)'
+	[fs-seq-write]='seq write 1M, end_fsync (MiB/s)'
+	[fs-rand-write-fsync]='rand write 4K, fsync every 32 (IOPS)'
 )
 
 die() { echo "$BENCH: $*" >&2; exit 2; }
@@ -152,7 +154,7 @@ run_job() {
 	fi
 	# A job's bandwidth and IOPS are split by direction; one is zero.
 	case $job in
-	seq-*) expr='(.read.bw_bytes + .write.bw_bytes) / 1048576 | . * 10 | round / 10' ;;
+	seq-* | fs-seq-*) expr='(.read.bw_bytes + .write.bw_bytes) / 1048576 | . * 10 | round / 10' ;;
 	*) expr='.read.iops + .write.iops | round' ;;
 	esac
 	RESULT[$job.$t]=$(jq -r ".jobs[0] | if .error != 0 then \"ERR\" else ($expr) end" "$json")

@@ -1,0 +1,187 @@
+#!/bin/bash
+# ext4-loop.sh: the path users take, side by side in one run.  ext4 on a
+# loop device of a raidfs image (raid0 x2, raid1 x2, raid5 x4, raid6 x5,
+# one daemon serving them all as users run it), of qemu-storage-daemon's
+# FUSE export of a raw file, and of a raw file; everything on one private
+# tmpfs.  The loop devices buffered (losetup's default), then with
+# --direct-io=on.  fio inside each ext4: 1 MiB sequential writes of a new
+# file with an fsync at its end, then 4 KiB random writes in that file
+# with an fsync every 32.  Prints a table per loop mode and a PASS/FAIL
+# line per target.
+#
+# Usage: bench/ext4-loop.sh             (as root; about 8 minutes)
+# Environment:
+#   RAIDFS          the raidfs binary (default: ../src/raidfs next to this script)
+#   BENCH_RUNTIME   seconds measured of the random writes (default 10, after 2 s ramp)
+#   BENCH_FILE      the file fio writes in each ext4 (default 512M)
+#   BENCH_MODES     the loop modes (default "buffered direct")
+#   BENCH_TARGETS   the targets, in the order they take turns
+#                   (default "r0 r1 r5 r6 qsd raw")
+#   BENCH_CHARTS    where the PNG charts go (see lib.sh)
+# Exit status: 0 every target met, 1 a target missed (or a job failed),
+# 2 the bench could not be set up.
+set -euo pipefail
+
+BENCH=ext4-loop
+RUNTIME=${BENCH_RUNTIME:-10}
+SIZE=${BENCH_FILE:-512M}
+read -r -a MODES <<<"${BENCH_MODES:-buffered direct}"
+TMPFS_SIZE=10G
+IMAGE=1G          # qsd's and the raw file; the arrays' come out near it
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ARRAYS=(r0 r1 r5 r6)
+read -r -a TARGETS <<<"${BENCH_TARGETS:-${ARRAYS[*]} qsd raw}"
+JOBS=(fs-seq-write fs-rand-write-fsync)
+declare -A LEVEL=([r0]=0 [r1]=1 [r5]=5 [r6]=6) NMEMB=([r0]=2 [r1]=2 [r5]=4 [r6]=5)
+declare -A MEMBER=([r0]=512M [r1]=1G [r5]=352M [r6]=352M)
+declare -A NAME=([r0]='raidfs raid0 (2)' [r1]='raidfs raid1 (2)' [r5]='raidfs raid5 (4)'
+		 [r6]='raidfs raid6 (5)' [qsd]='qemu-storage-daemon FUSE' [raw]='raw tmpfs file')
+declare -A IMAGE_OF LOOP_OF
+
+raidfs_pid=''
+qsd_pid=''
+
+cleanup() {
+	local rc=$?
+	set +e
+	loops_down
+	if [[ -n $raidfs_pid ]]; then
+		fusermount3 -u "$work/raidfs" 2>/dev/null
+		wait_gone "$raidfs_pid" 60 || kill "$raidfs_pid"
+		wait "$raidfs_pid" 2>/dev/null
+	fi
+	if [[ -n $qsd_pid ]]; then
+		kill "$qsd_pid" 2>/dev/null
+		wait_gone "$qsd_pid" 10 || kill -KILL "$qsd_pid" 2>/dev/null
+		mountpoint -q "$work/qsd.export" && fusermount3 -u "$work/qsd.export"
+	fi
+	umount_tmpfs
+	exit "$rc"
+}
+
+setup_raidfs() {
+	local a i
+	for a in "${ARRAYS[@]}"; do
+		"$RAIDFS" create -l "${LEVEL[$a]}" -n "${NMEMB[$a]}" -N "$a" --assume-clean \
+			--member-size "${MEMBER[$a]}" \
+			$(for ((i = 0; i < NMEMB[$a]; i++)); do echo "$work/members/$a-$i"; done) \
+			>>"$work/raidfs.log" 2>&1 || die "raidfs create of $a failed: $(cat "$work/raidfs.log")"
+		IMAGE_OF[$a]=$work/raidfs/$a
+	done
+	"$RAIDFS" mount -f "$work/members" "$work/raidfs" >>"$work/raidfs.log" 2>&1 &
+	raidfs_pid=$!
+	wait_mounted "$work/raidfs" "$raidfs_pid" mdstat ||
+		die "raidfs mount failed: $(cat "$work/raidfs.log")"
+	arm_power_cut "$work/raidfs"
+}
+
+setup_qsd() {
+	truncate -s "$IMAGE" "$work/qsd.raw"
+	touch "$work/qsd.export"
+	qemu-storage-daemon \
+		--blockdev "driver=file,node-name=file0,filename=$work/qsd.raw,cache.direct=off" \
+		--blockdev driver=raw,node-name=raw0,file=file0 \
+		--export "type=fuse,id=exp0,node-name=raw0,mountpoint=$work/qsd.export,writable=on" \
+		--pidfile "$work/qsd.pid" --daemonize >"$work/qsd.log" 2>&1 ||
+		die "qemu-storage-daemon failed: $(cat "$work/qsd.log")"
+	qsd_pid=$(cat "$work/qsd.pid")
+	wait_mounted "$work/qsd.export" || die "qsd export did not appear"
+	IMAGE_OF[qsd]=$work/qsd.export
+	truncate -s "$IMAGE" "$work/raw.img"
+	IMAGE_OF[raw]=$work/raw.img
+}
+
+# loops_up MODE: a loop device on every target, ext4 on it, mounted.
+loops_up() {
+	local t dev opt=()
+	[[ $1 == direct ]] && opt=(--direct-io=on)
+	# What the last mode left in the FUSE files' page cache would be
+	# stale under a direct loop (qemu-storage-daemon's export serves it).
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	for t in "${TARGETS[@]}"; do
+		dev=$(losetup -f --show "${opt[@]}" "${IMAGE_OF[$t]}") ||
+			die "losetup of $t failed"
+		LOOP_OF[$t]=$dev
+		mkdir -p "$work/fs/$t"
+		# Everything initialised now, not by ext4's lazy thread mid-run.
+		if mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$dev" &&
+		   mount "$dev" "$work/fs/$t"; then
+			PATH_OF[$1.$t]=$work/fs/$t/f
+		elif [[ -z ${LEVEL[$t]:-} ]]; then
+			# qemu-storage-daemon's export corrupts ext4 under a
+			# direct loop here: a peer's failure is a cell, not the end.
+			log "$t: no working ext4 on a $1 loop device; left out"
+		else
+			die "ext4 on $t's $1 loop device failed"
+		fi
+	done
+}
+
+loops_down() {
+	local t
+	for t in "${!LOOP_OF[@]}"; do
+		mountpoint -q "$work/fs/$t" && umount "$work/fs/$t"
+		losetup -d "${LOOP_OF[$t]}"
+		unset "LOOP_OF[$t]"
+	done
+}
+
+print_tables() {
+	local m j t row
+	for m in "${MODES[@]}"; do
+		echo
+		describe_run "ext4 on a $m loop device of each target, a $SIZE file"
+		echo
+		row="| ext4 on loop, $m"
+		for t in "${TARGETS[@]}"; do row+=" | ${NAME[$t]}"; done
+		echo "$row | raid0/raw | raid0/qsd | raid5/raid0 |"
+		echo "|---$(printf '|---:%.0s' "${TARGETS[@]}")|---:|---:|---:|"
+		for j in "${JOBS[@]}"; do
+			row="| ${LABEL[$j]}"
+			for t in "${TARGETS[@]}"; do row+=" | $(result "$j" "$m.$t")"; done
+			echo "$row | $(ratio "$j" "$m.r0" "$m.raw") | $(ratio "$j" "$m.r0" "$m.qsd") | $(ratio "$j" "$m.r5" "$m.r0") |"
+		done
+	done
+	echo
+}
+
+verdicts() {
+	local m ok=0 w=fs-rand-write-fsync s=fs-seq-write
+	for m in "${MODES[@]}"; do
+		verdict "$w" "$m.r0" "$m.raw" 0.5 "$m: ${LABEL[$w]}, raid0 / raw" || ok=1
+		verdict "$w" "$m.r0" "$m.qsd" 2 "$m: ${LABEL[$w]}, raid0 / qsd" || ok=1
+		verdict "$s" "$m.r0" "$m.raw" 0.9 "$m: ${LABEL[$s]}, raid0 / raw" || ok=1
+		verdict "$w" "$m.r5" "$m.r0" 0.5 "$m: ${LABEL[$w]}, raid5 / raid0" || ok=1
+	done
+	return $ok
+}
+
+main() {
+	bench_start qemu-storage-daemon=qemu-system-common mkfs.ext4=e2fsprogs
+	export FIO_DIRECT=0   # the jobs write through ext4's page cache
+	setup_tmpfs "$TMPFS_SIZE" members raidfs fs
+	setup_raidfs
+	setup_qsd
+	local m j t
+	# Targets take turns per job, so drift hits them all alike; the
+	# sequential job writes the file the random one then rewrites.
+	for m in "${MODES[@]}"; do
+		loops_up "$m"
+		for j in "${JOBS[@]}"; do
+			for t in "${TARGETS[@]}"; do
+				[[ -n ${PATH_OF[$m.$t]:-} ]] || continue
+				# each run from a clean page cache, not the last one's
+				sync
+				echo 3 >/proc/sys/vm/drop_caches
+				run_job "$j" "$m.$t"
+			done
+		done
+		loops_down
+	done
+	tables print_tables
+	verdicts
+}
+
+main "$@"
