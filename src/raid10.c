@@ -863,7 +863,7 @@ static int raid10_layout_rows(const struct md_geometry *g, int rows,
 		n = picture_rows(conf, rows, row_of);
 	}
 	struct r10dev *devs = g_new(struct r10dev, MAX(copies, 1));
-	uint64_t chunks = array_chunks(&conf->geo, g->dev_sectors);
+	uint64_t chunks = n ? array_chunks(&conf->geo, g->dev_sectors) : 0;
 	for (uint64_t c = 0; n && c < MIN(chunks, (uint64_t)(n + 2) * g->raid_disks); c++) {
 		find_phys(&conf->geo, c << conf->geo.chunk_shift, devs);
 		for (int k = 0; k < copies; k++)

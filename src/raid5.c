@@ -1573,6 +1573,8 @@ static int raid5_layout_rows(const struct md_geometry *g, int rows,
 	struct rowmap m;
 	int n = MIN((uint64_t)rows, g->dev_sectors / g->chunk_sectors);
 
+	if (g->raid_disks > MAX_DISKS || g->raid_disks <= pers->max_degraded)
+		n = 0;        /* no array the level runs */
 	c->level = g->level;
 	c->algorithm = g->level == 4 ? ALGORITHM_PARITY_N : (int)g->layout;
 	c->raid_disks = g->raid_disks;
