@@ -40,22 +40,13 @@ declare -A NAME=([r0]='raidfs raid0 (2)' [r1]='raidfs raid1 (2)' [r5]='raidfs ra
 declare -A IMAGE_OF LOOP_OF
 
 raidfs_pid=''
-qsd_pid=''
 
 cleanup() {
 	local rc=$?
 	set +e
 	loops_down
-	if [[ -n $raidfs_pid ]]; then
-		fusermount3 -u "$work/raidfs" 2>/dev/null
-		wait_gone "$raidfs_pid" 60 || kill "$raidfs_pid"
-		wait "$raidfs_pid" 2>/dev/null
-	fi
-	if [[ -n $qsd_pid ]]; then
-		kill "$qsd_pid" 2>/dev/null
-		wait_gone "$qsd_pid" 10 || kill -KILL "$qsd_pid" 2>/dev/null
-		mountpoint -q "$work/qsd.export" && fusermount3 -u "$work/qsd.export"
-	fi
+	raidfs_stop "$raidfs_pid" "$work/raidfs"
+	qsd_stop
 	umount_tmpfs
 	exit "$rc"
 }
@@ -77,16 +68,7 @@ setup_raidfs() {
 }
 
 setup_qsd() {
-	truncate -s "$IMAGE" "$work/qsd.raw"
-	touch "$work/qsd.export"
-	qemu-storage-daemon \
-		--blockdev "driver=file,node-name=file0,filename=$work/qsd.raw,cache.direct=off" \
-		--blockdev driver=raw,node-name=raw0,file=file0 \
-		--export "type=fuse,id=exp0,node-name=raw0,mountpoint=$work/qsd.export,writable=on" \
-		--pidfile "$work/qsd.pid" --daemonize >"$work/qsd.log" 2>&1 ||
-		die "qemu-storage-daemon failed: $(cat "$work/qsd.log")"
-	qsd_pid=$(cat "$work/qsd.pid")
-	wait_mounted "$work/qsd.export" || die "qsd export did not appear"
+	qsd_start "$IMAGE"
 	IMAGE_OF[qsd]=$work/qsd.export
 	truncate -s "$IMAGE" "$work/raw.img"
 	IMAGE_OF[raw]=$work/raw.img

@@ -33,27 +33,13 @@ TARGETS=(raidfs qsd raw)
 declare -A GOAL=([seq-write]=2 [seq-read]=2 [rand-write-aio]=1 [rand-read-aio]=1)
 
 raidfs_pid=''    # our child: raidfs mount -f
-qsd_pid=''       # qemu-storage-daemon (daemonized, from its pid file)
 
 # Runs on every exit: leave no mount, daemon or tmpfs behind.
 cleanup() {
 	local rc=$?
 	set +e
-	if [[ -n $raidfs_pid ]]; then
-		# Unmounting is how raidfs is told to stop the array cleanly.
-		fusermount3 -u "$work/raidfs" 2>/dev/null
-		if ! wait_gone "$raidfs_pid" 30; then
-			echo "fio-compare: raidfs did not stop after unmount; SIGTERM" >&2
-			kill "$raidfs_pid"
-		fi
-		wait "$raidfs_pid" 2>/dev/null
-	fi
-	if [[ -n $qsd_pid ]]; then
-		# qsd keeps running when its export is unmounted: stop it first.
-		kill "$qsd_pid" 2>/dev/null
-		wait_gone "$qsd_pid" 10 || kill -KILL "$qsd_pid" 2>/dev/null
-		mountpoint -q "$work/qsd.export" && fusermount3 -u "$work/qsd.export"
-	fi
+	raidfs_stop "$raidfs_pid" "$work/raidfs"
+	qsd_stop
 	umount_tmpfs
 	exit "$rc"
 }
@@ -75,17 +61,7 @@ setup_raidfs() {
 
 setup_qsd() {
 	log "qemu-storage-daemon: FUSE export of a $SIZE raw file"
-	truncate -s "$SIZE" "$work/qsd.raw"
-	touch "$work/qsd.export"   # a FUSE export mounts over a regular file
-	# --daemonize returns once the export is mounted.
-	qemu-storage-daemon \
-		--blockdev "driver=file,node-name=file0,filename=$work/qsd.raw,cache.direct=off" \
-		--blockdev driver=raw,node-name=raw0,file=file0 \
-		--export "type=fuse,id=exp0,node-name=raw0,mountpoint=$work/qsd.export,writable=on" \
-		--pidfile "$work/qsd.pid" --daemonize >"$work/qsd.log" 2>&1 ||
-		die "qemu-storage-daemon failed: $(cat "$work/qsd.log")"
-	qsd_pid=$(cat "$work/qsd.pid")
-	wait_mounted "$work/qsd.export" || die "qsd export did not appear"
+	qsd_start "$SIZE"
 	PATH_OF[qsd]=$work/qsd.export
 }
 

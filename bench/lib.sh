@@ -85,6 +85,44 @@ umount_tmpfs() {
 	[[ -n $work ]] && umount "$work" && rmdir "$work"
 }
 
+# The peer: qemu-storage-daemon's FUSE export of a new raw file of SIZE
+# bytes in $work (qsd_start SIZE), at $work/qsd.export; qsd_stop ends it.
+qsd_pid=''
+qsd_start() {
+	truncate -s "$1" "$work/qsd.raw"
+	touch "$work/qsd.export"   # a FUSE export mounts over a regular file
+	# --daemonize returns once the export is mounted.
+	qemu-storage-daemon \
+		--blockdev "driver=file,node-name=file0,filename=$work/qsd.raw,cache.direct=off" \
+		--blockdev driver=raw,node-name=raw0,file=file0 \
+		--export "type=fuse,id=exp0,node-name=raw0,mountpoint=$work/qsd.export,writable=on" \
+		--pidfile "$work/qsd.pid" --daemonize >"$work/qsd.log" 2>&1 ||
+		die "qemu-storage-daemon failed: $(cat "$work/qsd.log")"
+	qsd_pid=$(cat "$work/qsd.pid")
+	wait_mounted "$work/qsd.export" || die "qsd export did not appear"
+}
+
+# qsd keeps running when its export is unmounted: it is stopped first.
+qsd_stop() {
+	[[ -n $qsd_pid ]] || return 0
+	kill "$qsd_pid" 2>/dev/null
+	wait_gone "$qsd_pid" 10 || kill -KILL "$qsd_pid" 2>/dev/null
+	mountpoint -q "$work/qsd.export" && fusermount3 -u "$work/qsd.export"
+	qsd_pid=''
+}
+
+# raidfs_stop PID MOUNT: unmount (how raidfs is told to stop its arrays
+# cleanly) and reap the daemon, SIGTERM if it lingers.
+raidfs_stop() {
+	[[ -n $1 ]] || return 0
+	fusermount3 -u "$2" 2>/dev/null
+	if ! wait_gone "$1" 60; then
+		echo "$BENCH: raidfs did not stop after unmount; SIGTERM" >&2
+		kill "$1"
+	fi
+	wait "$1" 2>/dev/null
+}
+
 # Benchmarks with one raidfs daemon per array (parity-compare, recovery):
 # array -> our child, "raidfs mount -f" serving $work/mnt/ARRAY.
 declare -A PID_OF_ARRAY
