@@ -78,10 +78,6 @@ setup_qsd() {
 loops_up() {
 	local t dev opt=()
 	[[ $1 == direct ]] && opt=(--direct-io=on)
-	# What the last mode left in the FUSE files' page cache would be
-	# stale under a direct loop (qemu-storage-daemon's export serves it).
-	sync
-	echo 3 >/proc/sys/vm/drop_caches
 	for t in "${TARGETS[@]}"; do
 		dev=$(losetup -f --show "${opt[@]}" "${IMAGE_OF[$t]}") ||
 			die "losetup of $t failed"

@@ -130,16 +130,8 @@ declare -A PID_OF_ARRAY
 # stop_array A: unmount array A and reap its daemon; unmounting is how
 # raidfs is told to stop the array cleanly.
 stop_array() {
-	local a=$1 pid=${PID_OF_ARRAY[$1]:-}
-	[[ -n $pid ]] || return 0
-	fusermount3 -u "$work/mnt/$a" 2>/dev/null || true
-	if ! wait_gone "$pid" 60; then
-		echo "$BENCH: raidfs ($a) did not stop after unmount; SIGTERM" >&2
-		kill "$pid" 2>/dev/null
-	fi
-	wait "$pid" 2>/dev/null || true
-	PID_OF_ARRAY[$a]=''
-	return 0
+	raidfs_stop "${PID_OF_ARRAY[$1]:-}" "$work/mnt/$1" || true
+	PID_OF_ARRAY[$1]=''
 }
 
 # Their cleanup: leave no mount, daemon or tmpfs behind.

@@ -35,6 +35,7 @@ static const double heat_rgb[BitStateCount][3] = {
 
 struct picture {
 	const struct array_ctl *a;
+	const struct md_personality *pers;
 	struct md_geometry g;
 	uint64_t *member_sectors;
 	const struct cli_member **slot;  /* by role; NULL: missing */
@@ -79,8 +80,7 @@ static void load_layout(struct picture *p, GPtrArray *members)
 	p->cells = g_new(int64_t, (size_t)SHOW_ROWS * n);
 	for (int i = 0; i < SHOW_ROWS * n; i++)
 		p->cells[i] = CELL_NONE;
-	p->rows = md_find_personality(p->g.level)->layout_rows(&p->g, SHOW_ROWS,
-								p->row_of, p->cells);
+	p->rows = p->pers->layout_rows(&p->g, SHOW_ROWS, p->row_of, p->cells);
 }
 
 static void load_sync(struct picture *p)
@@ -231,7 +231,7 @@ static void cell_text(int64_t c, char *buf, size_t len)
 static char *title(const struct picture *p)
 {
 	char size[32], chunk[32], name[48], layout[64] = "";
-	const struct md_personality *pers = md_find_personality(p->g.level);
+	const struct md_personality *pers = p->pers;
 
 	if (p->g.level == 5 || p->g.level == 6 || p->g.level == 10)
 		snprintf(layout, sizeof(layout), " %s",
@@ -486,12 +486,11 @@ static int write_png(const struct picture *p, const char *file)
 int do_show(const struct array_ctl *a, GPtrArray *members, const char *png)
 {
 	struct picture p = { .a = a };
-	const struct md_personality *pers;
 
 	p.g.level = level_of(a);
 	p.g.raid_disks = ctl_num(a, "raid_disks");
-	pers = md_find_personality(p.g.level);
-	if (!pers || !pers->layout_rows || p.g.raid_disks < 1 ||
+	p.pers = md_find_personality(p.g.level);
+	if (!p.pers || !p.pers->layout_rows || p.g.raid_disks < 1 ||
 	    p.g.raid_disks > MD_SB_MAX_ROLES)
 		return refuse("%s: not an array raidfs can show", a->name);
 	load_layout(&p, members);
