@@ -85,6 +85,7 @@ struct raidfs {
 	 * array's leave thread may outlive the loop. */
 	pthread_mutex_t notify_lock;
 	bool notifying;
+	bool writeback_cache;
 };
 
 static struct raidfs *fs_of(fuse_req_t req)
@@ -666,8 +667,10 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	struct node *n = node_get(fs_of(req), ino);
 	int err = 0;
 
+	/* An open image whose array is gone answers EIO, as its IO does:
+	 * the writeback cache sends its times at every fsync and close. */
 	if (!n || !node_enter(n)) {
-		fuse_reply_err(req, ENOENT);
+		fuse_reply_err(req, n && n->kind == NODE_IMAGE ? EIO : ENOENT);
 		return;
 	}
 	/* A truncate brings its time update along: that goes with the size. */
@@ -675,8 +678,10 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		err = set_size(n, attr->st_size);
 	else if (n->kind == NODE_IMAGE)
 		set_image_attr(fs_of(req), n, attr, to_set);
-	else if (to_set)
-		err = EPERM;      /* the tree's modes, owners and times are fixed */
+	else if (to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME))
+		err = EPERM;      /* the tree's modes and owners are fixed */
+	/* Times are the kernel's to keep under the writeback cache, which
+	 * sends them at fsync: accepted and dropped, as kernfs takes them. */
 	if (err)
 		fuse_reply_err(req, err);
 	else
@@ -1054,14 +1059,21 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
+/* The image's page cache works as a block device's does: writes wait in
+ * it and fsync sends them, then its own request, which flushes the
+ * members.  A loop device's small writes then reach raidfs merged. */
 static void fs_init(void *userdata, struct fuse_conn_info *conn)
 {
-	(void)userdata;
+	struct raidfs *fs = userdata;
+
 	conn->max_write = MAX_IO;
 	conn->max_readahead = MAX_IO;
 	if (conn->capable & FUSE_CAP_ASYNC_DIO)
 		conn->want |= FUSE_CAP_ASYNC_DIO;
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;   /* fsync must reach us */
+	if (fs->writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 }
 
 static const struct fuse_lowlevel_ops raidfs_ops = {
@@ -1191,6 +1203,7 @@ int raidfs_serve(GPtrArray *arrays, const char *mountpoint,
 		 const struct mount_opts *o)
 {
 	struct raidfs *fs = raidfs_new(arrays);
+	fs->writeback_cache = !o->no_writeback_cache;
 	struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
 	int ret = 1;
 

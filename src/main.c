@@ -290,6 +290,10 @@ static int parse_mount_option(struct mount_opts *o, const char *opt)
 		o->debug = o->foreground = true;
 	else if (!strcmp(opt, "run"))
 		o->run = true;
+	else if (!strcmp(opt, "writeback_cache"))
+		o->no_writeback_cache = false;
+	else if (!strcmp(opt, "no_writeback_cache"))
+		o->no_writeback_cache = true;
 	else if (eq && klen == 14 && !strncmp(opt, "sync_speed_min", klen))
 		num = &o->sync_speed_min;
 	else if (eq && klen == 14 && !strncmp(opt, "sync_speed_max", klen))
@@ -466,7 +470,7 @@ static int cmd_mount(int argc, char **argv)
 	gboolean fake = FALSE, nomtab = FALSE;
 	char *type = NULL, **bitmaps = NULL;
 	GOptionEntry entries[] = {
-		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts, "ro, allow_other, debug, run, sync_speed_min=N, sync_speed_max=N, threads=N, bitmap=FILE", "OPTS" },
+		{ "options", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &opts, "ro, allow_other, debug, run, [no_]writeback_cache, sync_speed_min=N, sync_speed_max=N, threads=N, bitmap=FILE", "OPTS" },
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &fg, "Stay in the foreground", NULL },
 		{ "debug", 'd', 0, G_OPTION_ARG_NONE, &debug, "FUSE debug output (implies -f)", NULL },
 		{ "sloppy", 's', G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sloppy, NULL, NULL },

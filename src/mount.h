@@ -4,6 +4,7 @@
 
 struct mount_opts {
 	bool ro, allow_other, debug, foreground, run;
+	bool no_writeback_cache;  /* every write a round trip to the daemon */
 	unsigned threads;
 	unsigned sync_speed_min, sync_speed_max;   /* 0: md's defaults */
 	GPtrArray *bitmaps; /* bitmap=PATH and --bitmap: classic bitmap files */

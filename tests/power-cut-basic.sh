@@ -13,17 +13,22 @@ PC=$M/a.md/fault/power_cut
 
 # pwrite_at IMAGE OFFSET... : one 4 KiB write of 0x5a at each offset, no
 # fsync, through a descriptor that stays open until stdin closes (the close
-# would flush).  Prints "ok" once written.
+# would flush).  O_DIRECT, so each write reaches raidfs at once instead of
+# waiting in the image's page cache.  Prints "ok" once written.
 writer() {
 	python3 -c '
-import os, sys
-fd = os.open(sys.argv[1], os.O_WRONLY)
+import mmap, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_DIRECT)
+block = mmap.mmap(-1, 4096)
+block.write(b"\x5a" * 4096)
 for off in sys.argv[2:]:
-    os.pwrite(fd, b"\x5a" * 4096, int(off))
+    os.pwrite(fd, block, int(off))
 print("ok", flush=True)
 sys.stdin.read()
 try:
-    os.pwrite(fd, b"\xa5" * 4096, 0)
+    block.seek(0)
+    block.write(b"\xa5" * 4096)
+    os.pwrite(fd, block, 0)
     print("written")
 except OSError as e:
     print("write: errno", e.errno)
