@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include "raid.h"
 
@@ -211,13 +212,15 @@ static unsigned mio_ring(struct io_uring *ring, struct mio *v, unsigned n)
 }
 
 /* A batch touching a member with a layer runs synchronously through the
- * layers (test mode); io_uring stays the plain files' fast path. */
-static bool layered(const struct mio *v, unsigned n)
+ * layers (test mode), as does one touching a member whose IO io_uring
+ * would only pass to its workers; io_uring is the fast path of plain
+ * files that take IO without blocking. */
+static bool ring_pays(const struct mio *v, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (atomic_load(&v[i].rdev->io))
-			return true;
-	return false;
+		if (atomic_load(&v[i].rdev->io) || v[i].rdev->worker_io)
+			return false;
+	return n > 1;
 }
 
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
@@ -225,7 +228,7 @@ static bool layered(const struct mio *v, unsigned n)
  * failed can just test it. */
 int mio_run(struct mio *v, unsigned n)
 {
-	struct io_uring *ring = n > 1 && !layered(v, n) ? thread_ring() : NULL;
+	struct io_uring *ring = ring_pays(v, n) ? thread_ring() : NULL;
 	unsigned i = 0;
 	int first = 0;
 
@@ -347,9 +350,20 @@ int member_open_claimed(const char *path, bool ro, char *err, size_t errlen)
 	return fd;
 }
 
+/* A one-byte RWF_NOWAIT read: EOPNOTSUPP where the file system has no
+ * non-blocking IO, which is where io_uring punts to its workers. */
+bool member_takes_nowait(int fd)
+{
+	char c;
+	struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+
+	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
+}
+
 static void rdev_set_file(struct md_rdev *rdev, int fd, const char *path)
 {
 	rdev->fd = fd;
+	rdev->worker_io = !member_takes_nowait(fd);
 	rdev->path = g_strdup(path);
 	rdev->name = g_path_get_basename(path);
 	rdev->raid_disk = -1;

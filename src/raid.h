@@ -65,6 +65,10 @@ struct md_rdev {
 	int fd;
 	/* The top layer; NULL: plain file IO, batches through io_uring. */
 	struct member_io *_Atomic io;
+	/* The file takes no RWF_NOWAIT IO (tmpfs): io_uring would hand each
+	 * of its reads and writes to a worker thread, which costs more than
+	 * the copy itself, so its IO runs in the caller. */
+	bool worker_io;
 	struct md_sb sb;          /* as loaded, then as last written */
 	int desc_nr;              /* the slot in dev_roles (sb.dev_number) */
 	int raid_disk;            /* role in the array, -1 for a spare */
@@ -490,6 +494,9 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
 
 /* member.c */
 int mio_run(struct mio *v, unsigned n);
+/* Whether fd's file system does IO without blocking (RWF_NOWAIT), as
+ * io_uring needs to run it without a worker thread. */
+bool member_takes_nowait(int fd);
 /* Test seams: the next N io_uring submits / waits of mio_run fail. */
 extern atomic_uint mio_fail_submits, mio_fail_waits;
 /* open(2) of a member file: only a regular file or block device, never

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include "../src/raid.h"
 
 #define MEMBERS 4
@@ -146,11 +148,45 @@ static void test_layer(void)
 		rdev_close(r[i]);
 }
 
+/* tmpfs has no RWF_NOWAIT IO: io_uring would pass each IO to a worker.
+ * A member that says so has its batches run in the caller, the ring (its
+ * submit seam armed) untouched. */
+static void test_worker_io(void)
+{
+	static uint8_t out[MEMBERS][LEN], in[MEMBERS][LEN];
+	struct md_rdev *r[MEMBERS];
+	struct mio v[MEMBERS];
+	struct statfs st;
+
+	if (statfs("/dev/shm", &st) < 0 || st.f_type != TMPFS_MAGIC) {
+		g_test_skip("no tmpfs at /dev/shm");
+		return;
+	}
+	int fd = open("/dev/shm", O_TMPFILE | O_RDWR, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_false(member_takes_nowait(fd));
+	close(fd);
+	for (int i = 0; i < MEMBERS; i++) {
+		r[i] = tmp_rdev();
+		r[i]->worker_io = true;
+		memset(out[i], 'p' + i, LEN);
+	}
+	atomic_store(&mio_fail_submits, 1);
+	g_assert_cmpint(batch(r, true, out, v), ==, 0);
+	g_assert_cmpint(batch(r, false, in, v), ==, 0);
+	g_assert_cmpmem(in, sizeof(in), out, sizeof(out));
+	g_assert_cmpuint(atomic_load(&mio_fail_submits), ==, 1);
+	atomic_store(&mio_fail_submits, 0);
+	for (int i = 0; i < MEMBERS; i++)
+		rdev_close(r[i]);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/member/wait-fails", test_wait_fails);
 	g_test_add_func("/member/submit-fails", test_submit_fails);
 	g_test_add_func("/member/layer", test_layer);
+	g_test_add_func("/member/worker-io", test_worker_io);
 	return g_test_run();
 }
