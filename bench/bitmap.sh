@@ -169,21 +169,6 @@ sigkill_resync() {
 	rm -rf "$d"
 }
 
-# median CELL: RESULT of the cell, the median of its rounds (ERR if any
-# round failed).
-median() {
-	local k v=()
-	for ((k = 1; k <= ROUNDS; k++)); do
-		v+=("$(result "$JOB" "$1-$k")")
-	done
-	if [[ " ${v[*]} " == *" ERR "* ]]; then
-		RESULT[$JOB.$1]=ERR
-	else
-		RESULT[$JOB.$1]=$(printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 }
-			END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }')
-	fi
-}
-
 print_tables() {
 	local l b c row
 	echo
@@ -241,7 +226,7 @@ main() {
 	for l in "${LEVELS[@]}"; do
 		for c in '' clean; do
 			for b in "${BITMAPS[@]}"; do
-				median "r$l-$b-$c"
+				median "$JOB" "r$l-$b-$c" "$ROUNDS"
 			done
 		done
 	done

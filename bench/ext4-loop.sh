@@ -6,14 +6,16 @@
 # tmpfs.  The loop devices buffered (losetup's default), then with
 # --direct-io=on.  fio inside each ext4: 1 MiB sequential writes of a new
 # file with an fsync at its end, then 4 KiB random writes in that file
-# with an fsync every 32.  Prints a table per loop mode and a PASS/FAIL
-# line per target.
+# with an fsync every 32; ROUNDS rounds of both, the targets' order turned
+# every round, the median of each cell taken.  Prints a table per loop
+# mode and a PASS/FAIL line per target.
 #
-# Usage: bench/ext4-loop.sh             (as root; about 8 minutes)
+# Usage: bench/ext4-loop.sh             (as root; about 15 minutes)
 # Environment:
 #   RAIDFS          the raidfs binary (default: ../src/raidfs next to this script)
 #   BENCH_RUNTIME   seconds measured of the random writes (default 10, after 2 s ramp)
 #   BENCH_FILE      the file fio writes in each ext4 (default 512M)
+#   BENCH_ROUNDS    rounds over every cell, the median taken (default 3)
 #   BENCH_MODES     the loop modes (default "buffered direct")
 #   BENCH_TARGETS   the targets, in the order they take turns
 #                   (default "r0 r1 r5 r6 qsd raw")
@@ -25,6 +27,7 @@ set -euo pipefail
 BENCH=ext4-loop
 RUNTIME=${BENCH_RUNTIME:-10}
 SIZE=${BENCH_FILE:-512M}
+ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a MODES <<<"${BENCH_MODES:-buffered direct}"
 TMPFS_SIZE=10G
 IMAGE=1G          # qsd's and the raw file; the arrays' come out near it
@@ -110,7 +113,7 @@ print_tables() {
 	local m j t row
 	for m in "${MODES[@]}"; do
 		echo
-		describe_run "ext4 on a $m loop device of each target, a $SIZE file"
+		describe_run "ext4 on a $m loop device of each target, a $SIZE file, the median of $ROUNDS rounds"
 		echo
 		row="| ext4 on loop, $m"
 		for t in "${TARGETS[@]}"; do row+=" | ${NAME[$t]}"; done
@@ -136,26 +139,43 @@ verdicts() {
 	return $ok
 }
 
+# rounds MODE: ROUNDS rounds in which the targets take turns per job, in
+# an order turned every round, so drift hits them all alike.  Each round's
+# sequential job writes a new file, which its random job then rewrites.
+rounds() {
+	local m=$1 k i j t n=${#TARGETS[@]}
+	for ((k = 1; k <= ROUNDS; k++)); do
+		for j in "${JOBS[@]}"; do
+			for ((i = 0; i < n; i++)); do
+				t=${TARGETS[(i + k) % n]}
+				[[ -n ${PATH_OF[$m.$t]:-} ]] || continue
+				[[ $j == fs-seq-write ]] && rm -f "${PATH_OF[$m.$t]}"
+				# each run from a clean page cache, not the last one's
+				sync
+				echo 3 >/proc/sys/vm/drop_caches
+				PATH_OF[$m.$t-$k]=${PATH_OF[$m.$t]}
+				run_job "$j" "$m.$t-$k"
+			done
+		done
+	done
+	for t in "${TARGETS[@]}"; do
+		[[ -n ${PATH_OF[$m.$t]:-} ]] || continue
+		for j in "${JOBS[@]}"; do
+			median "$j" "$m.$t" "$ROUNDS"
+		done
+	done
+}
+
 main() {
 	bench_start qemu-storage-daemon=qemu-system-common mkfs.ext4=e2fsprogs
 	export FIO_DIRECT=0   # the jobs write through ext4's page cache
 	setup_tmpfs "$TMPFS_SIZE" members raidfs fs
 	setup_raidfs
 	setup_qsd
-	local m j t
-	# Targets take turns per job, so drift hits them all alike; the
-	# sequential job writes the file the random one then rewrites.
+	local m
 	for m in "${MODES[@]}"; do
 		loops_up "$m"
-		for j in "${JOBS[@]}"; do
-			for t in "${TARGETS[@]}"; do
-				[[ -n ${PATH_OF[$m.$t]:-} ]] || continue
-				# each run from a clean page cache, not the last one's
-				sync
-				echo 3 >/proc/sys/vm/drop_caches
-				run_job "$j" "$m.$t"
-			done
-		done
+		rounds "$m"
 		loops_down
 	done
 	tables print_tables

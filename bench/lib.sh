@@ -195,6 +195,21 @@ run_job() {
 # result JOB NAME: the number, ERR, or "-" when not run.
 result() { echo "${RESULT[$1.$2]:--}"; }
 
+# median JOB CELL ROUNDS: JOB's RESULT on CELL, the median of its rounds'
+# (cells CELL-1 .. CELL-ROUNDS); ERR if a round failed.
+median() {
+	local k v=()
+	for ((k = 1; k <= $3; k++)); do
+		v+=("$(result "$1" "$2-$k")")
+	done
+	if [[ " ${v[*]} " == *" ERR "* ]]; then
+		RESULT[$1.$2]=ERR
+	else
+		RESULT[$1.$2]=$(printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 }
+			END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }')
+	fi
+}
+
 # ratio JOB A B: A's result over B's, two decimals; "-" without numbers.
 ratio() {
 	local a b
