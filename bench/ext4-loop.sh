@@ -1,7 +1,8 @@
 #!/bin/bash
 # ext4-loop.sh: the path users take, side by side in one run.  ext4 on a
 # loop device of a raidfs image (raid0 x2, raid1 x2, raid5 x4, raid6 x5,
-# one daemon serving them all as users run it), of qemu-storage-daemon's
+# and raid1 and raid5 again with llbitmap; one daemon serving them all as
+# users run it), of qemu-storage-daemon's
 # FUSE export of a raw file, and of a raw file; everything on one private
 # tmpfs.  The loop devices buffered (losetup's default), then with
 # --direct-io=on.  fio inside each ext4: 1 MiB sequential writes of a new
@@ -10,7 +11,7 @@
 # every round, the median of each cell taken.  Prints a table per loop
 # mode and a PASS/FAIL line per target.
 #
-# Usage: bench/ext4-loop.sh             (as root; about 15 minutes)
+# Usage: bench/ext4-loop.sh             (as root; about 20 minutes)
 # Environment:
 #   RAIDFS          the raidfs binary (default: ../src/raidfs next to this script)
 #   BENCH_RUNTIME   seconds measured of the random writes (default 10, after 2 s ramp)
@@ -18,7 +19,7 @@
 #   BENCH_ROUNDS    rounds over every cell, the median taken (default 3)
 #   BENCH_MODES     the loop modes (default "buffered direct")
 #   BENCH_TARGETS   the targets, in the order they take turns
-#                   (default "r0 r1 r5 r6 qsd raw")
+#                   (default "r0 r1 r5 r6 r1ll r5ll qsd raw")
 #   BENCH_CHARTS    where the PNG charts go (see lib.sh)
 # Exit status: 0 every target met, 1 a target missed (or a job failed),
 # 2 the bench could not be set up.
@@ -29,17 +30,20 @@ RUNTIME=${BENCH_RUNTIME:-10}
 SIZE=${BENCH_FILE:-512M}
 ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a MODES <<<"${BENCH_MODES:-buffered direct}"
-TMPFS_SIZE=10G
+TMPFS_SIZE=12G
 IMAGE=1G          # qsd's and the raw file; the arrays' come out near it
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ARRAYS=(r0 r1 r5 r6)
+ARRAYS=(r0 r1 r5 r6 r1ll r5ll)
 read -r -a TARGETS <<<"${BENCH_TARGETS:-${ARRAYS[*]} qsd raw}"
 JOBS=(fs-seq-write fs-rand-write-fsync)
-declare -A LEVEL=([r0]=0 [r1]=1 [r5]=5 [r6]=6) NMEMB=([r0]=2 [r1]=2 [r5]=4 [r6]=5)
-declare -A MEMBER=([r0]=512M [r1]=1G [r5]=352M [r6]=352M)
+declare -A LEVEL=([r0]=0 [r1]=1 [r5]=5 [r6]=6 [r1ll]=1 [r5ll]=5)
+declare -A NMEMB=([r0]=2 [r1]=2 [r5]=4 [r6]=5 [r1ll]=2 [r5ll]=4)
+declare -A MEMBER=([r0]=512M [r1]=1G [r5]=352M [r6]=352M [r1ll]=1G [r5ll]=352M)
+declare -A BITMAP=([r1ll]=lockless [r5ll]=lockless)
 declare -A NAME=([r0]='raidfs raid0 (2)' [r1]='raidfs raid1 (2)' [r5]='raidfs raid5 (4)'
-		 [r6]='raidfs raid6 (5)' [qsd]='qemu-storage-daemon FUSE' [raw]='raw tmpfs file')
+		 [r6]='raidfs raid6 (5)' [r1ll]='raidfs raid1 (2) llbitmap' [r5ll]='raidfs raid5 (4) llbitmap'
+		 [qsd]='qemu-storage-daemon FUSE' [raw]='raw tmpfs file')
 declare -A IMAGE_OF LOOP_OF
 
 raidfs_pid=''
@@ -58,6 +62,7 @@ setup_raidfs() {
 	local a i
 	for a in "${ARRAYS[@]}"; do
 		"$RAIDFS" create -l "${LEVEL[$a]}" -n "${NMEMB[$a]}" -N "$a" --assume-clean \
+			-b "${BITMAP[$a]:-none}" \
 			--member-size "${MEMBER[$a]}" \
 			$(for ((i = 0; i < NMEMB[$a]; i++)); do echo "$work/members/$a-$i"; done) \
 			>>"$work/raidfs.log" 2>&1 || die "raidfs create of $a failed: $(cat "$work/raidfs.log")"
@@ -117,20 +122,28 @@ print_tables() {
 		echo
 		row="| ext4 on loop, $m"
 		for t in "${TARGETS[@]}"; do row+=" | ${NAME[$t]}"; done
-		echo "$row | raid0/raw | raid0/qsd | raid5/raid0 |"
-		echo "|---$(printf '|---:%.0s' "${TARGETS[@]}")|---:|---:|---:|"
+		echo "$row | raid0/raw | raid0/qsd | raid5/raid0 | raid1 llbitmap/none | raid5 llbitmap/none |"
+		echo "|---$(printf '|---:%.0s' "${TARGETS[@]}")|---:|---:|---:|---:|---:|"
 		for j in "${JOBS[@]}"; do
 			row="| ${LABEL[$j]}"
 			for t in "${TARGETS[@]}"; do row+=" | $(result "$j" "$m.$t")"; done
-			echo "$row | $(ratio "$j" "$m.r0" "$m.raw") | $(ratio "$j" "$m.r0" "$m.qsd") | $(ratio "$j" "$m.r5" "$m.r0") |"
+			row+=" | $(ratio "$j" "$m.r0" "$m.raw") | $(ratio "$j" "$m.r0" "$m.qsd")"
+			row+=" | $(ratio "$j" "$m.r5" "$m.r0") | $(ratio "$j" "$m.r1ll" "$m.r1")"
+			echo "$row | $(ratio "$j" "$m.r5ll" "$m.r5") |"
 		done
 	done
 	echo
 }
 
 verdicts() {
-	local m ok=0 w=fs-rand-write-fsync s=fs-seq-write
+	local m j l ok=0 w=fs-rand-write-fsync s=fs-seq-write
 	for m in "${MODES[@]}"; do
+		for j in "${JOBS[@]}"; do
+			for l in 1 5; do
+				verdict "$j" "$m.r${l}ll" "$m.r$l" 0.97 \
+					"$m: ${LABEL[$j]}, raid$l llbitmap / none" || ok=1
+			done
+		done
 		verdict "$w" "$m.r0" "$m.raw" 0.5 "$m: ${LABEL[$w]}, raid0 / raw" || ok=1
 		verdict "$w" "$m.r0" "$m.qsd" 2 "$m: ${LABEL[$w]}, raid0 / qsd" || ok=1
 		verdict "$s" "$m.r0" "$m.raw" 0.9 "$m: ${LABEL[$s]}, raid0 / raw" || ok=1
