@@ -2,9 +2,8 @@
 # ext4-loop.sh: the path users take, side by side in one run.  ext4 on a
 # loop device of a raidfs image (raid0 x2, raid1 x2, raid5 x4, raid6 x5,
 # and raid1 and raid5 again with llbitmap; one daemon serving them all as
-# users run it), of qemu-storage-daemon's
-# FUSE export of a raw file, and of a raw file; everything on one private
-# tmpfs.  The loop devices buffered (losetup's default), then with
+# users run it), of qemu-storage-daemon's FUSE export of a raw file, and of
+# a raw file; everything on one private tmpfs.  The loop devices buffered (losetup's default), then with
 # --direct-io=on.  fio inside each ext4: 1 MiB sequential writes of a new
 # file with an fsync at its end, then 4 KiB random writes in that file
 # with an fsync every 32; ROUNDS rounds of both, the targets' order turned

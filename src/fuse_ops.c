@@ -678,10 +678,11 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		err = set_size(n, attr->st_size);
 	else if (n->kind == NODE_IMAGE)
 		set_image_attr(fs_of(req), n, attr, to_set);
+	/* The tree's modes and owners are fixed.  Its times are the kernel's
+	 * to keep under the writeback cache, which sends them at fsync:
+	 * accepted and dropped, as kernfs takes them. */
 	else if (to_set & ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_CTIME))
-		err = EPERM;      /* the tree's modes and owners are fixed */
-	/* Times are the kernel's to keep under the writeback cache, which
-	 * sends them at fsync: accepted and dropped, as kernfs takes them. */
+		err = EPERM;
 	if (err)
 		fuse_reply_err(req, err);
 	else
