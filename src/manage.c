@@ -591,12 +591,9 @@ static struct md_rdev *new_rdev(struct mddev *mddev, struct new_member *n,
 		return NULL;
 	}
 	rdev->mddev = mddev;
-	rdev->fd = n->fd;
-	rdev->path = g_strdup(n->path);
-	rdev->name = g_path_get_basename(n->path);
+	rdev_set_file(rdev, n->fd, n->path);
 	rdev->sb = n->sb;
 	rdev->desc_nr = n->sb.dev_number;
-	rdev->raid_disk = -1;
 	rdev->saved_raid_disk = n->saved_raid_disk;
 	/* md's super_1_validate: with a bitmap a former member not older
 	 * than events_cleared missed only what the bits say */

@@ -223,6 +223,39 @@ static bool ring_pays(const struct mio *v, unsigned n)
 	return n > 1;
 }
 
+bool rdev_written(struct md_rdev *rdev)
+{
+	return atomic_load(&rdev->writes_done) != atomic_load(&rdev->writes_synced);
+}
+
+/* A write counts once it is done, so that a flush that saw the count
+ * started after it; failed ones too, as they may have reached the file. */
+static void note_written(struct md_rdev *rdev)
+{
+	atomic_fetch_add(&rdev->writes_done, 1);
+}
+
+/* The flush covered the writes counted before it began; a racing flush
+ * that saw fewer never takes the mark back. */
+static void note_synced(struct md_rdev *rdev, uint64_t covered)
+{
+	uint64_t s = atomic_load(&rdev->writes_synced);
+
+	while (s < covered &&
+	       !atomic_compare_exchange_weak(&rdev->writes_synced, &s, covered))
+		;
+}
+
+static void note_batch(struct mio *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (v[i].write)
+			note_written(v[i].rdev);
+		else if (v[i].flush && v[i].res == 0)
+			note_synced(v[i].rdev, v[i].off);
+	}
+}
+
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
  * the return is the first error, so callers that need not care which member
  * failed can just test it. */
@@ -232,6 +265,10 @@ int mio_run(struct mio *v, unsigned n)
 	unsigned i = 0;
 	int first = 0;
 
+	for (i = 0; i < n; i++)
+		if (v[i].flush)
+			v[i].off = atomic_load(&v[i].rdev->writes_done);
+	i = 0;
 	while (ring && i < n) {
 		unsigned k = MIN(n - i, RING_DEPTH);
 		unsigned done = mio_ring(ring, v + i, k);
@@ -244,18 +281,18 @@ int mio_run(struct mio *v, unsigned n)
 	}
 	for (; i < n; i++)
 		v[i].res = mio_sync(&v[i], 0);
+	note_batch(v, n);
 	for (i = 0; i < n && !first; i++)
 		first = v[i].res;
 	return first;
 }
 
-int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
-	      size_t len)
+static int copy_range(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
+		      size_t len)
 {
-	if (atomic_load(&src->io) || atomic_load(&dst->io))
-		return -EOPNOTSUPP;
 	loff_t in = (loff_t)(src->data_offset << SECTOR_SHIFT) + (loff_t)off;
 	loff_t out = (loff_t)(dst->data_offset << SECTOR_SHIFT) + (loff_t)off;
+
 	while (len) {
 		ssize_t r = copy_file_range(src->fd, &in, dst->fd, &out, len, 0);
 		if (r < 0 && errno == EINTR)
@@ -265,6 +302,16 @@ int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
 		len -= r;
 	}
 	return 0;
+}
+
+int rdev_copy(struct md_rdev *src, struct md_rdev *dst, uint64_t off,
+	      size_t len)
+{
+	if (atomic_load(&src->io) || atomic_load(&dst->io))
+		return -EOPNOTSUPP;
+	int r = copy_range(src, dst, off, len);
+	note_written(dst);
+	return r;
 }
 
 uint64_t rdev_file_sectors(int fd)
@@ -360,10 +407,13 @@ bool member_takes_nowait(int fd)
 	return preadv2(fd, &iov, 1, 0, RWF_NOWAIT) >= 0 || errno != EOPNOTSUPP;
 }
 
-static void rdev_set_file(struct md_rdev *rdev, int fd, const char *path)
+void rdev_set_file(struct md_rdev *rdev, int fd, const char *path)
 {
 	rdev->fd = fd;
 	rdev->worker_io = !member_takes_nowait(fd);
+	/* What an earlier daemon wrote may not be durable: flush it once. */
+	atomic_store(&rdev->writes_done, 1);
+	atomic_store(&rdev->writes_synced, 0);
 	rdev->path = g_strdup(path);
 	rdev->name = g_path_get_basename(path);
 	rdev->raid_disk = -1;
@@ -470,8 +520,10 @@ static int punch_data(struct md_rdev *rdev, uint64_t off, uint64_t len)
 {
 	if (!rdev_usable(rdev))
 		return 0;
-	return member_punch(atomic_load(&rdev->io), rdev,
-			    (rdev->data_offset << SECTOR_SHIFT) + off, len);
+	int r = member_punch(atomic_load(&rdev->io), rdev,
+			     (rdev->data_offset << SECTOR_SHIFT) + off, len);
+	note_written(rdev);
+	return r;
 }
 
 /* A role's replacement takes its discards as it takes its writes. */

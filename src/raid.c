@@ -205,17 +205,23 @@ static void sync_dev_roles(struct mddev *mddev)
 	}
 }
 
-/* fdatasync every working member, replacements too, at once; v has
- * 2 * raid_disks entries and gets the results.  Returns how many ran. */
+static bool needs_flush(struct md_rdev *rdev)
+{
+	return rdev_usable(rdev) && rdev_written(rdev);
+}
+
+/* fdatasync every working member written since its last one, replacements
+ * too, at once; v has 2 * raid_disks entries and gets the results.
+ * Returns how many ran. */
 static unsigned flush_members(struct mddev *mddev, struct mio *v)
 {
 	unsigned n = 0;
 
 	for (int i = 0; i < mddev->raid_disks; i++) {
 		struct md_rdev *rep = md_replacement(mddev, i);
-		if (rdev_usable(mddev->slots[i]))
+		if (needs_flush(mddev->slots[i]))
 			v[n++] = (struct mio){ .rdev = mddev->slots[i], .flush = true };
-		if (rdev_usable(rep))
+		if (needs_flush(rep))
 			v[n++] = (struct mio){ .rdev = rep, .flush = true };
 	}
 	mio_run(v, n);

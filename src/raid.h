@@ -69,6 +69,10 @@ struct md_rdev {
 	 * of its reads and writes to a worker thread, which costs more than
 	 * the copy itself, so its IO runs in the caller. */
 	bool worker_io;
+	/* Writes to the member that completed, and how many of them the
+	 * last fdatasync covered: a flush passes over a member with nothing
+	 * new, which on a disk is a cache flush command saved. */
+	atomic_ullong writes_done, writes_synced;
 	struct md_sb sb;          /* as loaded, then as last written */
 	int desc_nr;              /* the slot in dev_roles (sb.dev_number) */
 	int raid_disk;            /* role in the array, -1 for a spare */
@@ -97,7 +101,8 @@ struct md_rdev {
 struct mio {
 	struct md_rdev *rdev;
 	bool write;
-	bool flush;               /* fdatasync the member; off/buf/len unused */
+	bool flush;               /* fdatasync the member; buf/len unused,
+				   * off the writes_done it covers */
 	bool abs;                 /* off is from the start of the file */
 	uint64_t off;             /* bytes into the member's data area */
 	void *buf;
@@ -494,6 +499,10 @@ int rdev_discard(struct md_rdev *rdev, uint64_t off, uint64_t len);
 
 /* member.c */
 int mio_run(struct mio *v, unsigned n);
+/* Written since its last fdatasync began: a flush has work there. */
+bool rdev_written(struct md_rdev *rdev);
+/* The file fd (at path) becomes rdev's member file. */
+void rdev_set_file(struct md_rdev *rdev, int fd, const char *path);
 /* Whether fd's file system does IO without blocking (RWF_NOWAIT), as
  * io_uring needs to run it without a worker thread. */
 bool member_takes_nowait(int fd);

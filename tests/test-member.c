@@ -181,6 +181,28 @@ static void test_worker_io(void)
 		rdev_close(r[i]);
 }
 
+/* A flush covers the writes done when it began: one in the same batch is
+ * the next flush's. */
+static void test_written(void)
+{
+	static uint8_t buf[4096];
+	struct md_rdev *r = tmp_rdev();
+	struct mio w = { .rdev = r, .write = true, .buf = buf, .len = sizeof(buf) };
+	struct mio f = { .rdev = r, .flush = true };
+
+	g_assert_false(rdev_written(r));
+	g_assert_cmpint(mio_run(&w, 1), ==, 0);
+	g_assert_true(rdev_written(r));
+	g_assert_cmpint(mio_run(&f, 1), ==, 0);
+	g_assert_false(rdev_written(r));
+	struct mio both[2] = { w, f };
+	g_assert_cmpint(mio_run(both, 2), ==, 0);
+	g_assert_true(rdev_written(r));
+	g_assert_cmpint(mio_run(&f, 1), ==, 0);
+	g_assert_false(rdev_written(r));
+	rdev_close(r);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -188,5 +210,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/member/submit-fails", test_submit_fails);
 	g_test_add_func("/member/layer", test_layer);
 	g_test_add_func("/member/worker-io", test_worker_io);
+	g_test_add_func("/member/written", test_written);
 	return g_test_run();
 }
