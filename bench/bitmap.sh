@@ -172,7 +172,7 @@ sigkill_resync() {
 print_tables() {
 	local l b c row
 	echo
-	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; a row's arrays side by side, a warm-up round, then the median of $ROUNDS rounds"
+	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; a row's arrays side by side, a warm-up round, then the median of $ROUNDS rounds (llbitmap / none: the median of the rounds' ratios)"
 	echo
 	echo "| ${LABEL[$JOB]} | none | bitmap | llbitmap | llbitmap / none |"
 	echo '|---|---:|---:|---:|---:|'
@@ -184,7 +184,7 @@ print_tables() {
 				[[ ${SYNCING[r$l-$b-$c]:-idle} == idle ]] ||
 					row+=" (${SYNCING[r$l-$b-$c]} ran)"
 			done
-			echo "| $row | $(ratio "$JOB" "r$l-lockless-$c" "r$l-none-$c") |"
+			echo "| $row | $(ll_ratio "$l" "$c") |"
 		done
 	done
 	echo
@@ -195,12 +195,15 @@ print_tables() {
 	echo
 }
 
+# ll_ratio LEVEL CLEAN: llbitmap over none, round by round.
+ll_ratio() { paired_ratio "$JOB" "r$1-lockless-$2" "r$1-none-$2" "$ROUNDS"; }
+
 verdicts() {
 	local ok=0 l r
 	for l in "${LEVELS[@]}"; do
-		verdict "$JOB" "r$l-lockless-clean" "r$l-none-clean" 0.97 \
+		verdict_of "$(ll_ratio "$l" clean)" 0.97 \
 			"raid$l llbitmap / none, assume-clean" || ok=1
-		verdict "$JOB" "r$l-lockless-" "r$l-none-" 1.00 \
+		verdict_of "$(ll_ratio "$l" '')" 1.00 \
 			"raid$l llbitmap / none, initial sync of none running" || ok=1
 	done
 	r=$(awk -v a="${RESYNC_SECS[lockless]:-0}" -v b="${RESYNC_SECS[none]:-0}" \

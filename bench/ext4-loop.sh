@@ -117,7 +117,7 @@ print_tables() {
 	local m j t row
 	for m in "${MODES[@]}"; do
 		echo
-		describe_run "ext4 on a $m loop device of each target, a $SIZE file, the median of $ROUNDS rounds"
+		describe_run "ext4 on a $m loop device of each target, a $SIZE file, the median of $ROUNDS rounds (ratios: the median of the rounds' ratios)"
 		echo
 		row="| ext4 on loop, $m"
 		for t in "${TARGETS[@]}"; do row+=" | ${NAME[$t]}"; done
@@ -126,27 +126,33 @@ print_tables() {
 		for j in "${JOBS[@]}"; do
 			row="| ${LABEL[$j]}"
 			for t in "${TARGETS[@]}"; do row+=" | $(result "$j" "$m.$t")"; done
-			row+=" | $(ratio "$j" "$m.r0" "$m.raw") | $(ratio "$j" "$m.r0" "$m.qsd")"
-			row+=" | $(ratio "$j" "$m.r5" "$m.r0") | $(ratio "$j" "$m.r1ll" "$m.r1")"
-			echo "$row | $(ratio "$j" "$m.r5ll" "$m.r5") |"
+			row+=" | $(pair "$j" "$m.r0" "$m.raw") | $(pair "$j" "$m.r0" "$m.qsd")"
+			row+=" | $(pair "$j" "$m.r5" "$m.r0") | $(pair "$j" "$m.r1ll" "$m.r1")"
+			echo "$row | $(pair "$j" "$m.r5ll" "$m.r5") |"
 		done
 	done
 	echo
 }
+
+# pair JOB A B: A over B, round by round (paired_ratio).
+pair() { paired_ratio "$1" "$2" "$3" "$ROUNDS"; }
+
+# target JOB A B GOAL TEXT: the verdict on pair JOB A B.
+target() { verdict_of "$(pair "$1" "$2" "$3")" "$4" "$5"; }
 
 verdicts() {
 	local m j l ok=0 w=fs-rand-write-fsync s=fs-seq-write
 	for m in "${MODES[@]}"; do
 		for j in "${JOBS[@]}"; do
 			for l in 1 5; do
-				verdict "$j" "$m.r${l}ll" "$m.r$l" 0.97 \
+				target "$j" "$m.r${l}ll" "$m.r$l" 0.97 \
 					"$m: ${LABEL[$j]}, raid$l llbitmap / none" || ok=1
 			done
 		done
-		verdict "$w" "$m.r0" "$m.raw" 0.5 "$m: ${LABEL[$w]}, raid0 / raw" || ok=1
-		verdict "$w" "$m.r0" "$m.qsd" 2 "$m: ${LABEL[$w]}, raid0 / qsd" || ok=1
-		verdict "$s" "$m.r0" "$m.raw" 0.9 "$m: ${LABEL[$s]}, raid0 / raw" || ok=1
-		verdict "$w" "$m.r5" "$m.r0" 0.5 "$m: ${LABEL[$w]}, raid5 / raid0" || ok=1
+		target "$w" "$m.r0" "$m.raw" 0.5 "$m: ${LABEL[$w]}, raid0 / raw" || ok=1
+		target "$w" "$m.r0" "$m.qsd" 2 "$m: ${LABEL[$w]}, raid0 / qsd" || ok=1
+		target "$s" "$m.r0" "$m.raw" 0.9 "$m: ${LABEL[$s]}, raid0 / raw" || ok=1
+		target "$w" "$m.r5" "$m.r0" 0.5 "$m: ${LABEL[$w]}, raid5 / raid0" || ok=1
 	done
 	return $ok
 }

@@ -218,18 +218,34 @@ ratio() {
 	awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "-" }'
 }
 
-# verdict JOB A B GOAL TEXT: one PASS or FAIL line for A/B >= GOAL;
+# paired_ratio JOB A B ROUNDS: the median of the rounds' ratios A-k / B-k,
+# two decimals; "-" if a round lacks a number.  The runs of one round are
+# seconds apart, so a slow spell of the machine divides out of its ratio,
+# where it would move one median and not the other.
+paired_ratio() {
+	local k a b v=()
+	for ((k = 1; k <= $4; k++)); do
+		a=$(result "$1" "$2-$k") b=$(result "$1" "$3-$k")
+		[[ $a =~ ^[0-9.]+$ && $b =~ ^[0-9.]+$ && $b != 0 ]] || { echo -; return; }
+		v+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.4f\n", a / b }')")
+	done
+	printf '%s\n' "${v[@]}" | sort -n | awk '{ a[NR] = $1 }
+		END { printf "%.2f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# verdict_of RATIO GOAL TEXT: one PASS or FAIL line for RATIO >= GOAL;
 # returns 1 when missed.
-verdict() {
-	local r
-	r=$(ratio "$1" "$2" "$3")
-	if [[ $r != - ]] && awk -v r="$r" -v g="$4" 'BEGIN { exit !(r >= g) }'; then
-		echo "PASS $5: $r (target >= $4)"
+verdict_of() {
+	if [[ $1 != - ]] && awk -v r="$1" -v g="$2" 'BEGIN { exit !(r >= g) }'; then
+		echo "PASS $3: $1 (target >= $2)"
 	else
-		echo "FAIL $5: $r (target >= $4)"
+		echo "FAIL $3: $1 (target >= $2)"
 		return 1
 	fi
 }
+
+# verdict JOB A B GOAL TEXT: verdict_of A's result over B's.
+verdict() { verdict_of "$(ratio "$1" "$2" "$3")" "$4" "$5"; }
 
 # tables PRINTER: the tables PRINTER prints, on stdout as ever, and drawn
 # as PNG bar charts (chart.sh) into BENCH_CHARTS, the files named on stderr.
