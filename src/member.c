@@ -252,8 +252,15 @@ static void note_batch(struct mio *v, unsigned n)
 		if (v[i].write)
 			note_written(v[i].rdev);
 		else if (v[i].flush && v[i].res == 0)
-			note_synced(v[i].rdev, v[i].off);
+			note_synced(v[i].rdev, v[i].covers);
 	}
+}
+
+static void note_flush_starts(struct mio *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].flush)
+			v[i].covers = atomic_load(&v[i].rdev->writes_done);
 }
 
 /* Run a batch of member IOs concurrently.  Each mio gets its own result;
@@ -265,10 +272,7 @@ int mio_run(struct mio *v, unsigned n)
 	unsigned i = 0;
 	int first = 0;
 
-	for (i = 0; i < n; i++)
-		if (v[i].flush)
-			v[i].off = atomic_load(&v[i].rdev->writes_done);
-	i = 0;
+	note_flush_starts(v, n);
 	while (ring && i < n) {
 		unsigned k = MIN(n - i, RING_DEPTH);
 		unsigned done = mio_ring(ring, v + i, k);

@@ -101,13 +101,13 @@ struct md_rdev {
 struct mio {
 	struct md_rdev *rdev;
 	bool write;
-	bool flush;               /* fdatasync the member; buf/len unused,
-				   * off the writes_done it covers */
+	bool flush;               /* fdatasync the member; off/buf/len unused */
 	bool abs;                 /* off is from the start of the file */
 	uint64_t off;             /* bytes into the member's data area */
 	void *buf;
 	size_t len;
 	int res;                  /* 0 or -errno once run */
+	uint64_t covers;          /* a flush: the member's writes_done as it began */
 };
 
 /* md's sync_action values. */
