@@ -1060,6 +1060,13 @@ static void fs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &st);
 }
 
+/* Async direct IO and writeback are FUSE background requests, of which
+ * the kernel keeps only 12 in flight by default: a QD32 writer then
+ * waits in the kernel's queue while raidfs's threads idle (4K random
+ * writes at QD32: +9% on raid5, +12% on raid0 with 64 here).  The kernel
+ * caps it for users without CAP_SYS_ADMIN (fs.fuse.max_user_bgreq). */
+#define MAX_BACKGROUND 64
+
 /* The image's page cache works as a block device's does: writes wait in
  * it and fsync sends them, then its own request, which flushes the
  * members.  A loop device's small writes then reach raidfs merged. */
@@ -1069,6 +1076,8 @@ static void fs_init(void *userdata, struct fuse_conn_info *conn)
 
 	conn->max_write = MAX_IO;
 	conn->max_readahead = MAX_IO;
+	conn->max_background = MAX_BACKGROUND;
+	conn->congestion_threshold = MAX_BACKGROUND * 3 / 4;
 	if (conn->capable & FUSE_CAP_ASYNC_DIO)
 		conn->want |= FUSE_CAP_ASYNC_DIO;
 	if (fs->writeback_cache && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))

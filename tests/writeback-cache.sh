@@ -3,7 +3,8 @@
 # write waits in the kernel (it has not reached raidfs, so no power cut
 # can take it from the members) until fsync or the writer's close sends
 # it and flushes the members.  With -o no_writeback_cache every write
-# reaches raidfs before it returns.
+# reaches raidfs before it returns.  The connection keeps 64 background
+# requests (writeback, async direct IO) in flight, not the kernel's 12.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 command -v python3 >/dev/null || skip "no python3"
@@ -41,6 +42,14 @@ expect_eq "writeback cache" "$(steps "$T/mnt/a" "$T/a1")" "write armed 0 0
 fsync armed 0 1
 write armed 0 1
 close armed 0 2"
+
+note "the kernel keeps up to 64 of the image's requests in the background"
+conns=/sys/fs/fuse/connections
+mountpoint -q "$conns" || mount -t fusectl none "$conns" 2>/dev/null ||
+	fail "no fusectl at $conns to read the connection's limits from"
+conn=$conns/$(stat -c %d "$T/mnt")
+expect_eq "max_background" "$(cat "$conn/max_background")" 64
+expect_eq "congestion_threshold" "$(cat "$conn/congestion_threshold")" 48
 rf_umount "$T/mnt"
 
 note "no_writeback_cache: every write reaches the members at once"
