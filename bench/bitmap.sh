@@ -5,11 +5,12 @@
 # llbitmap, each created with and without --assume-clean (without it, the
 # initial resync of "none" and "bitmap" runs under fio at md's default
 # speeds; llbitmap has none to run).  A row's three arrays are mounted
-# side by side and measured in turns, round after round.  Then the resync after a SIGKILL of a
-# 16 GiB raid1 with 1% written, llbitmap against none.  Members live on a
-# private tmpfs (the SIGKILL arrays on BENCH_BIG_DIR: none's resync writes
-# a whole member).  Prints two Markdown tables and a PASS/FAIL line per
-# target.
+# side by side and measured in turns, round after round.  Then the resync
+# after a SIGKILL of a 16 GiB raid1 with 1% written, llbitmap against
+# none.  Members live on a private tmpfs, every page touched before the
+# mount (lib.sh's touch_pages), the SIGKILL arrays' on BENCH_BIG_DIR
+# (none's resync writes a whole member).  Prints two Markdown tables and
+# a PASS/FAIL line per target.
 #
 # Usage: bench/bitmap.sh                (as root; about 16 minutes)
 # Environment:
@@ -77,6 +78,7 @@ mount_case() {
 	"$RAIDFS" create -l "$l" -n "${NMEMB[$l]}" -N a -b "$b" \
 		${clean:+--assume-clean} --member-size "$MEMBER_SIZE" \
 		$(members "$a" "$l") >/dev/null || die "create of $a failed"
+	touch_pages $(members "$a" "$l") || die "cannot touch the members of $a"
 	"$RAIDFS" mount -f $(members "$a" "$l") "$work/mnt/$a" >>"$work/$a.log" 2>&1 &
 	PID_OF_ARRAY[$a]=$!
 	wait_mounted "$work/mnt/$a" "${PID_OF_ARRAY[$a]}" mdstat ||
@@ -172,7 +174,7 @@ sigkill_resync() {
 print_tables() {
 	local l b c row
 	echo
-	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, no prefill; a row's arrays side by side, a warm-up round, then the median of $ROUNDS rounds (llbitmap / none: the median of the rounds' ratios)"
+	describe_run "$MEMBER_SIZE members on tmpfs; fresh arrays, their members' pages touched (contents kept); a row's arrays side by side, a warm-up round, then the median of $ROUNDS rounds (llbitmap / none: the median of the rounds' ratios)"
 	echo
 	echo "| ${LABEL[$JOB]} | none | bitmap | llbitmap | llbitmap / none |"
 	echo '|---|---:|---:|---:|---:|'
