@@ -377,11 +377,13 @@ static bool bitmap_synced(struct req *rq, const struct stripe *sh)
  * what the stripe cache holds not counted; rmw when cheaper (on a tie too
  * with rmw_level 2, never with 0), never where parity may be stale nor
  * over data still held back (the member's old data is not what the cache
- * holds). */
+ * holds).  rmw needs new data to fold into the parity: a write-back whose
+ * data another wrote back meanwhile has none, and reconstructs, as md
+ * does when neither method has anything to read. */
 static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int failed)
 {
 	struct r5conf *c = rq->conf;
-	int rmw = 0, rcw = 0, full = 0;
+	int rmw = 0, rcw = 0, full = 0, written = 0;
 	uint32_t g[4];
 
 	for (int i = 0; i < c->raid_disks; i++) {
@@ -392,9 +394,11 @@ static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int faile
 		}
 		if (!dev->good)
 			return MODE_DEGRADED;
-		if (dev->wa < dev->wb)
+		if (dev->wa < dev->wb) {
+			written++;
 			rmw += must_read(rq, sh, i, sector_floor(dev->wa),
 					 sector_ceil(dev->wb));
+		}
 		full += dev_full(sh, dev);
 		rcw_gaps(sh, dev, g);
 		rcw += must_read(rq, sh, i, g[0], g[1]) ||
@@ -407,7 +411,7 @@ static enum stripe_mode choose_mode(struct req *rq, struct stripe *sh, int faile
 	bool cheaper = level == PARITY_PREFER_RMW ? rmw <= rcw : rmw < rcw;
 	if (failed || dev_sector(rq, sh, sh->hi) > md_synced_upto(rq->mddev) ||
 	    !bitmap_synced(rq, sh) || sh->held || level == PARITY_DISABLE_RMW ||
-	    !cheaper)
+	    !cheaper || !written || rcw == 0)
 		return MODE_RCW;
 	sh->reads = rmw;
 	return MODE_RMW;

@@ -42,6 +42,19 @@ expect_eq "4 members, level 1, a tie: rcw" "$(parity_read four g 4 1)" no
 echo 2 >"$M/four.md/rmw_level"
 expect_eq "4 members, level 2, a tie: rmw" "$(parity_read four g 4 2)" yes
 
+# A held-back write's write-back that another one finished while it waited
+# for the stripe has no new data to fold into the parity: it must leave
+# the parity right.  A blocked member holds fsync's write-back of a 64K
+# partial-stripe write past raid5d's 20 ms, so both go for the stripe
+# (row 3: parity on g0, data chunk 0 on g1).
+echo blocked >"$M/four.md/dev-g1/state"
+dd if=/dev/urandom of="$M/four" bs=64K count=1 seek=9 oflag=direct \
+	conv=notrunc,fsync status=none &
+writer=$!
+sleep 0.5
+echo -blocked >"$M/four.md/dev-g1/state"
+wait $writer || fail "the write under a blocked member failed"
+
 # Whatever the method, parity stays right.
 for a in five four; do
 	echo check >"$M/$a.md/sync_action"
