@@ -1519,7 +1519,11 @@ static int raid5_run(struct mddev *mddev, char *err, size_t errlen)
 	memset(c->zero, 0, MAX_STRIPE_SECTORS << SECTOR_SHIFT);
 	c->window = MIN(c->chunk, MAX_WINDOW);
 	c->stripe_cache_size = NR_STRIPES;
-	c->rmw_level = PARITY_ENABLE_RMW;
+	/* md defaults to 1.  A member here is a file: the reads bring its
+	 * pages into the page cache, and rmw writes back the very pages it
+	 * read, where rcw writes two more that must be looked up (and,
+	 * below a page, read) anew.  So on a tie rmw is the cheaper. */
+	c->rmw_level = PARITY_PREFER_RMW;
 	sc_init(&c->cache, c->raid_disks, c->window, cache_windows(c));
 	pthread_mutex_init(&c->wb_lock, NULL);
 	md_cond_init(&c->wb_cond);

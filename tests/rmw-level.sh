@@ -3,9 +3,10 @@
 # parity.  Read-modify-write reads the old data and the old parity;
 # reconstruct-write reads the other data chunks and not the parity.
 # Whether the row's parity member was read shows as a read error injected
-# on it (fault/injected).  With 5 members rmw reads 2, rcw 3: level 1 (the
-# default) does rmw, level 0 never does.  With 4 they tie at 2: level 1
-# reconstructs, level 2 (prefer rmw) reads the parity.
+# on it (fault/injected).  With 5 members rmw reads 2, rcw 3: level 1
+# does rmw, level 0 never does.  With 4 they tie at 2: level 2 (raidfs's
+# default, as member files make rmw the cheaper) reads the parity, level 1
+# (md's default) reconstructs.
 . "${TESTLIB:-$(dirname "$0")/lib.sh}"
 need_fuse
 
@@ -16,7 +17,8 @@ M=$T/mnt
 "$RAIDFS" create -l 5 -n 4 -N four -c 64K --assume-clean --member-size 32M \
 	"$T"/g{0..3} >/dev/null
 rf_mount "$M" "$T"/f{0..4} "$T"/g{0..3}
-expect_eq "rmw_level by default" "$(cat "$M/five.md/rmw_level")" 1
+expect_eq "rmw_level by default" "$(cat "$M/five.md/rmw_level")" 2
+echo 1 >"$M/five.md/rmw_level"
 expect_eq "stripe_size" "$(cat "$M/five.md/stripe_size")" 4096
 
 # parity_read ARRAY PREFIX N ROW: write 4K at the start of ROW (data chunk
@@ -38,9 +40,10 @@ parity_read() {
 expect_eq "5 members, level 1: rmw" "$(parity_read five f 5 1)" yes
 echo 0 >"$M/five.md/rmw_level"
 expect_eq "5 members, level 0: rcw" "$(parity_read five f 5 2)" no
-expect_eq "4 members, level 1, a tie: rcw" "$(parity_read four g 4 1)" no
+expect_eq "4 members, level 2 (the default), a tie: rmw" "$(parity_read four g 4 1)" yes
+echo 1 >"$M/four.md/rmw_level"
+expect_eq "4 members, level 1, a tie: rcw" "$(parity_read four g 4 2)" no
 echo 2 >"$M/four.md/rmw_level"
-expect_eq "4 members, level 2, a tie: rmw" "$(parity_read four g 4 2)" yes
 
 # A held-back write's write-back that another one finished while it waited
 # for the stripe has no new data to fold into the parity: it must leave
